@@ -1,0 +1,955 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-voicesegmenter
+ * @title: voicesegmenter
+ *
+ * Finds where one speaker talks. The audio passes through unchanged; around
+ * it the element sends serialized custom downstream events (see
+ * `gst/voice/voicespeech.h`):
+ *
+ * * "voice-speech-start" before the buffer that holds the first sample of a
+ *   span, so that the audio of the first syllable always follows the event.
+ *   To make that possible in detect mode the element holds the audio back by
+ *   its decision delay (`min-speech` + 120 ms) and reports that delay in the
+ *   LATENCY query.
+ * * "voice-speech-stop" once `min-silence` has passed without speech. Its
+ *   `end` field is the end of the last 10 ms frame with speech, not the time
+ *   of the decision.
+ *
+ * Both carry `speaker` (string), `role` (string: "user" or "agent"),
+ * `start` (guint64, buffer time of the first speech frame),
+ * `start-running-time` (guint64), `padding` (guint64, audio that consumers
+ * should keep on each side when they cut the span out), `marked` (boolean,
+ * %TRUE if the application gave the span); a stop adds `end`,
+ * `end-running-time` and `duration` (guint64). When #GstVoiceSegmenter:post-messages
+ * is %TRUE the same structures are posted as element messages with the
+ * extra fields `timestamp`, `stream-time` and `running-time` (guint64) of
+ * the boundary.
+ *
+ * The speaker identity travels downstream as the sticky custom event
+ * "voice-speaker" with the fields `name` and `role` (strings).
+ *
+ * In `mode=marked` nothing is detected: the application sends
+ * "voice-speech-mark" events (field `speaking`, boolean, and optionally
+ * `timestamp`, guint64) into the stream, for instance through the `appsrc`
+ * that carries its TTS audio, and the element turns them into spans exact
+ * to the sample, with no added latency.
+ *
+ * Frames are 10 ms long, counted from the first buffer (and from each
+ * discontinuity). GAP events count as silence. A flush forgets the open
+ * span: downstream resets too. At EOS an open span closes at its last
+ * speech frame.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m filesrc location=call.wav ! wavparse ! audioconvert ! \
+ *     voicesegmenter speaker=alice role=user ! fakesink
+ * ]| prints a "voice-speech-start" and a "voice-speech-stop" message for
+ * every span that alice speaks.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstvoicesegmenter.h"
+#include "frameanalyzer.h"
+#include "speechdetector.h"
+
+#include <gst/audio/audio.h>
+#include <gst/voice/voice.h>
+
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY_STATIC (gst_voice_segmenter_debug);
+#define GST_CAT_DEFAULT gst_voice_segmenter_debug
+
+#define DEFAULT_ROLE GST_VOICE_ROLE_USER
+#define DEFAULT_MODE GST_VOICE_SEGMENTER_MODE_DETECT
+#define DEFAULT_THRESHOLD 9.0
+#define DEFAULT_MIN_LEVEL -50.0
+#define DEFAULT_MIN_SPEECH (50 * GST_MSECOND)
+#define DEFAULT_MIN_SILENCE (700 * GST_MSECOND)
+#define DEFAULT_PADDING 0
+#define DEFAULT_POST_MESSAGES TRUE
+
+/* Timestamps closer than this to where the previous buffer ended are taken
+ * as continuous (upstream rounding); anything further is a discontinuity. */
+#define CONTINUITY_TOLERANCE (20 * GST_MSECOND)
+
+enum
+{
+  PROP_0,
+  PROP_SPEAKER,
+  PROP_ROLE,
+  PROP_MODE,
+  PROP_THRESHOLD,
+  PROP_MIN_LEVEL,
+  PROP_MIN_SPEECH,
+  PROP_MIN_SILENCE,
+  PROP_PADDING,
+  PROP_POST_MESSAGES,
+};
+
+#define CAPS_STR \
+  "audio/x-raw, format = (string) { S16LE, F32LE }, " \
+  "rate = (int) [ 8000, 48000 ], channels = (int) 1, " \
+  "layout = (string) interleaved"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS_STR));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (CAPS_STR));
+
+namespace
+{
+
+struct Settings
+{
+  std::string speaker;          /* empty: the role's name */
+  std::string rejected_speaker; /* an invalid name, reported when starting */
+  bool speaker_rejected = false;
+  GstVoiceRole role = DEFAULT_ROLE;
+  GstVoiceSegmenterMode mode = DEFAULT_MODE;
+  SpeechDetector::Params params;
+  GstClockTime padding = DEFAULT_PADDING;
+  bool post_messages = DEFAULT_POST_MESSAGES;
+
+  std::string effective_speaker () const
+  {
+    return speaker.empty ()? gst_voice_role_to_string (role) : speaker;
+  }
+};
+
+struct QueuedBuffer
+{
+  GstBuffer *buffer;
+  GstClockTime end;
+};
+
+struct Boundary
+{
+  GstVoiceSpeechKind kind;
+  GstClockTime start;
+  GstClockTime end;
+
+  GstClockTime anchor () const
+  {
+    return kind == GST_VOICE_SPEECH_START ? start : end;
+  }
+};
+
+}                               /* namespace */
+
+struct GstVoiceSegmenterPrivate
+{
+  /* properties, under @lock; @settings_changed tells the streaming thread
+   * to take a new copy */
+  std::mutex lock;
+  Settings settings;
+  bool settings_changed = true;
+
+  /* streaming thread only */
+  Settings active;
+  bool have_info = false;
+  GstAudioInfo info;
+  GstSegment segment;
+  FrameAnalyzer analyzer;
+  SpeechDetector detector;
+  bool need_speaker_event = true;
+  std::deque < QueuedBuffer > queue;
+  std::deque < Boundary > boundaries;
+  std::vector < SpeechDetector::Boundary > decided;
+  GstClockTime span_start = GST_CLOCK_TIME_NONE;
+  GstClockTime position = GST_CLOCK_TIME_NONE;
+  GstClockTime released = GST_CLOCK_TIME_NONE;
+  bool mark_start_pending = false;
+  bool warned_mark_in_detect = false;
+};
+
+struct _GstVoiceSegmenter
+{
+  GstElement parent;
+
+  GstPad *sinkpad;
+  GstPad *srcpad;
+
+  GstVoiceSegmenterPrivate *priv;
+};
+
+#define GST_TYPE_VOICE_SEGMENTER_MODE (gst_voice_segmenter_mode_get_type ())
+static GType
+gst_voice_segmenter_mode_get_type (void)
+{
+  static gsize id = 0;
+  static const GEnumValue values[] = {
+    {GST_VOICE_SEGMENTER_MODE_DETECT, "Detect speech in the audio", "detect"},
+    {GST_VOICE_SEGMENTER_MODE_MARKED,
+        "Spans are given by voice-speech-mark events", "marked"},
+    {0, nullptr, nullptr}
+  };
+
+  if (g_once_init_enter (&id)) {
+    GType tmp = g_enum_register_static ("GstVoiceSegmenterMode", values);
+    g_once_init_leave (&id, tmp);
+  }
+  return (GType) id;
+}
+
+#define gst_voice_segmenter_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstVoiceSegmenter, gst_voice_segmenter,
+    GST_TYPE_ELEMENT, GST_DEBUG_CATEGORY_INIT (gst_voice_segmenter_debug,
+        "voicesegmenter", 0, "Speech span detection"));
+GST_ELEMENT_REGISTER_DEFINE (voicesegmenter, "voicesegmenter", GST_RANK_NONE,
+    GST_TYPE_VOICE_SEGMENTER);
+
+static void gst_voice_segmenter_finalize (GObject * object);
+static void gst_voice_segmenter_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_voice_segmenter_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_voice_segmenter_change_state (GstElement *
+    element, GstStateChange transition);
+static GstFlowReturn gst_voice_segmenter_chain (GstPad * pad,
+    GstObject * parent, GstBuffer * buffer);
+static gboolean gst_voice_segmenter_sink_event (GstPad * pad,
+    GstObject * parent, GstEvent * event);
+static gboolean gst_voice_segmenter_src_query (GstPad * pad,
+    GstObject * parent, GstQuery * query);
+
+static void
+gst_voice_segmenter_class_init (GstVoiceSegmenterClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  const GParamFlags rw =
+      (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  gobject_class->finalize = gst_voice_segmenter_finalize;
+  gobject_class->set_property = gst_voice_segmenter_set_property;
+  gobject_class->get_property = gst_voice_segmenter_get_property;
+
+  g_object_class_install_property (gobject_class, PROP_SPEAKER,
+      g_param_spec_string ("speaker", "Speaker",
+          "Name of the speaker: 1 to 64 ASCII letters, digits, '-' or '_' "
+          "(NULL: the role's name, \"user\" or \"agent\")", nullptr,
+          (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_ROLE,
+      g_param_spec_enum ("role", "Role", "Role of the speaker",
+          GST_TYPE_VOICE_ROLE, DEFAULT_ROLE,
+          (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "Detect speech in the audio, or take the spans that the "
+          "application marks with voice-speech-mark events",
+          GST_TYPE_VOICE_SEGMENTER_MODE, DEFAULT_MODE,
+          (GParamFlags) (rw | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_double ("threshold", "Threshold",
+          "How far above the tracked noise floor a 10 ms frame must be to "
+          "count as speech, in dB (lower is more sensitive)", 3.0, 40.0,
+          DEFAULT_THRESHOLD, (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_MIN_LEVEL,
+      g_param_spec_double ("min-level", "Minimum level",
+          "Frames quieter than this (RMS, dBFS) are never speech, whatever "
+          "the noise floor", -90.0, 0.0, DEFAULT_MIN_LEVEL,
+          (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_MIN_SPEECH,
+      g_param_spec_uint64 ("min-speech", "Minimum speech",
+          "Speech needed to open a span, in nanoseconds (part of the "
+          "decision delay reported as latency)", 10 * GST_MSECOND,
+          GST_SECOND, DEFAULT_MIN_SPEECH,
+          (GParamFlags) (rw | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (gobject_class, PROP_MIN_SILENCE,
+      g_param_spec_uint64 ("min-silence", "Minimum silence",
+          "Silence needed to close a span, in nanoseconds; shorter pauses "
+          "stay inside the span", 50 * GST_MSECOND, 10 * GST_SECOND,
+          DEFAULT_MIN_SILENCE,
+          (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_PADDING,
+      g_param_spec_uint64 ("padding", "Padding",
+          "Audio that consumers should keep before and after each span when "
+          "they cut it out, in nanoseconds (sent in the events, never added "
+          "to the span's times)", 0, GST_SECOND, DEFAULT_PADDING,
+          (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post an element message on the bus for every span start and stop",
+          DEFAULT_POST_MESSAGES,
+          (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING)));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Voice segmenter",
+      "Filter/Analyzer/Audio", "Finds the speech spans of one speaker",
+      "GStreamer voice recorder developers");
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_voice_segmenter_change_state);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_VOICE_SEGMENTER_MODE,
+      (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_VOICE_ROLE, (GstPluginAPIFlags) 0);
+}
+
+static void
+gst_voice_segmenter_init (GstVoiceSegmenter * self)
+{
+  self->priv = new GstVoiceSegmenterPrivate ();
+  gst_audio_info_init (&self->priv->info);
+  gst_segment_init (&self->priv->segment, GST_FORMAT_TIME);
+
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_voice_segmenter_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_voice_segmenter_sink_event));
+  GST_PAD_SET_PROXY_CAPS (self->sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION (self->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_voice_segmenter_src_query));
+  GST_PAD_SET_PROXY_CAPS (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+}
+
+static void
+gst_voice_segmenter_finalize (GObject * object)
+{
+  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (object);
+
+  for (auto & q:self->priv->queue)
+    gst_buffer_unref (q.buffer);
+  delete self->priv;
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* A name fit to be shown in an error message, whatever it holds. */
+static std::string
+printable_name (const gchar * name)
+{
+  gchar *escaped = g_strescape (name ? name : "(null)", nullptr);
+  std::string s (escaped);
+  g_free (escaped);
+  if (s.size () > 80)
+    s = s.substr (0, 80) + "...";
+  return s;
+}
+
+static void
+gst_voice_segmenter_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (object);
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  std::string warn_name;
+
+  {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    Settings & s = priv->settings;
+
+    switch (prop_id) {
+      case PROP_SPEAKER:{
+        const gchar *name = g_value_get_string (value);
+        if (name == nullptr || name[0] == '\0') {
+          s.speaker.clear ();
+          s.speaker_rejected = false;
+        } else if (gst_voice_speaker_name_is_valid (name)) {
+          s.speaker = name;
+          s.speaker_rejected = false;
+        } else {
+          /* keep the last good name; starting will fail with an error */
+          s.rejected_speaker = printable_name (name);
+          s.speaker_rejected = true;
+          warn_name = s.rejected_speaker;
+        }
+        break;
+      }
+      case PROP_ROLE:
+        s.role = (GstVoiceRole) g_value_get_enum (value);
+        break;
+      case PROP_MODE:
+        s.mode = (GstVoiceSegmenterMode) g_value_get_enum (value);
+        break;
+      case PROP_THRESHOLD:
+        s.params.threshold_db = g_value_get_double (value);
+        break;
+      case PROP_MIN_LEVEL:
+        s.params.min_level_db = g_value_get_double (value);
+        break;
+      case PROP_MIN_SPEECH:
+        s.params.min_speech = g_value_get_uint64 (value);
+        break;
+      case PROP_MIN_SILENCE:
+        s.params.min_silence = g_value_get_uint64 (value);
+        break;
+      case PROP_PADDING:
+        s.padding = g_value_get_uint64 (value);
+        break;
+      case PROP_POST_MESSAGES:
+        s.post_messages = g_value_get_boolean (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+        break;
+    }
+    priv->settings_changed = true;
+  }
+
+  if (!warn_name.empty ()) {
+    GST_WARNING_OBJECT (self, "invalid speaker name \"%s\" rejected",
+        warn_name.c_str ());
+    if (GST_STATE (self) > GST_STATE_NULL)
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("Invalid speaker name \"%s\" ignored", warn_name.c_str ()),
+          ("A speaker name is 1 to %d ASCII letters, digits, '-' or '_'",
+              GST_VOICE_SPEAKER_NAME_MAX_LENGTH));
+  }
+}
+
+static void
+gst_voice_segmenter_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (object);
+  std::lock_guard < std::mutex > lk (self->priv->lock);
+  const Settings & s = self->priv->settings;
+
+  switch (prop_id) {
+    case PROP_SPEAKER:
+      g_value_set_string (value, s.speaker.empty ()? nullptr :
+          s.speaker.c_str ());
+      break;
+    case PROP_ROLE:
+      g_value_set_enum (value, s.role);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, s.mode);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_double (value, s.params.threshold_db);
+      break;
+    case PROP_MIN_LEVEL:
+      g_value_set_double (value, s.params.min_level_db);
+      break;
+    case PROP_MIN_SPEECH:
+      g_value_set_uint64 (value, s.params.min_speech);
+      break;
+    case PROP_MIN_SILENCE:
+      g_value_set_uint64 (value, s.params.min_silence);
+      break;
+    case PROP_PADDING:
+      g_value_set_uint64 (value, s.padding);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, s.post_messages);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+/* Takes a copy of the properties for the streaming thread. The mode and
+ * min-speech (which sets the latency) only change in READY. */
+static void
+gst_voice_segmenter_apply_settings (GstVoiceSegmenter * self, bool starting)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  std::lock_guard < std::mutex > lk (priv->lock);
+
+  if (!priv->settings_changed && !starting)
+    return;
+
+  Settings next = priv->settings;
+  if (!starting) {
+    next.mode = priv->active.mode;
+    next.params.min_speech = priv->active.params.min_speech;
+  }
+  if (next.effective_speaker () != priv->active.effective_speaker ()
+      || next.role != priv->active.role)
+    priv->need_speaker_event = true;
+
+  priv->active = next;
+  priv->detector.set_params (next.params);
+  priv->settings_changed = false;
+}
+
+static GstClockTime
+gst_voice_segmenter_holdback (GstVoiceSegmenter * self)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  if (priv->active.mode == GST_VOICE_SEGMENTER_MODE_MARKED)
+    return 0;
+  return priv->detector.decision_delay ();
+}
+
+static void
+gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+
+  for (auto & q:priv->queue)
+    gst_buffer_unref (q.buffer);
+  priv->queue.clear ();
+  priv->boundaries.clear ();
+  priv->decided.clear ();
+  priv->detector.reset ();
+  if (priv->have_info)
+    priv->analyzer.configure (GST_AUDIO_INFO_RATE (&priv->info),
+        GST_AUDIO_INFO_FORMAT (&priv->info));
+  priv->span_start = GST_CLOCK_TIME_NONE;
+  priv->position = GST_CLOCK_TIME_NONE;
+  priv->released = GST_CLOCK_TIME_NONE;
+  priv->mark_start_pending = false;
+  gst_segment_init (&priv->segment, GST_FORMAT_TIME);
+}
+
+static void
+gst_voice_segmenter_push_speaker (GstVoiceSegmenter * self)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  if (!priv->need_speaker_event)
+    return;
+  priv->need_speaker_event = false;
+  gst_pad_push_event (self->srcpad,
+      gst_voice_event_new_speaker (priv->active.effective_speaker ().c_str (),
+          priv->active.role));
+}
+
+static void
+gst_voice_segmenter_add_boundary (GstVoiceSegmenter * self, bool start,
+    GstClockTime time)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+
+  if (start) {
+    priv->span_start = time;
+    priv->boundaries.push_back ({GST_VOICE_SPEECH_START, time,
+            GST_CLOCK_TIME_NONE});
+  } else if (GST_CLOCK_TIME_IS_VALID (priv->span_start)) {
+    priv->boundaries.push_back ({GST_VOICE_SPEECH_STOP, priv->span_start,
+            MAX (time, priv->span_start)});
+    priv->span_start = GST_CLOCK_TIME_NONE;
+  }
+}
+
+static void
+gst_voice_segmenter_take_decisions (GstVoiceSegmenter * self)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  for (const auto & d:priv->decided) {
+    GST_LOG_OBJECT (self, "speech %s at %" GST_TIME_FORMAT,
+        d.start ? "start" : "stop", GST_TIME_ARGS (d.time));
+    gst_voice_segmenter_add_boundary (self, d.start, d.time);
+  }
+  priv->decided.clear ();
+}
+
+static void
+gst_voice_segmenter_push_boundary (GstVoiceSegmenter * self,
+    const Boundary & b)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  std::string speaker = priv->active.effective_speaker ();
+  GstVoiceSpeech speech;
+
+  gst_voice_speech_init (&speech);
+  speech.kind = b.kind;
+  speech.speaker = (gchar *) speaker.c_str ();
+  speech.role = priv->active.role;
+  speech.start = b.start;
+  speech.end = b.end;
+  speech.start_running_time = gst_segment_to_running_time (&priv->segment,
+      GST_FORMAT_TIME, b.start);
+  if (GST_CLOCK_TIME_IS_VALID (b.end))
+    speech.end_running_time = gst_segment_to_running_time (&priv->segment,
+        GST_FORMAT_TIME, b.end);
+  speech.padding = priv->active.padding;
+  speech.marked = priv->active.mode == GST_VOICE_SEGMENTER_MODE_MARKED;
+
+  GST_DEBUG_OBJECT (self, "pushing speech %s %" GST_TIME_FORMAT " - %"
+      GST_TIME_FORMAT, b.kind == GST_VOICE_SPEECH_START ? "start" : "stop",
+      GST_TIME_ARGS (b.start), GST_TIME_ARGS (b.end));
+
+  GstMessage *msg = nullptr;
+  if (priv->active.post_messages)
+    msg = gst_voice_message_new_speech (GST_OBJECT (self), &speech,
+        &priv->segment);
+  gst_pad_push_event (self->srcpad, gst_voice_event_new_speech (&speech));
+  if (msg)
+    gst_element_post_message (GST_ELEMENT (self), msg);
+}
+
+/* Pushes the queued audio that no future start can point into, each buffer
+ * after the boundaries that lie before its end; with @drain everything. */
+static GstFlowReturn
+gst_voice_segmenter_release (GstVoiceSegmenter * self, bool drain)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstClockTime holdback = gst_voice_segmenter_holdback (self);
+  GstClockTime limit = 0;
+
+  if (GST_CLOCK_TIME_IS_VALID (priv->position) && priv->position > holdback)
+    limit = priv->position - holdback;
+
+  while (!priv->queue.empty ()) {
+    QueuedBuffer q = priv->queue.front ();
+    if (!drain && q.end > limit)
+      break;
+    while (!priv->boundaries.empty ()
+        && priv->boundaries.front ().anchor () < q.end) {
+      gst_voice_segmenter_push_boundary (self, priv->boundaries.front ());
+      priv->boundaries.pop_front ();
+    }
+    priv->queue.pop_front ();
+    priv->released = q.end;
+    ret = gst_pad_push (self->srcpad, q.buffer);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+
+  /* boundaries whose audio has all been pushed need not wait */
+  while (!priv->boundaries.empty ()
+      && (drain || (GST_CLOCK_TIME_IS_VALID (priv->released)
+              && priv->boundaries.front ().anchor () <= priv->released)
+          || (priv->queue.empty () && GST_CLOCK_TIME_IS_VALID (priv->position)
+              && priv->boundaries.front ().anchor () <= priv->position))) {
+    gst_voice_segmenter_push_boundary (self, priv->boundaries.front ());
+    priv->boundaries.pop_front ();
+  }
+  return ret;
+}
+
+/* Feeds the analyser's last partial frame to the detector. */
+static void
+gst_voice_segmenter_finish_frame (GstVoiceSegmenter * self)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  if (!priv->analyzer.has_origin ())
+    return;
+  priv->analyzer.finish_frame ([&](const FrameAnalyzer::Frame & f) {
+        priv->detector.push_frame (f.power, f.start, f.end, priv->decided);
+      });
+  gst_voice_segmenter_take_decisions (self);
+}
+
+static void
+gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
+    GstClockTime pts, gsize n_samples)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  FrameAnalyzer & analyzer = priv->analyzer;
+
+  if (!analyzer.has_origin ()) {
+    analyzer.set_origin (pts);
+  } else {
+    GstClockTime expected = analyzer.position ();
+    GstClockTimeDiff diff = GST_CLOCK_DIFF (expected, pts);
+    if (GST_BUFFER_IS_DISCONT (buffer) || ABS (diff) > CONTINUITY_TOLERANCE) {
+      GST_DEBUG_OBJECT (self, "discontinuity of %" GST_STIME_FORMAT,
+          GST_STIME_ARGS (diff));
+      gst_voice_segmenter_finish_frame (self);
+      if (diff > 0) {
+        priv->detector.push_silence (expected, pts, priv->decided);
+      } else if (diff < -(GstClockTimeDiff) CONTINUITY_TOLERANCE) {
+        /* time went backwards: what was open cannot continue */
+        priv->detector.finish (priv->decided);
+        priv->detector.reset ();
+      }
+      gst_voice_segmenter_take_decisions (self);
+      analyzer.set_origin (pts);
+    }
+  }
+
+  GstMapInfo map;
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    GST_WARNING_OBJECT (self, "could not map buffer, treated as silence");
+    priv->detector.push_silence (pts, pts + gst_util_uint64_scale_int
+        (n_samples, GST_SECOND, GST_AUDIO_INFO_RATE (&priv->info)),
+        priv->decided);
+    return;
+  }
+  analyzer.process (map.data, n_samples, [&](const FrameAnalyzer::Frame & f) {
+        priv->detector.push_frame (f.power, f.start, f.end, priv->decided);
+      });
+  gst_buffer_unmap (buffer, &map);
+  gst_voice_segmenter_take_decisions (self);
+}
+
+static GstFlowReturn
+gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buffer)
+{
+  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (parent);
+  GstVoiceSegmenterPrivate *priv = self->priv;
+
+  if (G_UNLIKELY (!priv->have_info)) {
+    gst_buffer_unref (buffer);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (nullptr),
+        ("received a buffer before caps"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  gst_voice_segmenter_apply_settings (self, false);
+  gst_voice_segmenter_push_speaker (self);
+
+  gint bpf = GST_AUDIO_INFO_BPF (&priv->info);
+  gint rate = GST_AUDIO_INFO_RATE (&priv->info);
+  gsize n_samples = gst_buffer_get_size (buffer) / bpf;
+
+  /* buffers without timestamps continue where the last one ended */
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    pts = GST_CLOCK_TIME_IS_VALID (priv->position) ? priv->position :
+        priv->segment.start;
+  GstClockTime end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND,
+      rate);
+
+  if (priv->active.mode == GST_VOICE_SEGMENTER_MODE_DETECT) {
+    gst_voice_segmenter_analyze (self, buffer, pts, n_samples);
+  } else if (priv->mark_start_pending) {
+    priv->mark_start_pending = false;
+    gst_voice_segmenter_add_boundary (self, true, pts);
+  }
+
+  priv->position = end;
+  priv->queue.push_back ({buffer, end});
+  return gst_voice_segmenter_release (self, false);
+}
+
+static void
+gst_voice_segmenter_mark (GstVoiceSegmenter * self, gboolean speaking,
+    GstClockTime timestamp)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  bool open = GST_CLOCK_TIME_IS_VALID (priv->span_start)
+      || priv->mark_start_pending;
+
+  if (!GST_CLOCK_TIME_IS_VALID (timestamp))
+    timestamp = priv->position;
+
+  if (speaking && !open) {
+    if (GST_CLOCK_TIME_IS_VALID (timestamp))
+      gst_voice_segmenter_add_boundary (self, true, timestamp);
+    else
+      priv->mark_start_pending = true;
+  } else if (!speaking && open) {
+    if (priv->mark_start_pending) {
+      /* the span held no audio at all */
+      priv->mark_start_pending = false;
+    } else {
+      gst_voice_segmenter_add_boundary (self, false,
+          GST_CLOCK_TIME_IS_VALID (timestamp) ? timestamp : priv->span_start);
+    }
+  } else {
+    GST_DEBUG_OBJECT (self, "ignoring repeated speech mark (speaking=%d)",
+        speaking);
+  }
+}
+
+static gboolean
+gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (parent);
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  bool detect = priv->active.mode == GST_VOICE_SEGMENTER_MODE_DETECT;
+
+  GST_LOG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      GstAudioInfo info;
+      gst_event_parse_caps (event, &caps);
+      if (!gst_audio_info_from_caps (&info, caps)) {
+        GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (nullptr),
+            ("invalid caps %" GST_PTR_FORMAT, caps));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      if (!priv->have_info || !gst_audio_info_is_equal (&info, &priv->info)) {
+        gst_voice_segmenter_finish_frame (self);
+        gst_voice_segmenter_release (self, true);
+        priv->info = info;
+        priv->have_info = true;
+        priv->analyzer.configure (GST_AUDIO_INFO_RATE (&info),
+            GST_AUDIO_INFO_FORMAT (&info));
+        GST_INFO_OBJECT (self, "analysing %s at %d Hz",
+            gst_audio_format_to_string (GST_AUDIO_INFO_FORMAT (&info)),
+            GST_AUDIO_INFO_RATE (&info));
+      }
+      break;
+    }
+    case GST_EVENT_SEGMENT:
+      gst_voice_segmenter_release (self, true);
+      gst_event_copy_segment (event, &priv->segment);
+      if (priv->segment.format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, (nullptr),
+            ("need a TIME segment, got %s",
+                gst_format_get_name (priv->segment.format)));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      break;
+    case GST_EVENT_STREAM_START:
+      gst_voice_segmenter_release (self, true);
+      priv->need_speaker_event = true;
+      break;
+    case GST_EVENT_GAP:{
+      GstClockTime ts, duration;
+      gst_event_parse_gap (event, &ts, &duration);
+      gst_voice_segmenter_apply_settings (self, false);
+      gst_voice_segmenter_push_speaker (self);
+      if (GST_CLOCK_TIME_IS_VALID (ts)) {
+        GstClockTime end = ts + (GST_CLOCK_TIME_IS_VALID (duration) ?
+            duration : 0);
+        if (detect) {
+          gst_voice_segmenter_finish_frame (self);
+          GstClockTime from = priv->analyzer.has_origin ()?
+              priv->analyzer.position () : ts;
+          priv->detector.push_silence (from, end, priv->decided);
+          gst_voice_segmenter_take_decisions (self);
+          priv->analyzer.set_origin (end);
+        }
+        priv->position = end;
+      }
+      gst_voice_segmenter_release (self, true);
+      break;
+    }
+    case GST_EVENT_EOS:
+      if (detect) {
+        gst_voice_segmenter_finish_frame (self);
+        priv->detector.finish (priv->decided);
+        gst_voice_segmenter_take_decisions (self);
+      } else {
+        gst_voice_segmenter_mark (self, FALSE, GST_CLOCK_TIME_NONE);
+      }
+      gst_voice_segmenter_release (self, true);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_voice_segmenter_reset_stream (self);
+      break;
+    case GST_EVENT_CUSTOM_DOWNSTREAM:{
+      gboolean speaking;
+      GstClockTime ts;
+      if (gst_event_has_name (event, GST_VOICE_SPEECH_MARK_STRUCTURE)) {
+        if (!gst_voice_event_parse_speech_mark (event, &speaking, &ts)) {
+          GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+              ("malformed voice-speech-mark event dropped: %" GST_PTR_FORMAT,
+                  gst_event_get_structure (event)));
+        } else if (detect) {
+          if (!priv->warned_mark_in_detect)
+            GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+                ("voice-speech-mark events are ignored in mode=detect; "
+                    "set mode=marked to give spans from the application"));
+          priv->warned_mark_in_detect = true;
+        } else {
+          gst_voice_segmenter_mark (self, speaking, ts);
+          gst_voice_segmenter_release (self, false);
+        }
+        /* marks are for this element only */
+        gst_event_unref (event);
+        return TRUE;
+      }
+      gst_voice_segmenter_release (self, true);
+      break;
+    }
+    default:
+      if (GST_EVENT_IS_SERIALIZED (event))
+        gst_voice_segmenter_release (self, true);
+      break;
+  }
+
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_voice_segmenter_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (parent);
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return gst_pad_query_default (pad, parent, query);
+
+  if (!gst_pad_peer_query (self->sinkpad, query))
+    return FALSE;
+
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency (query, &live, &min, &max);
+
+  GstClockTime holdback;
+  {
+    std::lock_guard < std::mutex > lk (self->priv->lock);
+    const Settings & s = self->priv->settings;
+    holdback = 0;
+    if (s.mode == GST_VOICE_SEGMENTER_MODE_DETECT) {
+      SpeechDetector d;
+      d.set_params (s.params);
+      holdback = d.decision_delay ();
+    }
+  }
+
+  GST_DEBUG_OBJECT (self, "adding %" GST_TIME_FORMAT " of latency",
+      GST_TIME_ARGS (holdback));
+  min += holdback;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += holdback;
+  gst_query_set_latency (query, live, min, max);
+  return TRUE;
+}
+
+static GstStateChangeReturn
+gst_voice_segmenter_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (element);
+  GstVoiceSegmenterPrivate *priv = self->priv;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:{
+      std::string rejected;
+      {
+        std::lock_guard < std::mutex > lk (priv->lock);
+        if (priv->settings.speaker_rejected)
+          rejected = priv->settings.rejected_speaker;
+      }
+      if (!rejected.empty ()) {
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+            ("Invalid speaker name \"%s\"", rejected.c_str ()),
+            ("A speaker name is 1 to %d ASCII letters, digits, '-' or '_'",
+                GST_VOICE_SPEAKER_NAME_MAX_LENGTH));
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      break;
+    }
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_voice_segmenter_apply_settings (self, true);
+      priv->need_speaker_event = true;
+      priv->warned_mark_in_detect = false;
+      gst_voice_segmenter_reset_stream (self);
+      break;
+    default:
+      break;
+  }
+
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    gst_voice_segmenter_reset_stream (self);
+    priv->have_info = false;
+  }
+  return ret;
+}

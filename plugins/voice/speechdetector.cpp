@@ -1,0 +1,154 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "speechdetector.h"
+
+#include <algorithm>
+#include <cmath>
+
+/* The noise floor is the lowest frame level of the last NOISE_BLOCKS blocks
+ * of NOISE_BLOCK_FRAMES frames (4 s): long enough to always hold a pause
+ * between words, short enough to follow a change of background. */
+static const guint NOISE_BLOCK_FRAMES = 50;
+static const guint NOISE_BLOCKS = 8;
+
+/* Frames that keep an open span alive, or that an onset is moved back over,
+ * only need half the threshold above the noise floor. */
+static const double HOLD_RATIO = 0.5;
+
+/* Lowest level considered at all: digital silence is -inf dB. */
+static const double LEVEL_FLOOR_DB = -120.0;
+
+static const GstClockTime FRAME = 10 * GST_MSECOND;
+
+GstClockTime
+SpeechDetector::decision_delay () const
+{
+  /* the deciding run, plus the lookback, plus a partial frame of input not
+   * yet analysed and a frame of rounding at rates that are not multiples of
+   * 100 Hz */
+  return params_.min_speech + LOOKBACK + 2 * FRAME;
+}
+
+void
+SpeechDetector::reset ()
+{
+  speaking_ = false;
+  run_start_ = GST_CLOCK_TIME_NONE;
+  run_loud_ = 0;
+  history_.clear ();
+  last_speech_end_ = GST_CLOCK_TIME_NONE;
+  block_mins_.clear ();
+  block_min_ = G_MAXDOUBLE;
+  block_frames_ = 0;
+}
+
+double
+SpeechDetector::noise_floor_db () const
+{
+  double floor = block_min_;
+  for (double m:block_mins_)
+    floor = std::min (floor, m);
+  return floor == G_MAXDOUBLE ? LEVEL_FLOOR_DB : floor;
+}
+
+void
+SpeechDetector::track_noise (double level_db)
+{
+  block_min_ = std::min (block_min_, level_db);
+  if (++block_frames_ < NOISE_BLOCK_FRAMES)
+    return;
+  block_mins_.push_back (block_min_);
+  if (block_mins_.size () > NOISE_BLOCKS)
+    block_mins_.pop_front ();
+  block_min_ = G_MAXDOUBLE;
+  block_frames_ = 0;
+}
+
+void
+SpeechDetector::close (std::vector < Boundary > &out)
+{
+  out.push_back ({false, last_speech_end_});
+  speaking_ = false;
+  run_start_ = GST_CLOCK_TIME_NONE;
+  run_loud_ = 0;
+  history_.clear ();
+}
+
+void
+SpeechDetector::push_frame (double power, GstClockTime start, GstClockTime end,
+    std::vector < Boundary > &out)
+{
+  double level_db = power > 0 ? 10.0 * std::log10 (power) : LEVEL_FLOOR_DB;
+  level_db = std::max (level_db, LEVEL_FLOOR_DB);
+
+  double floor_db = noise_floor_db ();
+  double loud_db = std::max (floor_db + params_.threshold_db,
+      params_.min_level_db);
+  double hold_db = std::max (floor_db + HOLD_RATIO * params_.threshold_db,
+      params_.min_level_db);
+  track_noise (level_db);
+
+  if (speaking_) {
+    if (level_db >= hold_db)
+      last_speech_end_ = end;
+    else if (end - last_speech_end_ >= params_.min_silence)
+      close (out);
+    return;
+  }
+
+  if (level_db >= loud_db) {
+    if (!GST_CLOCK_TIME_IS_VALID (run_start_)) {
+      /* move the onset back over the quieter frames that lead into it */
+      run_start_ = start;
+      for (auto it = history_.rbegin (); it != history_.rend (); ++it) {
+        if (it->level_db < hold_db || start - it->start > LOOKBACK)
+          break;
+        run_start_ = it->start;
+      }
+    }
+    run_loud_ += end - start;
+    if (run_loud_ >= params_.min_speech) {
+      out.push_back ({true, run_start_});
+      speaking_ = true;
+      last_speech_end_ = end;
+      history_.clear ();
+      return;
+    }
+  } else {
+    run_start_ = GST_CLOCK_TIME_NONE;
+    run_loud_ = 0;
+  }
+
+  history_.push_back ({level_db, start});
+  while (!history_.empty () && start - history_.front ().start > LOOKBACK)
+    history_.pop_front ();
+}
+
+void
+SpeechDetector::push_silence (GstClockTime start, GstClockTime end,
+    std::vector < Boundary > &out)
+{
+  (void) start;
+  if (speaking_ && end - last_speech_end_ >= params_.min_silence)
+    close (out);
+  if (!speaking_) {
+    run_start_ = GST_CLOCK_TIME_NONE;
+    run_loud_ = 0;
+    history_.clear ();
+  }
+}
+
+void
+SpeechDetector::finish (std::vector < Boundary > &out)
+{
+  if (speaking_)
+    close (out);
+  run_start_ = GST_CLOCK_TIME_NONE;
+  run_loud_ = 0;
+  history_.clear ();
+}

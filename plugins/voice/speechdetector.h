@@ -1,0 +1,88 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <deque>
+#include <vector>
+
+/* Decides, frame by frame, where one speaker talks.
+ *
+ * A frame is loud when its level is @threshold_db above the noise floor
+ * (tracked by minimum statistics over the last seconds) and above
+ * @min_level_db. A span opens after @min_speech of consecutive loud frames;
+ * its start is moved back over the quieter frames of the onset (at most
+ * LOOKBACK), so it lands on the first speech frame, not on the frame where
+ * the decision was made. It closes once @min_silence passed since the last
+ * frame above the lower hold threshold; its end is the end of that frame, so
+ * the hangover never enters the span. */
+class SpeechDetector
+{
+public:
+  struct Params
+  {
+    double threshold_db = 9.0;
+    double min_level_db = -50.0;
+    GstClockTime min_speech = 50 * GST_MSECOND;
+    GstClockTime min_silence = 700 * GST_MSECOND;
+  };
+
+  struct Boundary
+  {
+    bool start;
+    GstClockTime time;
+  };
+
+  /* How far before the deciding frame a start may be placed. */
+  static constexpr GstClockTime LOOKBACK = 100 * GST_MSECOND;
+
+  void set_params (const Params & params) { params_ = params; }
+  const Params & params () const { return params_; }
+
+  /* The longest time between a span's start and the end of the frame that
+   * decides it: the delay a consumer must allow for the start to arrive
+   * before the audio it points at. */
+  GstClockTime decision_delay () const;
+
+  void reset ();
+  bool speaking () const { return speaking_; }
+
+  void push_frame (double power, GstClockTime start, GstClockTime end,
+      std::vector < Boundary > &out);
+
+  /* Known silence (a GAP, or a jump in timestamps) from @start to @end. */
+  void push_silence (GstClockTime start, GstClockTime end,
+      std::vector < Boundary > &out);
+
+  /* End of stream: closes an open span at its last speech frame. */
+  void finish (std::vector < Boundary > &out);
+
+private:
+  struct HistoryFrame
+  {
+    double level_db;
+    GstClockTime start;
+  };
+
+  double noise_floor_db () const;
+  void track_noise (double level_db);
+  void close (std::vector < Boundary > &out);
+
+  Params params_;
+  bool speaking_ = false;
+
+  /* silence: the run of loud frames that may open a span */
+  GstClockTime run_start_ = GST_CLOCK_TIME_NONE;
+  GstClockTime run_loud_ = 0;
+  std::deque < HistoryFrame > history_;
+
+  /* speech: end of the last frame above the hold threshold */
+  GstClockTime last_speech_end_ = GST_CLOCK_TIME_NONE;
+
+  /* minimum statistics: the minimum of each block of frames */
+  std::deque < double >block_mins_;
+  double block_min_ = G_MAXDOUBLE;
+  guint block_frames_ = 0;
+};
