@@ -97,11 +97,15 @@ def add_noise(audio, spans, rate, snr_db, seed=1):
     return (audio + hum + white).astype(np.float32)
 
 
-def conversation(rate, lines=None, gap_s=(0.6, 0.9), lead_s=0.5, tail_s=1.0):
+def conversation(rate, lines=None, gap_s=(0.6, 0.9), lead_s=0.5, tail_s=1.0,
+                 jitter_seed=None):
     """Two streams of one conversation that alternates user and agent.
 
+    With `jitter_seed`, every utterance moves by a random 0-10 ms so that
+    its boundaries fall anywhere inside the 10 ms analysis frames.
     Returns (user_audio, agent_audio, user_spans, agent_spans), spans as
     sample ranges [start, end) in the conversation's time."""
+    rng = np.random.default_rng(jitter_seed)
     lines = lines or list(zip(USER_LINES, AGENT_LINES))
     utts = []
     for u, a in lines:
@@ -110,6 +114,8 @@ def conversation(rate, lines=None, gap_s=(0.6, 0.9), lead_s=0.5, tail_s=1.0):
     pos = int(lead_s * rate)
     placed = []
     for i, (who, audio) in enumerate(utts):
+        if jitter_seed is not None:
+            pos += int(rng.integers(0, rate // 100))
         placed.append((who, pos, audio))
         pos += len(audio) + int(gap_s[i % len(gap_s)] * rate)
     total = pos + int(tail_s * rate)

@@ -1,0 +1,695 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "../speechfixture.h"
+
+#include <gst/voice/voice.h>
+
+#include <string>
+#include <vector>
+
+#define MS GST_MSECOND
+
+/* What left the element, in order: buffers and speech events. */
+struct Item
+{
+  bool is_buffer;
+  GstClockTime pts;             /* buffers */
+  GstClockTime end;
+  GstVoiceSpeechKind kind;      /* speech events */
+  GstClockTime start;
+  GstClockTime stop;
+  std::string speaker;
+  GstVoiceRole role;
+  GstClockTime padding;
+  gboolean marked;
+};
+
+struct Recorder
+{
+  std::vector < Item > items;
+  gint rate = 16000;
+
+  std::vector < Item > spans (GstVoiceSpeechKind kind) const
+  {
+    std::vector < Item > out;
+    for (const auto & i:items)
+      if (!i.is_buffer && i.kind == kind)
+        out.push_back (i);
+    return out;
+  }
+  /* index of the first buffer that contains @t */
+  gssize buffer_holding (GstClockTime t) const
+  {
+    for (gsize i = 0; i < items.size (); i++)
+      if (items[i].is_buffer && items[i].pts <= t && t < items[i].end)
+        return (gssize) i;
+    return -1;
+  }
+  gssize index_of_event (GstVoiceSpeechKind kind, guint nth) const
+  {
+    guint n = 0;
+    for (gsize i = 0; i < items.size (); i++)
+      if (!items[i].is_buffer && items[i].kind == kind && n++ == nth)
+        return (gssize) i;
+    return -1;
+  }
+};
+
+static GstPadProbeReturn
+record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Recorder *rec = static_cast < Recorder * >(user_data);
+  Item item = { };
+
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstCaps *caps = gst_pad_get_current_caps (pad);
+    GstAudioInfo ainfo;
+    fail_unless (gst_audio_info_from_caps (&ainfo, caps));
+    gst_caps_unref (caps);
+    item.is_buffer = true;
+    item.pts = GST_BUFFER_PTS (buf);
+    item.end = item.pts + gst_util_uint64_scale_int (gst_buffer_get_size (buf)
+        / GST_AUDIO_INFO_BPF (&ainfo), GST_SECOND, GST_AUDIO_INFO_RATE (&ainfo));
+    rec->items.push_back (item);
+  } else {
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+    GstVoiceSpeech sp;
+    if (gst_voice_event_parse_speech (ev, &sp)) {
+      item.is_buffer = false;
+      item.kind = sp.kind;
+      item.start = sp.start;
+      item.stop = sp.end;
+      item.speaker = sp.speaker;
+      item.role = sp.role;
+      item.padding = sp.padding;
+      item.marked = sp.marked;
+      gst_voice_speech_clear (&sp);
+      rec->items.push_back (item);
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstHarness *
+segmenter_harness (Recorder * rec, gint rate, GstAudioFormat format,
+    const gchar * props = nullptr)
+{
+  GstElement *element = gst_element_factory_make ("voicesegmenter", nullptr);
+  if (props) {
+    gchar **kv = g_strsplit (props, " ", -1);
+    for (gchar ** p = kv; *p; p++) {
+      gchar **pair = g_strsplit (*p, "=", 2);
+      gst_util_set_object_arg (G_OBJECT (element), pair[0], pair[1]);
+      g_strfreev (pair);
+    }
+    g_strfreev (kv);
+  }
+  GstHarness *h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  gst_harness_set_src_caps (h, signal_caps (rate, format));
+  GstPad *src = gst_element_get_static_pad (h->element, "src");
+  gst_pad_add_probe (src, (GstPadProbeType) (GST_PAD_PROBE_TYPE_BUFFER |
+          GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM), record_probe, rec, nullptr);
+  gst_object_unref (src);
+  return h;
+}
+
+/* 0.503 s of silence, the utterance (speech from its first to its last
+ * sample), then 2 s of silence */
+static Signal
+utterance_in_silence (const gchar * file, double lead = 0.503,
+    gsize * head = nullptr, gsize * tail = nullptr)
+{
+  Signal utt = Signal::load (file);
+  Signal s = Signal::silence (utt.rate, lead);
+  if (head)
+    *head = s.size ();
+  s.append (utt);
+  if (tail)
+    *tail = s.size () - 1;
+  s.append_silence (2.0);
+  return s;
+}
+
+/* the 10 ms frame that holds @sample, on a grid starting at time 0 */
+static GstClockTime
+frame_start (const Signal & s, gsize sample)
+{
+  return s.time_of (sample) / (10 * MS) * (10 * MS);
+}
+
+static GstClockTime
+frame_end (const Signal & s, gsize sample)
+{
+  return frame_start (s, sample) + 10 * MS;
+}
+
+GST_START_TEST (test_onset_and_offset_to_the_frame)
+{
+  for (GstAudioFormat format:{GST_AUDIO_FORMAT_S16LE, GST_AUDIO_FORMAT_F32LE}) {
+    Recorder rec;
+    gsize head, tail;
+    Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, &head,
+        &tail);
+    GstHarness *h = segmenter_harness (&rec, 16000, format,
+        "speaker=alice role=agent");
+
+    fail_unless_equals_int (push_signal (h, s, format, 0), GST_FLOW_OK);
+    fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+    auto starts = rec.spans (GST_VOICE_SPEECH_START);
+    auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+    fail_unless_equals_int (starts.size (), 1);
+    fail_unless_equals_int (stops.size (), 1);
+    /* first speech sample at 503 ms: its frame starts at 500 ms */
+    fail_unless_equals_uint64 (starts[0].start, 500 * MS);
+    fail_unless_equals_uint64 (starts[0].start, frame_start (s, head));
+    fail_unless_equals_uint64 (stops[0].start, 500 * MS);
+    fail_unless_equals_uint64 (stops[0].stop, frame_end (s, tail));
+    fail_unless_equals_string (stops[0].speaker.c_str (), "alice");
+    fail_unless_equals_int (stops[0].role, GST_VOICE_ROLE_AGENT);
+    fail_if (stops[0].marked);
+
+    /* the start event precedes the buffer with the first syllable */
+    gssize ev = rec.index_of_event (GST_VOICE_SPEECH_START, 0);
+    gssize buf = rec.buffer_holding (s.time_of (head));
+    fail_unless (ev >= 0 && buf >= 0);
+    fail_unless (ev < buf, "start event at %d after its audio at %d",
+        (gint) ev, (gint) buf);
+    /* ... and comes right before it: no silence buffer in between */
+    fail_unless_equals_int (ev + 1, buf);
+
+    /* the hangover does not leak: the stop was decided min-silence (700 ms)
+     * after the end and sits in the stream 190 ms of held-back audio
+     * earlier, yet its end is the last speech frame */
+    gssize stop_ev = rec.index_of_event (GST_VOICE_SPEECH_STOP, 0);
+    fail_unless (stop_ev > rec.buffer_holding (stops[0].stop + 450 * MS));
+    fail_unless (stop_ev < rec.buffer_holding (stops[0].stop + 520 * MS));
+
+    /* every input sample came out, unchanged in count and order */
+    GstClockTime expect = 0;
+    guint n_buffers = 0;
+    for (const auto & i:rec.items) {
+      if (!i.is_buffer)
+        continue;
+      fail_unless_equals_uint64 (i.pts, expect);
+      expect = i.end;
+      n_buffers++;
+    }
+    fail_unless_equals_uint64 (expect, s.time_of (s.size ()));
+    fail_unless_equals_int (gst_harness_buffers_received (h), n_buffers);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_audio_unchanged)
+{
+  Recorder rec;
+  Signal s = utterance_in_silence ("utterance-16k.wav");
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  gsize pos = 0;
+  GstBuffer *buf;
+  while ((buf = gst_harness_try_pull (h))) {
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    for (gsize i = 0; i + 1 < map.size; i += 2, pos++) {
+      gint expected = CLAMP ((gint) (s.samples[pos] * 32768.0f), -32768, 32767);
+      fail_unless_equals_int ((gint16) GST_READ_UINT16_LE (map.data + i),
+          expected);
+    }
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_uint64 (pos, s.size ());
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_pause_inside_utterance)
+{
+  Recorder rec;
+  Signal utt = Signal::load ("utterance-16k.wav");
+  Signal s = Signal::silence (16000, 0.5);
+  s.append (utt);
+  s.append_silence (0.4);       /* a pause: same span */
+  s.append (utt);
+  gsize end_of_first_turn = s.size ();
+  s.append_silence (1.5);       /* a turn later: a new span */
+  gsize second_turn = s.size ();
+  s.append (utt);
+  s.append_silence (1.0);
+
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 2);
+  fail_unless_equals_uint64 (stops[0].start, 500 * MS);
+  fail_unless_equals_uint64 (stops[0].stop, frame_end (s,
+          end_of_first_turn - 1));
+  fail_unless_equals_uint64 (stops[1].start, frame_start (s, second_turn));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gap_is_silence)
+{
+  Recorder rec;
+  gsize tail;
+  Signal utt = Signal::load ("utterance-16k.wav");
+  Signal s = Signal::silence (16000, 0.5);
+  s.append (utt);
+  tail = s.size () - 1;
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  fail_unless_equals_int (rec.spans (GST_VOICE_SPEECH_STOP).size (), 0);
+
+  /* nothing for 3 s: the span closes at its last speech frame, and all
+   * held audio and the stop come before the gap */
+  GstClockTime end = s.time_of (s.size ());
+  fail_unless (gst_harness_push_event (h, gst_event_new_gap (end,
+              3 * GST_SECOND)));
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (stops[0].stop, frame_end (s, tail));
+  fail_unless_equals_uint64 (rec.items.rbegin ()[1].end, end);
+  fail_unless_equals_int (rec.items.back ().kind, GST_VOICE_SPEECH_STOP);
+
+  GstEvent *ev;
+  bool saw_gap = false;
+  while ((ev = gst_harness_try_pull_event (h))) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
+      GstClockTime ts, dur;
+      gst_event_parse_gap (ev, &ts, &dur);
+      fail_unless_equals_uint64 (ts, end);
+      fail_unless_equals_uint64 (dur, 3 * GST_SECOND);
+      saw_gap = true;
+    }
+    gst_event_unref (ev);
+  }
+  fail_unless (saw_gap);
+
+  /* speech after the gap is timed on the far side of it */
+  Recorder *r = &rec;
+  r->items.clear ();
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, end + 3 * GST_SECOND);
+  gst_harness_push_event (h, gst_event_new_eos ());
+  auto starts = rec.spans (GST_VOICE_SPEECH_START);
+  fail_unless_equals_int (starts.size (), 1);
+  fail_unless_equals_uint64 (starts[0].start, end + 3 * GST_SECOND + 500 * MS);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_eos_while_speaking)
+{
+  Recorder rec;
+  Signal utt = Signal::load ("utterance-16k.wav");
+  Signal s = Signal::silence (16000, 1.0);
+  /* cut in the middle of a word, at 1.5 s into the utterance */
+  utt.samples.resize (24000);
+  s.append (utt);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  fail_unless_equals_int (rec.spans (GST_VOICE_SPEECH_STOP).size (), 0);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (stops[0].start, 1000 * MS);
+  fail_unless_equals_uint64 (stops[0].stop, 2500 * MS);
+  /* the stop comes after the last buffer, before EOS */
+  fail_if (rec.items.back ().is_buffer);
+  fail_unless_equals_uint64 (rec.items.rbegin ()[1].end, 2500 * MS);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_flush_resets)
+{
+  Recorder rec;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.5);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  /* into the first second of speech, then a flushing seek */
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, 24000);
+  fail_unless_equals_int (rec.spans (GST_VOICE_SPEECH_START).size (), 1);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = seg.time = 10 * GST_SECOND;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  rec.items.clear ();
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 10 * GST_SECOND);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  /* nothing of the span that was open before the flush */
+  auto starts = rec.spans (GST_VOICE_SPEECH_START);
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (starts.size (), 1);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (starts[0].start, 10500 * MS);
+  fail_unless_equals_uint64 (stops[0].start, 10500 * MS);
+  /* no audio from before the flush came out after it */
+  for (const auto & i:rec.items)
+    if (i.is_buffer)
+      fail_unless (i.pts >= 10 * GST_SECOND);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_renegotiate_16k_to_8k)
+{
+  Recorder rec;
+  gsize head16, tail16, head8, tail8;
+  Signal s16 = utterance_in_silence ("utterance-16k.wav", 0.5, &head16,
+      &tail16);
+  Signal s8 = utterance_in_silence ("utterance-8k.wav", 0.505, &head8,
+      &tail8);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s16, GST_AUDIO_FORMAT_S16LE, 0);
+  GstClockTime t8 = s16.time_of (s16.size ());
+  gst_harness_set_src_caps (h, signal_caps (8000, GST_AUDIO_FORMAT_S16LE));
+  push_signal (h, s8, GST_AUDIO_FORMAT_S16LE, t8, 160);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 2);
+  fail_unless_equals_uint64 (stops[0].start, frame_start (s16, head16));
+  fail_unless_equals_uint64 (stops[0].stop, frame_end (s16, tail16));
+  /* the 8 kHz part is framed from where it starts */
+  fail_unless_equals_uint64 (stops[1].start, t8 + frame_start (s8, head8));
+  fail_unless_equals_uint64 (stops[1].stop, t8 + frame_end (s8, tail8));
+
+  GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
+  GstStructure *st = gst_caps_get_structure (caps, 0);
+  gint rate;
+  fail_unless (gst_structure_get_int (st, "rate", &rate));
+  fail_unless_equals_int (rate, 8000);
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_buffers_without_timestamps)
+{
+  Recorder rec;
+  gsize head, tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.5, &head, &tail);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, G_MAXSIZE, false);
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (stops[0].start, frame_start (s, head));
+  fail_unless_equals_uint64 (stops[0].stop, frame_end (s, tail));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_timestamp_jump_is_silence)
+{
+  Recorder rec;
+  Signal utt = Signal::load ("utterance-16k.wav");
+  Signal s = Signal::silence (16000, 0.5);
+  s.append (utt);
+  gsize tail = s.size () - 1;
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  /* the stream resumes 5 s later, silent */
+  Signal quiet = Signal::silence (16000, 1.0);
+  GstClockTime resume = s.time_of (s.size ()) + 5 * GST_SECOND;
+  push_signal (h, quiet, GST_AUDIO_FORMAT_S16LE, resume);
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (stops[0].stop, frame_end (s, tail));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_marked_spans)
+{
+  Recorder rec;
+  /* the application knows its TTS: marks are taken as they are, no
+   * detection runs (the audio here is silence) */
+  Signal s = Signal::silence (16000, 3.0);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      "mode=marked speaker=bot role=agent padding=20000000");
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, 16000);
+  /* a mark without time: from the next sample on */
+  fail_unless (gst_harness_push_event (h,
+          gst_voice_event_new_speech_mark (TRUE, GST_CLOCK_TIME_NONE)));
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, GST_SECOND, 320, 16000, 24000);
+  fail_unless (gst_harness_push_event (h,
+          gst_voice_event_new_speech_mark (FALSE, GST_CLOCK_TIME_NONE)));
+  /* a mark with a time exact to the sample */
+  GstClockTime t = gst_util_uint64_scale_int (27777, GST_SECOND, 16000);
+  fail_unless (gst_harness_push_event (h,
+          gst_voice_event_new_speech_mark (TRUE, t)));
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 1500 * MS, 320, 24000, 48000);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 2);
+  fail_unless_equals_uint64 (stops[0].start, GST_SECOND);
+  fail_unless_equals_uint64 (stops[0].stop, 1500 * MS);
+  fail_unless_equals_uint64 (stops[1].start, t);
+  fail_unless_equals_uint64 (stops[1].stop, 3 * GST_SECOND);   /* EOS */
+  fail_unless (stops[0].marked);
+  fail_unless_equals_uint64 (stops[0].padding, 20 * MS);
+  fail_unless_equals_string (stops[0].speaker.c_str (), "bot");
+
+  /* the start of the second span came before the buffer holding it */
+  gssize ev = rec.index_of_event (GST_VOICE_SPEECH_START, 1);
+  fail_unless (ev < rec.buffer_holding (t));
+  /* marks are consumed, not forwarded */
+  GstEvent *e;
+  while ((e = gst_harness_try_pull_event (h))) {
+    fail_if (gst_event_has_name (e, GST_VOICE_SPEECH_MARK_STRUCTURE));
+    gst_event_unref (e);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_latency)
+{
+  Recorder rec;
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  gst_harness_set_upstream_latency (h, 20 * MS);
+  gst_harness_play (h);
+  /* min-speech 50 ms + 100 ms lookback + 20 ms of frame slack */
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 190 * MS);
+  gst_harness_teardown (h);
+
+  h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      "min-speech=100000000");
+  gst_harness_set_upstream_latency (h, 20 * MS);
+  gst_harness_play (h);
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 240 * MS);
+  gst_harness_teardown (h);
+
+  h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE, "mode=marked");
+  gst_harness_set_upstream_latency (h, 20 * MS);
+  gst_harness_play (h);
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 20 * MS);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_speaker_is_sticky)
+{
+  Recorder rec;
+  Signal s = Signal::silence (16000, 0.1);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      "speaker=caller-1 role=user");
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+
+  GstEvent *ev = gst_pad_get_sticky_event (h->sinkpad,
+      GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, 0);
+  fail_unless (ev != nullptr);
+  gchar *name;
+  GstVoiceRole role;
+  fail_unless (gst_voice_event_parse_speaker (ev, &name, &role));
+  fail_unless_equals_string (name, "caller-1");
+  fail_unless_equals_int (role, GST_VOICE_ROLE_USER);
+  g_free (name);
+  gst_event_unref (ev);
+
+  /* a new identity while playing replaces it */
+  g_object_set (h->element, "speaker", "caller-2", "role",
+      GST_VOICE_ROLE_AGENT, nullptr);
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 100 * MS);
+  ev = gst_pad_get_sticky_event (h->sinkpad,
+      GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, 0);
+  fail_unless (gst_voice_event_parse_speaker (ev, &name, &role));
+  fail_unless_equals_string (name, "caller-2");
+  fail_unless_equals_int (role, GST_VOICE_ROLE_AGENT);
+  g_free (name);
+  gst_event_unref (ev);
+  gst_harness_teardown (h);
+
+  /* without a name the role names the speaker */
+  h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE, "role=agent");
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  ev = gst_pad_get_sticky_event (h->sinkpad,
+      GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, 0);
+  fail_unless (gst_voice_event_parse_speaker (ev, &name, nullptr));
+  fail_unless_equals_string (name, "agent");
+  g_free (name);
+  gst_event_unref (ev);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_messages_on_the_bus)
+{
+  Recorder rec;
+  gsize head, tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.5, &head, &tail);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      "speaker=alice");
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.base = 7 * GST_SECOND;    /* running time = timestamp + 7 s */
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+
+  const gchar *names[] = { GST_VOICE_SPEECH_START_STRUCTURE,
+    GST_VOICE_SPEECH_STOP_STRUCTURE
+  };
+  GstClockTime times[] = { frame_start (s, head), frame_end (s, tail) };
+  for (int i = 0; i < 2; i++) {
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+    fail_unless (msg != nullptr);
+    const GstStructure *st = gst_message_get_structure (msg);
+    fail_unless (gst_structure_has_name (st, names[i]));
+    guint64 ts, rt, stream;
+    fail_unless (gst_structure_get_uint64 (st, "timestamp", &ts));
+    fail_unless (gst_structure_get_uint64 (st, "running-time", &rt));
+    fail_unless (gst_structure_get_uint64 (st, "stream-time", &stream));
+    fail_unless_equals_uint64 (ts, times[i]);
+    fail_unless_equals_uint64 (rt, times[i] + 7 * GST_SECOND);
+    fail_unless_equals_uint64 (stream, times[i]);
+    GstVoiceSpeech sp;
+    fail_unless (gst_voice_message_parse_speech (msg, &sp));
+    fail_unless_equals_string (sp.speaker, "alice");
+    fail_unless_equals_uint64 (sp.start_running_time,
+        frame_start (s, head) + 7 * GST_SECOND);
+    gst_voice_speech_clear (&sp);
+    gst_message_unref (msg);
+  }
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == nullptr);
+
+  gst_element_set_bus (h->element, nullptr);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_invalid_speaker_rejected)
+{
+  const gchar *bad[] = { "../x", "/etc", "a b", "caf\xc3\xa9",
+    "0123456789012345678901234567890123456789012345678901234567890123X"
+  };
+
+  for (const gchar * name:bad) {
+    GstElement *seg = gst_element_factory_make ("voicesegmenter", nullptr);
+    GstBus *bus = gst_bus_new ();
+    gst_element_set_bus (seg, bus);
+    g_object_set (seg, "speaker", name, nullptr);
+
+    /* the bad name is not taken */
+    gchar *now;
+    g_object_get (seg, "speaker", &now, nullptr);
+    fail_unless (now == nullptr);
+    g_free (now);
+
+    fail_unless_equals_int (gst_element_set_state (seg, GST_STATE_READY),
+        GST_STATE_CHANGE_FAILURE);
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != nullptr);
+    GError *err;
+    gst_message_parse_error (msg, &err, nullptr);
+    fail_unless (err->domain == GST_RESOURCE_ERROR);
+    fail_unless (g_str_has_prefix (err->message, "Invalid speaker name"),
+        "%s", err->message);
+    g_error_free (err);
+    gst_message_unref (msg);
+
+    gst_element_set_state (seg, GST_STATE_NULL);
+    gst_element_set_bus (seg, nullptr);
+    gst_object_unref (bus);
+    gst_object_unref (seg);
+  }
+
+  /* 64 characters of the alphabet are fine */
+  GstElement *seg = gst_element_factory_make ("voicesegmenter", nullptr);
+  const gchar *good =
+      "Abc-_0123456789012345678901234567890123456789012345678901234567Z";
+  fail_unless_equals_int (strlen (good), 64);
+  g_object_set (seg, "speaker", good, nullptr);
+  fail_unless_equals_int (gst_element_set_state (seg, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_state (seg, GST_STATE_NULL);
+  gst_object_unref (seg);
+}
+
+GST_END_TEST;
+
+static Suite *
+voicesegmenter_suite (void)
+{
+  Suite *s = suite_create ("voicesegmenter");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_onset_and_offset_to_the_frame);
+  tcase_add_test (tc, test_audio_unchanged);
+  tcase_add_test (tc, test_pause_inside_utterance);
+  tcase_add_test (tc, test_gap_is_silence);
+  tcase_add_test (tc, test_eos_while_speaking);
+  tcase_add_test (tc, test_flush_resets);
+  tcase_add_test (tc, test_renegotiate_16k_to_8k);
+  tcase_add_test (tc, test_buffers_without_timestamps);
+  tcase_add_test (tc, test_timestamp_jump_is_silence);
+  tcase_add_test (tc, test_marked_spans);
+  tcase_add_test (tc, test_latency);
+  tcase_add_test (tc, test_speaker_is_sticky);
+  tcase_add_test (tc, test_messages_on_the_bus);
+  tcase_add_test (tc, test_invalid_speaker_rejected);
+  return s;
+}
+
+GST_CHECK_MAIN (voicesegmenter);
