@@ -43,15 +43,23 @@ AGENT_LINES = [
 ]
 
 
+def tool_env():
+    """The environment for espeak-ng and sox: without a sanitizer runtime
+    that the test suite may preload for us (espeak-ng hangs under it)."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
 def synth(text, voice, rate):
     """Float32 mono speech at `rate`, trimmed to its truth span."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = os.path.join(tmp, "raw.wav")
         out = os.path.join(tmp, "out.wav")
         subprocess.run(["espeak-ng", "-v", voice, "-s", "165", "-w", raw,
-                        text], check=True)
+                        text], check=True, env=tool_env())
         subprocess.run(["sox", raw, "-r", str(rate), "-b", "16", out],
-                       check=True)
+                       check=True, env=tool_env())
         audio = read_wav(out)[0]
     return trim(audio, rate)
 
