@@ -7,5 +7,9 @@
 #include <gst/voice/voice-prelude.h>
 #include <gst/voice/voicespeaker.h>
 #include <gst/voice/voicespeech.h>
+#include <gst/voice/voicetimeline.h>
+#include <gst/voice/voicesegment.h>
+#include <gst/voice/voicelatency.h>
+#include <gst/voice/voicemanifest.h>
 
 #endif /* __GST_VOICE_H__ */

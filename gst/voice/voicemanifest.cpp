@@ -1,0 +1,350 @@
+/* GStreamer voice conversation library
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:gstvoicemanifest
+ * @title: The manifest
+ * @short_description: manifest.json, readable by the reference's consumers
+ *
+ * The reference's members come first, with its meaning and order:
+ * `generated_at` (ISO 8601 UTC, as Python's `isoformat ()`), `duration`
+ * (the end of the last segment), `segment_count`, `segments` (by start
+ * time) and `events` (by time). Then the members this library adds, never
+ * renaming one: `version`, `started_at` (UTC of conversation time zero),
+ * `sample_rate`, `format`, `full` (`file`, `layout`, `duration`),
+ * `speakers` (`name`, `role`, `channel`) and `latency`.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "voicemanifest.h"
+#include "voicejson.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace
+{
+struct Speaker
+{
+  std::string name;
+  GstVoiceRole role;
+  gint channel;
+};
+}
+
+struct _GstVoiceManifest
+{
+  GDateTime *started_at = nullptr;
+  gint sample_rate = 0;
+  std::string format;
+  std::string full_file;
+  std::string full_layout;
+  gdouble full_duration = 0;
+  std::vector < Speaker > speakers;
+  std::vector < GstVoiceSegment > segments;
+  std::vector < GstVoiceTimelineEvent > events;
+  GstVoiceLatencyStats *latency = gst_voice_latency_stats_new ();
+};
+
+/**
+ * gst_voice_manifest_new:
+ *
+ * Returns: (transfer full): an empty manifest
+ */
+GstVoiceManifest *
+gst_voice_manifest_new (void)
+{
+  return new GstVoiceManifest ();
+}
+
+/**
+ * gst_voice_manifest_free:
+ * @manifest: (transfer full) (nullable): a manifest
+ */
+void
+gst_voice_manifest_free (GstVoiceManifest * manifest)
+{
+  if (!manifest)
+    return;
+  for (auto & s:manifest->segments)
+    gst_voice_segment_clear (&s);
+  for (auto & e:manifest->events)
+    gst_voice_timeline_event_clear (&e);
+  g_clear_pointer (&manifest->started_at, g_date_time_unref);
+  gst_voice_latency_stats_free (manifest->latency);
+  delete manifest;
+}
+
+/**
+ * gst_voice_manifest_set_started_at:
+ * @manifest: a manifest
+ * @started_at: (transfer none): the wall-clock time of conversation time
+ *   zero
+ */
+void
+gst_voice_manifest_set_started_at (GstVoiceManifest * manifest,
+    GDateTime * started_at)
+{
+  g_return_if_fail (manifest != nullptr && started_at != nullptr);
+  g_clear_pointer (&manifest->started_at, g_date_time_unref);
+  manifest->started_at = g_date_time_to_utc (started_at);
+}
+
+/**
+ * gst_voice_manifest_set_sample_rate:
+ * @manifest: a manifest
+ * @rate: the sample rate of the recording's files
+ */
+void
+gst_voice_manifest_set_sample_rate (GstVoiceManifest * manifest, gint rate)
+{
+  g_return_if_fail (manifest != nullptr);
+  manifest->sample_rate = rate;
+}
+
+/**
+ * gst_voice_manifest_set_format:
+ * @manifest: a manifest
+ * @format: the files' format: "wav", "flac", "ogg", "opus" or "mp3"
+ */
+void
+gst_voice_manifest_set_format (GstVoiceManifest * manifest,
+    const gchar * format)
+{
+  g_return_if_fail (manifest != nullptr && format != nullptr);
+  manifest->format = format;
+}
+
+/**
+ * gst_voice_manifest_set_full:
+ * @manifest: a manifest
+ * @file: the whole conversation's file, relative to the manifest
+ * @layout: "mixed" or "channels"
+ * @duration: its length in seconds
+ */
+void
+gst_voice_manifest_set_full (GstVoiceManifest * manifest, const gchar * file,
+    const gchar * layout, gdouble duration)
+{
+  g_return_if_fail (manifest != nullptr && file != nullptr
+      && layout != nullptr);
+  manifest->full_file = file;
+  manifest->full_layout = layout;
+  manifest->full_duration = duration;
+}
+
+/**
+ * gst_voice_manifest_add_speaker:
+ * @manifest: a manifest
+ * @name: a valid speaker name
+ * @role: the role
+ * @channel: the speaker's channel in the full file when it has one per
+ *   speaker
+ */
+void
+gst_voice_manifest_add_speaker (GstVoiceManifest * manifest,
+    const gchar * name, GstVoiceRole role, gint channel)
+{
+  g_return_if_fail (manifest != nullptr);
+  g_return_if_fail (gst_voice_speaker_name_is_valid (name));
+  manifest->speakers.push_back ({name, role, channel});
+}
+
+/**
+ * gst_voice_manifest_add_segment:
+ * @manifest: a manifest
+ * @segment: (transfer none): a finished segment, copied
+ */
+void
+gst_voice_manifest_add_segment (GstVoiceManifest * manifest,
+    const GstVoiceSegment * segment)
+{
+  g_return_if_fail (manifest != nullptr && segment != nullptr);
+  GstVoiceSegment copy;
+  gst_voice_segment_copy_into (&copy, segment);
+  manifest->segments.push_back (copy);
+}
+
+/**
+ * gst_voice_manifest_add_event:
+ * @manifest: a manifest
+ * @event: (transfer none): a timeline event, copied
+ */
+void
+gst_voice_manifest_add_event (GstVoiceManifest * manifest,
+    const GstVoiceTimelineEvent * event)
+{
+  g_return_if_fail (manifest != nullptr && event != nullptr);
+  GstVoiceTimelineEvent copy;
+  gst_voice_timeline_event_copy_into (&copy, event);
+  manifest->events.push_back (copy);
+}
+
+/**
+ * gst_voice_manifest_get_segment_count:
+ * @manifest: a manifest
+ *
+ * Returns: the number of segments
+ */
+guint
+gst_voice_manifest_get_segment_count (const GstVoiceManifest * manifest)
+{
+  g_return_val_if_fail (manifest != nullptr, 0);
+  return (guint) manifest->segments.size ();
+}
+
+/**
+ * gst_voice_manifest_get_latency:
+ * @manifest: a manifest
+ *
+ * Returns: (transfer none): the latency statistics, to be filled
+ */
+GstVoiceLatencyStats *
+gst_voice_manifest_get_latency (GstVoiceManifest * manifest)
+{
+  g_return_val_if_fail (manifest != nullptr, nullptr);
+  return manifest->latency;
+}
+
+/* Python's datetime.isoformat () of an aware UTC time */
+static gchar *
+iso8601 (GDateTime * t)
+{
+  GDateTime *utc = g_date_time_to_utc (t);
+  gchar *s = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S.%f+00:00");
+  g_date_time_unref (utc);
+  return s;
+}
+
+static JsonNode *
+manifest_to_json (const GstVoiceManifest * m, GDateTime * generated_at)
+{
+  JsonObject *root = json_object_new ();
+
+  gchar *when = iso8601 (generated_at);
+  json_object_set_string_member (root, "generated_at", when);
+  g_free (when);
+
+  std::vector < const GstVoiceSegment *>segs;
+  gdouble duration = 0.0;
+  for (const auto & s:m->segments) {
+    segs.push_back (&s);
+    duration = std::max (duration, s.end_time);
+  }
+  std::stable_sort (segs.begin (), segs.end (),
+      [](const GstVoiceSegment * a, const GstVoiceSegment * b) {
+        return a->start_time < b->start_time;
+      });
+  json_object_set_double_member (root, "duration", duration);
+  json_object_set_int_member (root, "segment_count", segs.size ());
+
+  JsonArray *arr = json_array_sized_new (segs.size ());
+  for (const auto * s:segs)
+    json_array_add_element (arr, gst_voice_segment_to_json (s));
+  json_object_set_array_member (root, "segments", arr);
+
+  std::vector < const GstVoiceTimelineEvent *>evs;
+  for (const auto & e:m->events)
+    evs.push_back (&e);
+  std::stable_sort (evs.begin (), evs.end (),
+      [](const GstVoiceTimelineEvent * a, const GstVoiceTimelineEvent * b) {
+        return a->time < b->time;
+      });
+  arr = json_array_sized_new (evs.size ());
+  for (const auto * e:evs)
+    json_array_add_element (arr, gst_voice_timeline_event_to_json (e));
+  json_object_set_array_member (root, "events", arr);
+
+  /* added members */
+  json_object_set_int_member (root, "version", GST_VOICE_MANIFEST_VERSION);
+  if (m->started_at) {
+    gchar *started = iso8601 (m->started_at);
+    json_object_set_string_member (root, "started_at", started);
+    g_free (started);
+  } else {
+    json_object_set_null_member (root, "started_at");
+  }
+  json_object_set_int_member (root, "sample_rate", m->sample_rate);
+  json_object_set_string_member (root, "format",
+      m->format.empty ()? "wav" : m->format.c_str ());
+  if (!m->full_file.empty ()) {
+    JsonObject *full = json_object_new ();
+    json_object_set_string_member (full, "file", m->full_file.c_str ());
+    json_object_set_string_member (full, "layout", m->full_layout.c_str ());
+    json_object_set_double_member (full, "duration", m->full_duration);
+    json_object_set_object_member (root, "full", full);
+  } else {
+    json_object_set_null_member (root, "full");
+  }
+  arr = json_array_new ();
+  for (const auto & sp:m->speakers) {
+    JsonObject *o = json_object_new ();
+    json_object_set_string_member (o, "name", sp.name.c_str ());
+    json_object_set_string_member (o, "role",
+        gst_voice_role_to_string (sp.role));
+    json_object_set_int_member (o, "channel", sp.channel);
+    json_array_add_object_element (arr, o);
+  }
+  json_object_set_array_member (root, "speakers", arr);
+  json_object_set_member (root, "latency",
+      gst_voice_latency_stats_to_json (m->latency));
+
+  JsonNode *node = json_node_init_object (json_node_alloc (), root);
+  json_object_unref (root);
+  return node;
+}
+
+/**
+ * gst_voice_manifest_to_string:
+ * @manifest: a manifest
+ * @generated_at: (nullable): the `generated_at` time, %NULL for now
+ *
+ * The text is what Python's `json.dumps (manifest, indent=2)` writes, as
+ * the reference does: the same data gives the same text.
+ *
+ * Returns: (transfer full): the manifest as indented, ASCII-only JSON
+ */
+gchar *
+gst_voice_manifest_to_string (const GstVoiceManifest * manifest,
+    GDateTime * generated_at)
+{
+  g_return_val_if_fail (manifest != nullptr, nullptr);
+
+  GDateTime *now = generated_at ? g_date_time_ref (generated_at) :
+      g_date_time_new_now_utc ();
+  JsonNode *node = manifest_to_json (manifest, now);
+  g_date_time_unref (now);
+
+  gchar *text = voice_json_to_text (node);
+  json_node_unref (node);
+  return text;
+}
+
+/**
+ * gst_voice_manifest_write:
+ * @manifest: a manifest
+ * @path: where to write it
+ * @error: (optional): the error
+ *
+ * Writes the manifest atomically: to a temporary file beside @path, synced,
+ * then renamed over it, so that a reader (or a crash) only ever sees the
+ * old manifest or the new one, complete.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+gst_voice_manifest_write (const GstVoiceManifest * manifest,
+    const gchar * path, GError ** error)
+{
+  g_return_val_if_fail (manifest != nullptr && path != nullptr, FALSE);
+
+  gchar *text = gst_voice_manifest_to_string (manifest, nullptr);
+  gboolean ok = g_file_set_contents_full (path, text, -1,
+      (GFileSetContentsFlags) (G_FILE_SET_CONTENTS_CONSISTENT |
+          G_FILE_SET_CONTENTS_DURABLE), 0644, error);
+  g_free (text);
+  return ok;
+}

@@ -1,0 +1,57 @@
+/* GStreamer voice conversation library
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __GST_VOICE_SEGMENT_H__
+#define __GST_VOICE_SEGMENT_H__
+
+#include <gst/voice/voice-prelude.h>
+#include <gst/voice/voicespeaker.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GstVoiceSegment:
+ * @idx: index, in order of start time
+ * @speaker: the speaker name
+ * @role: the speaker role
+ * @start_time: seconds from conversation time zero
+ * @end_time: seconds from conversation time zero
+ * @transcript: (nullable): what was said
+ * @transcript_truncated: the agent was interrupted in this segment
+ * @file: (nullable): the segment's audio file, relative to the recording
+ *   directory
+ *
+ * One speech segment (the reference's `AudioSegment`, without the audio).
+ */
+typedef struct {
+  guint idx;
+  gchar *speaker;
+  GstVoiceRole role;
+  gdouble start_time;
+  gdouble end_time;
+  gchar *transcript;
+  gboolean transcript_truncated;
+  gchar *file;
+} GstVoiceSegment;
+
+GST_VOICE_API
+void gst_voice_segment_init (GstVoiceSegment * segment);
+
+GST_VOICE_API
+void gst_voice_segment_clear (GstVoiceSegment * segment);
+
+GST_VOICE_API
+void gst_voice_segment_copy_into (GstVoiceSegment * dest,
+    const GstVoiceSegment * src);
+
+GST_VOICE_API
+gchar * gst_voice_segment_file_name (guint idx, GstVoiceRole role,
+    gdouble start_time, const gchar * extension);
+
+GST_VOICE_API
+JsonNode * gst_voice_segment_to_json (const GstVoiceSegment * segment);
+
+G_END_DECLS
+
+#endif /* __GST_VOICE_SEGMENT_H__ */
