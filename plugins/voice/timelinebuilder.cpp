@@ -1,0 +1,174 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "timelinebuilder.h"
+
+#include <numeric>
+
+/* on equal times a stop comes before a start: an answer that starts on the
+ * very sample the question ended has a latency of 0, not an overlap */
+enum
+{
+  ORDER_STOP = 0,
+  ORDER_START = 1,
+};
+
+static gdouble
+seconds (GstClockTime t)
+{
+  return (gdouble) t / GST_SECOND;
+}
+
+TimelineBuilder::TimelineBuilder (EventFunc on_event, SegmentFunc on_segment)
+:  on_event_ (std::move (on_event)), on_segment_ (std::move (on_segment)),
+    stats_ (gst_voice_latency_stats_new ())
+{
+}
+
+TimelineBuilder::~TimelineBuilder ()
+{
+  gst_voice_latency_stats_free (stats_);
+}
+
+void
+TimelineBuilder::span_start (const std::string & speaker, GstVoiceRole role,
+    GstClockTime start)
+{
+  pending_.insert ({{start, ORDER_START}, {start, true, speaker, role}});
+}
+
+void
+TimelineBuilder::span_stop (const std::string & speaker, GstVoiceRole role,
+    GstClockTime start, GstClockTime end)
+{
+  /* a stop whose start was never told (it came before a flush, or from an
+   * upstream that only sends stops) brings its start along */
+  bool start_known = open_.count (speaker) > 0;
+  for (const auto & p:pending_)
+    start_known |= p.second.start && p.second.speaker == speaker;
+  if (!start_known)
+    span_start (speaker, role, start);
+  pending_.insert ({{end, ORDER_STOP}, {end, false, speaker, role}});
+}
+
+void
+TimelineBuilder::settle (GstClockTime time)
+{
+  while (!pending_.empty () && pending_.begin ()->first.first < time) {
+    Boundary b = pending_.begin ()->second;
+    pending_.erase (pending_.begin ());
+    process (b);
+  }
+}
+
+void
+TimelineBuilder::finish (GstClockTime end)
+{
+  settle (GST_CLOCK_TIME_NONE);
+  /* what never stopped stops with the conversation */
+  std::vector < Boundary > closing;
+  for (const auto & o:open_)
+    closing.push_back ({MAX (end, o.second.start), false, o.first,
+            o.second.role});
+  for (const auto & b:closing)
+    process (b);
+}
+
+bool
+TimelineBuilder::role_speaking (GstVoiceRole role) const
+{
+  for (const auto & o:open_)
+    if (o.second.role == role)
+      return true;
+  return false;
+}
+
+void
+TimelineBuilder::emit (GstVoiceEventType type, GstClockTime time,
+    bool has_latency, GstClockTime latency, const std::string & speaker)
+{
+  GstVoiceTimelineEvent ev;
+  gst_voice_timeline_event_init (&ev, type, seconds (time));
+  ev.has_latency = has_latency;
+  ev.latency = seconds (latency);
+  /* names are validated upstream: safe to put in JSON as they are */
+  if (gst_voice_speaker_name_is_valid (speaker.c_str ()))
+    ev.metadata = g_strdup_printf ("{\"speaker\": \"%s\"}", speaker.c_str ());
+  on_event_ (ev);
+  gst_voice_timeline_event_clear (&ev);
+}
+
+void
+TimelineBuilder::process (const Boundary & b)
+{
+  const bool user = b.role == GST_VOICE_ROLE_USER;
+
+  if (b.start) {
+    if (open_.count (b.speaker))
+      return;                   /* already speaking: a repeated start */
+
+    if (user) {
+      emit (GST_VOICE_EVENT_USER_START_SPEAKING, b.time, false, 0, b.speaker);
+      bool interrupts = false;
+      for (auto & o:open_) {
+        if (o.second.role == GST_VOICE_ROLE_AGENT) {
+          o.second.truncated = true;
+          o.second.interrupted_at.push_back (b.time);
+          interrupts = true;
+        }
+      }
+      if (interrupts)
+        emit (GST_VOICE_EVENT_USER_INTERRUPT, b.time, false, 0, b.speaker);
+      turn_answered_ = false;
+    } else {
+      /* an answer: the agent starts after the users all went quiet */
+      bool answers = !turn_answered_ && GST_CLOCK_TIME_IS_VALID
+          (last_user_stop_) && !role_speaking (GST_VOICE_ROLE_USER);
+      GstClockTime latency = answers ? b.time - last_user_stop_ : 0;
+      if (answers) {
+        if (gst_voice_latency_stats_get_count (stats_) == 0)
+          gst_voice_latency_stats_set_time_to_first_byte (stats_,
+              seconds (latency));
+        gst_voice_latency_stats_add (stats_, seconds (latency));
+        turn_answered_ = true;
+      }
+      emit (GST_VOICE_EVENT_AGENT_START_SPEAKING, b.time, answers, latency,
+          b.speaker);
+    }
+    open_[b.speaker] = {next_idx_++, b.role, b.time, false, {}};
+    return;
+  }
+
+  auto it = open_.find (b.speaker);
+  if (it == open_.end ())
+    return;                     /* a stop without a start */
+  OpenSpan span = it->second;
+  open_.erase (it);
+
+  GstVoiceSegment seg;
+  gst_voice_segment_init (&seg);
+  seg.idx = span.idx;
+  seg.speaker = g_strdup (b.speaker.c_str ());
+  seg.role = span.role;
+  seg.start_time = seconds (span.start);
+  seg.end_time = seconds (MAX (b.time, span.start));
+  seg.transcript_truncated = span.truncated;
+  on_segment_ (seg);
+  gst_voice_segment_clear (&seg);
+
+  for (GstClockTime at:span.interrupted_at)
+    interrupt_responses_.push_back (seconds (b.time - MIN (at, b.time)));
+  if (!interrupt_responses_.empty ())
+    gst_voice_latency_stats_set_interrupt_response_time (stats_,
+        std::accumulate (interrupt_responses_.begin (),
+            interrupt_responses_.end (), 0.0) / interrupt_responses_.size ());
+
+  emit (user ? GST_VOICE_EVENT_USER_STOP_SPEAKING :
+      GST_VOICE_EVENT_AGENT_STOP_SPEAKING, b.time, false, 0, b.speaker);
+  if (user && !role_speaking (GST_VOICE_ROLE_USER))
+    last_user_stop_ = b.time;
+}

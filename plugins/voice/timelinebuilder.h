@@ -1,0 +1,83 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/voice/voice.h>
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+/* Turns the speech spans of all speakers of one conversation into its
+ * timeline: speaking events, the agent's response latency, interruptions
+ * and segment records.
+ *
+ * Spans arrive per speaker and late: a start some time after it happened
+ * (the segmenter's decision delay), a stop once the silence after it is
+ * long enough. The builder keeps the boundaries it was told about and,
+ * when told that every stream is settled up to a time (no boundary before
+ * it can still arrive), sweeps them in time order. So every relation
+ * (who spoke first, who was still speaking) is decided on complete
+ * knowledge, and events come out in time order. Times are nanoseconds of
+ * conversation time (0 = start of the conversation). */
+class TimelineBuilder
+{
+public:
+  using EventFunc = std::function < void (const GstVoiceTimelineEvent &) >;
+  using SegmentFunc = std::function < void (const GstVoiceSegment &) >;
+
+  TimelineBuilder (EventFunc on_event, SegmentFunc on_segment);
+  ~TimelineBuilder ();
+
+  void span_start (const std::string & speaker, GstVoiceRole role,
+      GstClockTime start);
+  void span_stop (const std::string & speaker, GstVoiceRole role,
+      GstClockTime start, GstClockTime end);
+
+  /* Nothing before @time can still arrive: process up to it. */
+  void settle (GstClockTime time);
+  /* End of the conversation: process everything, close what is open at
+   * @end (the last sample). */
+  void finish (GstClockTime end);
+
+  const GstVoiceLatencyStats *latency () const { return stats_; }
+
+private:
+  struct Boundary
+  {
+    GstClockTime time;
+    bool start;
+    std::string speaker;
+    GstVoiceRole role;
+  };
+  struct OpenSpan
+  {
+    guint idx;
+    GstVoiceRole role;
+    GstClockTime start;
+    bool truncated;
+    std::vector < GstClockTime > interrupted_at;
+  };
+
+  void process (const Boundary & b);
+  void emit (GstVoiceEventType type, GstClockTime time, bool has_latency =
+      false, GstClockTime latency = 0, const std::string & speaker = "");
+  bool role_speaking (GstVoiceRole role) const;
+
+  EventFunc on_event_;
+  SegmentFunc on_segment_;
+
+  /* not yet processed, ordered by time, stops first on ties */
+  std::multimap < std::pair < GstClockTime, int >, Boundary > pending_;
+
+  std::map < std::string, OpenSpan > open_;
+  guint next_idx_ = 0;
+  GstClockTime last_user_stop_ = GST_CLOCK_TIME_NONE;
+  bool turn_answered_ = true;
+  std::vector < gdouble > interrupt_responses_;
+  GstVoiceLatencyStats *stats_;
+};

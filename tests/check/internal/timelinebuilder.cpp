@@ -1,0 +1,253 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+
+#include "timelinebuilder.h"
+
+#include <string>
+#include <vector>
+
+#define MS GST_MSECOND
+
+struct Recorded
+{
+  std::vector < std::string > types;
+  std::vector < GstVoiceTimelineEvent > events;
+  std::vector < GstVoiceSegment > segments;
+
+  ~Recorded ()
+  {
+    for (auto & e:events)
+      gst_voice_timeline_event_clear (&e);
+    for (auto & s:segments)
+      gst_voice_segment_clear (&s);
+  }
+  const GstVoiceTimelineEvent *find (const gchar * type, guint nth = 0) const
+  {
+    for (const auto & e:events)
+      if (g_str_equal (gst_voice_event_type_to_string (e.type), type)
+          && nth-- == 0)
+        return &e;
+    return nullptr;
+  }
+};
+
+static TimelineBuilder *
+builder (Recorded & rec)
+{
+  return new TimelineBuilder ([&rec](const GstVoiceTimelineEvent & e) {
+        GstVoiceTimelineEvent copy;
+        gst_voice_timeline_event_copy_into (&copy, &e);
+        rec.events.push_back (copy);
+        rec.types.push_back (gst_voice_event_type_to_string (e.type));
+      }, [&rec](const GstVoiceSegment & s) {
+        GstVoiceSegment copy;
+        gst_voice_segment_copy_into (&copy, &s);
+        rec.segments.push_back (copy);
+      });
+}
+
+static const GstVoiceRole USER = GST_VOICE_ROLE_USER;
+static const GstVoiceRole AGENT = GST_VOICE_ROLE_AGENT;
+
+GST_START_TEST (test_turns_and_latency)
+{
+  Recorded rec;
+  TimelineBuilder *tl = builder (rec);
+
+  /* told in the order a live pipeline tells it: starts ~170 ms late, stops
+   * 700 ms late */
+  tl->span_start ("alice", USER, 500 * MS);
+  tl->span_stop ("alice", USER, 500 * MS, 4050 * MS);
+  tl->span_start ("bot", AGENT, 4813 * MS);
+  tl->span_stop ("bot", AGENT, 4813 * MS, 7000 * MS);
+  tl->span_start ("alice", USER, 8000 * MS);
+  tl->span_stop ("alice", USER, 8000 * MS, 9000 * MS);
+  tl->span_start ("bot", AGENT, 9250 * MS);
+  tl->span_stop ("bot", AGENT, 9250 * MS, 10000 * MS);
+  tl->finish (11 * GST_SECOND);
+
+  std::vector < std::string > expected = {
+    "user_start_speaking", "user_stop_speaking", "agent_start_speaking",
+    "agent_stop_speaking", "user_start_speaking", "user_stop_speaking",
+    "agent_start_speaking", "agent_stop_speaking"
+  };
+  fail_unless (rec.types == expected);
+  const GstVoiceTimelineEvent *a0 = rec.find ("agent_start_speaking", 0);
+  const GstVoiceTimelineEvent *a1 = rec.find ("agent_start_speaking", 1);
+  fail_unless (a0->has_latency && a1->has_latency);
+  fail_unless (G_APPROX_VALUE (a0->latency, 0.763, 1e-9));
+  fail_unless (G_APPROX_VALUE (a1->latency, 0.25, 1e-9));
+  fail_unless_equals_string (a0->metadata, "{\"speaker\": \"bot\"}");
+
+  gdouble v;
+  fail_unless_equals_int (gst_voice_latency_stats_get_count (tl->latency ()),
+      2);
+  fail_unless (gst_voice_latency_stats_get_p50 (tl->latency (), &v));
+  fail_unless (G_APPROX_VALUE (v, (0.763 + 0.25) / 2, 1e-9));
+
+  fail_unless_equals_int (rec.segments.size (), 4);
+  fail_unless_equals_int (rec.segments[1].idx, 1);
+  fail_unless_equals_string (rec.segments[1].speaker, "bot");
+  fail_unless_equals_float (rec.segments[1].start_time, 4.813);
+  fail_if (rec.segments[1].transcript_truncated);
+  delete tl;
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_late_stop_does_not_fake_an_overlap)
+{
+  Recorded rec;
+  TimelineBuilder *tl = builder (rec);
+
+  /* the bot's marked TTS start is known at once, before the user's stop
+   * (decided 700 ms after the user went quiet) arrives: the relation is
+   * decided only once both are known */
+  tl->span_start ("alice", USER, 500 * MS);
+  tl->settle (300 * MS);
+  tl->span_start ("bot", AGENT, 4400 * MS);
+  tl->span_stop ("alice", USER, 500 * MS, 4050 * MS);
+  tl->settle (4500 * MS);
+
+  const GstVoiceTimelineEvent *a = rec.find ("agent_start_speaking");
+  fail_unless (a != nullptr);
+  fail_unless (a->has_latency);
+  fail_unless (G_APPROX_VALUE (a->latency, 0.35, 1e-9));
+  fail_unless (rec.find ("user_interrupt") == nullptr);
+  /* in time order */
+  fail_unless_equals_string (rec.types[1].c_str (), "user_stop_speaking");
+  delete tl;
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_interrupt)
+{
+  Recorded rec;
+  TimelineBuilder *tl = builder (rec);
+
+  tl->span_start ("alice", USER, 0);
+  tl->span_stop ("alice", USER, 0, 1000 * MS);
+  tl->span_start ("bot", AGENT, 1500 * MS);
+  /* the user talks over the bot at 3 s; the bot goes quiet at 3.4 s */
+  tl->span_start ("alice", USER, 3000 * MS);
+  tl->span_stop ("bot", AGENT, 1500 * MS, 3400 * MS);
+  tl->span_stop ("alice", USER, 3000 * MS, 4000 * MS);
+  tl->span_start ("bot", AGENT, 4600 * MS);
+  tl->finish (6 * GST_SECOND);
+
+  const GstVoiceTimelineEvent *i = rec.find ("user_interrupt");
+  fail_unless (i != nullptr);
+  fail_unless_equals_float (i->time, 3.0);
+  fail_unless_equals_string (i->metadata, "{\"speaker\": \"alice\"}");
+  /* the talked-over segment is truncated, the others not */
+  fail_unless_equals_int (rec.segments.size (), 4);
+  for (const auto & s:rec.segments)
+    fail_unless_equals_int (s.transcript_truncated, s.idx == 1);
+  gdouble v;
+  JsonNode *node = gst_voice_latency_stats_to_json (tl->latency ());
+  JsonObject *o = json_node_get_object (node);
+  v = json_object_get_double_member (o, "interrupt_response_time");
+  fail_unless (G_APPROX_VALUE (v, 0.4, 1e-9));
+  json_node_unref (node);
+
+  /* the answer after the interruption is measured from the user's stop;
+   * the bot's open span closed at the end of the call */
+  const GstVoiceTimelineEvent *a = rec.find ("agent_start_speaking", 1);
+  fail_unless (G_APPROX_VALUE (a->latency, 0.6, 1e-9));
+  fail_unless_equals_float (rec.segments.back ().end_time, 6.0);
+  fail_unless (gst_voice_latency_stats_get_p95 (tl->latency (), &v));
+  delete tl;
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_overlap_is_not_an_answer)
+{
+  Recorded rec;
+  TimelineBuilder *tl = builder (rec);
+
+  /* the agent starts while the user still speaks: no latency for it; it
+   * is not an interruption by the user either */
+  tl->span_start ("alice", USER, 0);
+  tl->span_start ("bot", AGENT, 500 * MS);
+  tl->span_stop ("alice", USER, 0, 1000 * MS);
+  tl->span_stop ("bot", AGENT, 500 * MS, 2000 * MS);
+  tl->finish (3 * GST_SECOND);
+
+  fail_if (rec.find ("agent_start_speaking")->has_latency);
+  fail_unless (rec.find ("user_interrupt") == nullptr);
+  fail_unless_equals_int (gst_voice_latency_stats_get_count (tl->latency ()),
+      0);
+  delete tl;
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_several_users_one_answer_per_turn)
+{
+  Recorded rec;
+  TimelineBuilder *tl = builder (rec);
+
+  /* a conference: the turn ends when the last user stops; one latency per
+   * user turn even if the agent pauses and resumes */
+  tl->span_start ("alice", USER, 0);
+  tl->span_start ("carol", USER, 800 * MS);
+  tl->span_stop ("alice", USER, 0, 1000 * MS);
+  tl->span_stop ("carol", USER, 800 * MS, 1500 * MS);
+  tl->span_start ("bot", AGENT, 2000 * MS);
+  tl->span_stop ("bot", AGENT, 2000 * MS, 3000 * MS);
+  tl->span_start ("bot", AGENT, 4000 * MS);
+  tl->span_stop ("bot", AGENT, 4000 * MS, 5000 * MS);
+  tl->finish (6 * GST_SECOND);
+
+  fail_unless (G_APPROX_VALUE (rec.find ("agent_start_speaking")->latency,
+          0.5, 1e-9));
+  fail_if (rec.find ("agent_start_speaking", 1)->has_latency);
+  fail_unless_equals_int (gst_voice_latency_stats_get_count (tl->latency ()),
+      1);
+  fail_unless_equals_string (rec.find ("user_start_speaking", 1)->metadata,
+      "{\"speaker\": \"carol\"}");
+  delete tl;
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_settle_holds_back_the_unsure)
+{
+  Recorded rec;
+  TimelineBuilder *tl = builder (rec);
+
+  tl->span_start ("alice", USER, 1000 * MS);
+  tl->settle (1000 * MS);
+  fail_unless_equals_int (rec.events.size (), 0);
+  tl->settle (1001 * MS);
+  fail_unless_equals_int (rec.events.size (), 1);
+  /* a stop without its start (e.g. after a flush) still makes a segment */
+  tl->span_stop ("bob", AGENT, 2000 * MS, 2500 * MS);
+  tl->finish (3 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 2);
+  delete tl;
+}
+
+GST_END_TEST;
+
+static Suite *
+timelinebuilder_suite (void)
+{
+  Suite *s = suite_create ("timelinebuilder");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_turns_and_latency);
+  tcase_add_test (tc, test_late_stop_does_not_fake_an_overlap);
+  tcase_add_test (tc, test_interrupt);
+  tcase_add_test (tc, test_overlap_is_not_an_answer);
+  tcase_add_test (tc, test_several_users_one_answer_per_turn);
+  tcase_add_test (tc, test_settle_holds_back_the_unsure);
+  return s;
+}
+
+GST_CHECK_MAIN (timelinebuilder);
