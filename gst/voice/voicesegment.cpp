@@ -128,3 +128,69 @@ gst_voice_segment_to_json (const GstVoiceSegment * segment)
   json_object_unref (obj);
   return node;
 }
+
+/**
+ * gst_voice_segment_to_structure:
+ * @segment: a segment with a valid speaker name
+ *
+ * Returns: (transfer full): a "voice-segment" structure
+ */
+GstStructure *
+gst_voice_segment_to_structure (const GstVoiceSegment * segment)
+{
+  g_return_val_if_fail (segment != nullptr, nullptr);
+  g_return_val_if_fail (gst_voice_speaker_name_is_valid (segment->speaker),
+      nullptr);
+
+  GstStructure *s = gst_structure_new (GST_VOICE_SEGMENT_STRUCTURE,
+      "idx", G_TYPE_UINT, segment->idx,
+      "speaker", G_TYPE_STRING, segment->speaker,
+      "role", G_TYPE_STRING, gst_voice_role_to_string (segment->role),
+      "start-time", G_TYPE_DOUBLE, segment->start_time,
+      "end-time", G_TYPE_DOUBLE, segment->end_time,
+      "transcript-truncated", G_TYPE_BOOLEAN, segment->transcript_truncated,
+      nullptr);
+  if (segment->transcript)
+    gst_structure_set (s, "transcript", G_TYPE_STRING, segment->transcript,
+        nullptr);
+  return s;
+}
+
+/**
+ * gst_voice_segment_from_structure:
+ * @s: a structure
+ * @segment: (out caller-allocates): the segment; clear it after a %TRUE
+ *   return
+ *
+ * Returns: %TRUE if @s is a valid "voice-segment" structure
+ */
+gboolean
+gst_voice_segment_from_structure (const GstStructure * s,
+    GstVoiceSegment * segment)
+{
+  g_return_val_if_fail (s != nullptr && segment != nullptr, FALSE);
+
+  GstVoiceSegment tmp;
+  gst_voice_segment_init (&tmp);
+  const gchar *speaker = gst_structure_get_string (s, "speaker");
+  const gchar *transcript = gst_structure_get_string (s, "transcript");
+
+  if (!gst_structure_has_name (s, GST_VOICE_SEGMENT_STRUCTURE)
+      || !gst_structure_get_uint (s, "idx", &tmp.idx)
+      || !gst_voice_speaker_name_is_valid (speaker)
+      || !gst_voice_role_from_string (gst_structure_get_string (s, "role"),
+          &tmp.role)
+      || !gst_structure_get_double (s, "start-time", &tmp.start_time)
+      || !gst_structure_get_double (s, "end-time", &tmp.end_time)
+      || !(tmp.start_time >= 0.0) || !(tmp.end_time >= tmp.start_time)
+      || (gst_structure_has_field (s, "transcript") && (!transcript
+              || !g_utf8_validate (transcript, -1, nullptr))))
+    return FALSE;
+
+  gst_structure_get_boolean (s, "transcript-truncated",
+      &tmp.transcript_truncated);
+  tmp.speaker = g_strdup (speaker);
+  tmp.transcript = g_strdup (transcript);
+  *segment = tmp;
+  return TRUE;
+}

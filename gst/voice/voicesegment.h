@@ -52,6 +52,24 @@ gchar * gst_voice_segment_file_name (guint idx, GstVoiceRole role,
 GST_VOICE_API
 JsonNode * gst_voice_segment_to_json (const GstVoiceSegment * segment);
 
+/**
+ * GST_VOICE_SEGMENT_STRUCTURE:
+ *
+ * Name of the structure of a finished segment, as an element message and
+ * as a serialized custom downstream event. Fields: `idx` (uint), `speaker`
+ * (string), `role` (string), `start-time` and `end-time` (double seconds
+ * from conversation time zero), `transcript-truncated` (boolean), and when
+ * known `transcript` (string).
+ */
+#define GST_VOICE_SEGMENT_STRUCTURE "voice-segment"
+
+GST_VOICE_API
+GstStructure * gst_voice_segment_to_structure (const GstVoiceSegment * segment);
+
+GST_VOICE_API
+gboolean gst_voice_segment_from_structure (const GstStructure * s,
+    GstVoiceSegment * segment);
+
 G_END_DECLS
 
 #endif /* __GST_VOICE_SEGMENT_H__ */

@@ -6,6 +6,7 @@
 #endif
 
 #include "gstvoicesegmenter.h"
+#include "gstvoicetimeline.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -13,6 +14,7 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (voicesegmenter, plugin);
+  ret |= GST_ELEMENT_REGISTER (voicetimeline, plugin);
 
   return ret;
 }

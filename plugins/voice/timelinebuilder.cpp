@@ -18,9 +18,15 @@ enum
 };
 
 static gdouble
-seconds (GstClockTime t)
+duration_s (GstClockTime t)
 {
   return (gdouble) t / GST_SECOND;
+}
+
+gdouble
+TimelineBuilder::seconds (GstClockTime t) const
+{
+  return t > origin_ ? duration_s (t - origin_) : 0.0;
 }
 
 TimelineBuilder::TimelineBuilder (EventFunc on_event, SegmentFunc on_segment)
@@ -94,7 +100,7 @@ TimelineBuilder::emit (GstVoiceEventType type, GstClockTime time,
   GstVoiceTimelineEvent ev;
   gst_voice_timeline_event_init (&ev, type, seconds (time));
   ev.has_latency = has_latency;
-  ev.latency = seconds (latency);
+  ev.latency = duration_s (latency);
   /* names are validated upstream: safe to put in JSON as they are */
   if (gst_voice_speaker_name_is_valid (speaker.c_str ()))
     ev.metadata = g_strdup_printf ("{\"speaker\": \"%s\"}", speaker.c_str ());
@@ -132,8 +138,8 @@ TimelineBuilder::process (const Boundary & b)
       if (answers) {
         if (gst_voice_latency_stats_get_count (stats_) == 0)
           gst_voice_latency_stats_set_time_to_first_byte (stats_,
-              seconds (latency));
-        gst_voice_latency_stats_add (stats_, seconds (latency));
+              duration_s (latency));
+        gst_voice_latency_stats_add (stats_, duration_s (latency));
         turn_answered_ = true;
       }
       emit (GST_VOICE_EVENT_AGENT_START_SPEAKING, b.time, answers, latency,
@@ -161,7 +167,7 @@ TimelineBuilder::process (const Boundary & b)
   gst_voice_segment_clear (&seg);
 
   for (GstClockTime at:span.interrupted_at)
-    interrupt_responses_.push_back (seconds (b.time - MIN (at, b.time)));
+    interrupt_responses_.push_back (duration_s (b.time - MIN (at, b.time)));
   if (!interrupt_responses_.empty ())
     gst_voice_latency_stats_set_interrupt_response_time (stats_,
         std::accumulate (interrupt_responses_.begin (),

@@ -23,7 +23,8 @@
  * it can still arrive), sweeps them in time order. So every relation
  * (who spoke first, who was still speaking) is decided on complete
  * knowledge, and events come out in time order. Times are nanoseconds of
- * conversation time (0 = start of the conversation). */
+ * running time; events and segments are given in seconds from the origin,
+ * conversation time zero (earlier times count as zero). */
 class TimelineBuilder
 {
 public:
@@ -44,6 +45,7 @@ public:
    * @end (the last sample). */
   void finish (GstClockTime end);
 
+  void set_origin (GstClockTime origin) { origin_ = origin; }
   const GstVoiceLatencyStats *latency () const { return stats_; }
 
 private:
@@ -67,6 +69,7 @@ private:
   void emit (GstVoiceEventType type, GstClockTime time, bool has_latency =
       false, GstClockTime latency = 0, const std::string & speaker = "");
   bool role_speaking (GstVoiceRole role) const;
+  gdouble seconds (GstClockTime t) const;
 
   EventFunc on_event_;
   SegmentFunc on_segment_;
@@ -80,4 +83,5 @@ private:
   bool turn_answered_ = true;
   std::vector < gdouble > interrupt_responses_;
   GstVoiceLatencyStats *stats_;
+  GstClockTime origin_ = 0;
 };

@@ -1,0 +1,756 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-voicetimeline
+ * @title: voicetimeline
+ *
+ * Lays every speaker of one conversation on one clock. Each request pad
+ * `sink_%u` takes one speaker's mono stream (usually behind a
+ * `voicesegmenter`, whose "voice-speaker" and speech span events it reads);
+ * the source pad gives one time-aligned stream with one channel per
+ * speaker, in pad order, silence where a speaker is quiet. With one speaker
+ * the output is mono, with two stereo (`sink_0` left: put the user there),
+ * with more the channels are unpositioned (channel-mask 0). Inputs of other
+ * rates or formats are converted.
+ *
+ * Conversation time zero is the start of the output. From the speech spans
+ * the element builds the timeline (`user_start_speaking`,
+ * `user_stop_speaking`, `agent_start_speaking` with its response `latency`,
+ * `agent_stop_speaking`, `user_interrupt`) and the segment records, once
+ * every stream is settled past them (#GstVoiceTimeline:settle-time). Each
+ * is posted as an element message ("voice-timeline-event",
+ * "voice-segment", see gst/voice) and sent downstream as a serialized
+ * custom event of the same structure before the audio that follows it.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m voicetimeline name=t ! wavenc ! filesink location=call.wav \
+ *     filesrc location=user.wav ! wavparse ! voicesegmenter role=user ! t.sink_0 \
+ *     filesrc location=agent.wav ! wavparse ! voicesegmenter role=agent ! t.sink_1
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstvoicetimeline.h"
+#include "timelinebuilder.h"
+
+#include <gst/voice/voice.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
+#define GST_CAT_DEFAULT gst_voice_timeline_debug
+
+#define DEFAULT_SETTLE_TIME (1500 * GST_MSECOND)
+
+#define CAPS_STR \
+  "audio/x-raw, format = (string) { S16LE, F32LE }, " \
+  "rate = (int) [ 8000, 48000 ], layout = (string) interleaved"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
+    GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("audio/x-raw, format = (string) { S16LE, S32LE, F32LE, "
+        "F64LE }, rate = (int) [ 1, MAX ], channels = (int) 1, "
+        "layout = (string) interleaved"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (CAPS_STR ", channels = (int) [ 1, MAX ]"));
+
+/* ------------------------------------------------------------------------ */
+/* the pad */
+
+enum
+{
+  PROP_PAD_0,
+  PROP_PAD_SPEAKER,
+  PROP_PAD_ROLE,
+  PROP_PAD_CHANNEL,
+};
+
+struct _GstVoiceTimelinePad
+{
+  GstAudioAggregatorConvertPad parent;
+
+  /* object lock */
+  gchar *speaker;               /* property; NULL: from the stream */
+  GstVoiceRole role;
+  gboolean role_set;
+  guint channel;
+  gchar *stream_speaker;        /* from the "voice-speaker" event */
+  GstVoiceRole stream_role;
+
+  /* aggregate thread: mono conversion to the output rate and format */
+  GstAudioConverter *converter;
+  GstAudioInfo conv_in;
+  GstAudioInfo conv_out;
+};
+
+G_DEFINE_TYPE (GstVoiceTimelinePad, gst_voice_timeline_pad,
+    GST_TYPE_AUDIO_AGGREGATOR_CONVERT_PAD);
+
+/* The identity that the timeline uses: the properties win over the stream;
+ * without either, the pad's name and the user role. */
+static void
+gst_voice_timeline_pad_identity (GstVoiceTimelinePad * pad,
+    std::string & name, GstVoiceRole & role)
+{
+  GST_OBJECT_LOCK (pad);
+  if (pad->speaker)
+    name = pad->speaker;
+  else if (pad->stream_speaker)
+    name = pad->stream_speaker;
+  else
+    name = GST_OBJECT_NAME (pad);
+  role = pad->role_set ? pad->role : pad->stream_speaker ? pad->stream_role
+      : GST_VOICE_ROLE_USER;
+  GST_OBJECT_UNLOCK (pad);
+}
+
+static void
+gst_voice_timeline_pad_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (object);
+
+  switch (prop_id) {
+    case PROP_PAD_SPEAKER:{
+      const gchar *name = g_value_get_string (value);
+      if (name && !gst_voice_speaker_name_is_valid (name)) {
+        GST_WARNING_OBJECT (pad, "invalid speaker name ignored");
+        g_warning ("voicetimeline: invalid speaker name ignored: a name is "
+            "1 to %d ASCII letters, digits, '-' or '_'",
+            GST_VOICE_SPEAKER_NAME_MAX_LENGTH);
+        break;
+      }
+      GST_OBJECT_LOCK (pad);
+      g_free (pad->speaker);
+      pad->speaker = g_strdup (name);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    }
+    case PROP_PAD_ROLE:
+      GST_OBJECT_LOCK (pad);
+      pad->role = (GstVoiceRole) g_value_get_enum (value);
+      pad->role_set = TRUE;
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_voice_timeline_pad_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (object);
+  std::string name;
+  GstVoiceRole role;
+
+  switch (prop_id) {
+    case PROP_PAD_SPEAKER:
+      gst_voice_timeline_pad_identity (pad, name, role);
+      g_value_set_string (value, name.c_str ());
+      break;
+    case PROP_PAD_ROLE:
+      gst_voice_timeline_pad_identity (pad, name, role);
+      g_value_set_enum (value, role);
+      break;
+    case PROP_PAD_CHANNEL:
+      GST_OBJECT_LOCK (pad);
+      g_value_set_uint (value, pad->channel);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_voice_timeline_pad_finalize (GObject * object)
+{
+  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (object);
+
+  g_free (pad->speaker);
+  g_free (pad->stream_speaker);
+  g_clear_pointer (&pad->converter, gst_audio_converter_free);
+
+  G_OBJECT_CLASS (gst_voice_timeline_pad_parent_class)->finalize (object);
+}
+
+/* The base class converts to the whole output format; here each input
+ * becomes its own channel of it, the other channels silent. */
+static GstBuffer *
+gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
+    GstAudioInfo * in_info, GstAudioInfo * out_info, GstBuffer * input)
+{
+  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (apad);
+  GstAudioInfo mono;
+  gst_audio_info_set_format (&mono, GST_AUDIO_INFO_FORMAT (out_info),
+      GST_AUDIO_INFO_RATE (out_info), 1, nullptr);
+
+  if (!pad->converter || !gst_audio_info_is_equal (&pad->conv_in, in_info)
+      || !gst_audio_info_is_equal (&pad->conv_out, &mono)) {
+    g_clear_pointer (&pad->converter, gst_audio_converter_free);
+    pad->converter = gst_audio_converter_new (GST_AUDIO_CONVERTER_FLAG_NONE,
+        in_info, &mono, nullptr);
+    if (!pad->converter)
+      return nullptr;
+    pad->conv_in = *in_info;
+    pad->conv_out = mono;
+  }
+
+  /* the base class calls this with the pad's object lock held */
+  guint channel = pad->channel;
+  guint n_channels = GST_AUDIO_INFO_CHANNELS (out_info);
+  if (channel >= n_channels)
+    channel = n_channels - 1;
+
+  gsize in_frames = gst_buffer_get_size (input) / GST_AUDIO_INFO_BPF (in_info);
+  gsize out_frames = gst_audio_converter_get_out_frames (pad->converter,
+      in_frames);
+  gint bps = GST_AUDIO_INFO_BPS (out_info);
+  std::vector < guint8 > converted (out_frames * bps);
+
+  GstMapInfo in_map;
+  gst_buffer_map (input, &in_map, GST_MAP_READ);
+  gpointer in_data = in_map.data;
+  gpointer out_data = converted.data ();
+  gst_audio_converter_samples (pad->converter, GST_AUDIO_CONVERTER_FLAG_NONE,
+      &in_data, in_frames, &out_data, out_frames);
+  gst_buffer_unmap (input, &in_map);
+
+  GstBuffer *res = gst_buffer_new_allocate (nullptr,
+      out_frames * GST_AUDIO_INFO_BPF (out_info), nullptr);
+  gst_buffer_copy_into (res, input, (GstBufferCopyFlags)
+      (GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
+          GST_BUFFER_COPY_META), 0, -1);
+  GstMapInfo out_map;
+  gst_buffer_map (res, &out_map, GST_MAP_WRITE);
+  /* zero is silence in both output formats */
+  memset (out_map.data, 0, out_map.size);
+  for (gsize i = 0; i < out_frames; i++)
+    memcpy (out_map.data + (i * n_channels + channel) * bps,
+        converted.data () + i * bps, bps);
+  gst_buffer_unmap (res, &out_map);
+  return res;
+}
+
+static void
+gst_voice_timeline_pad_class_init (GstVoiceTimelinePadClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstAudioAggregatorPadClass *apad_class =
+      GST_AUDIO_AGGREGATOR_PAD_CLASS (klass);
+
+  gobject_class->set_property = gst_voice_timeline_pad_set_property;
+  gobject_class->get_property = gst_voice_timeline_pad_get_property;
+  gobject_class->finalize = gst_voice_timeline_pad_finalize;
+  apad_class->convert_buffer =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_pad_convert_buffer);
+
+  g_object_class_install_property (gobject_class, PROP_PAD_SPEAKER,
+      g_param_spec_string ("speaker", "Speaker",
+          "Name of this pad's speaker (default: from the stream's "
+          "voice-speaker event, else the pad name)", nullptr,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_PAD_ROLE,
+      g_param_spec_enum ("role", "Role",
+          "Role of this pad's speaker (default: from the stream, else user)",
+          GST_TYPE_VOICE_ROLE, GST_VOICE_ROLE_USER,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_PAD_CHANNEL,
+      g_param_spec_uint ("channel", "Channel",
+          "This speaker's channel in the output", 0, G_MAXUINT, 0,
+          (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+}
+
+static void
+gst_voice_timeline_pad_init (GstVoiceTimelinePad * pad)
+{
+  pad->role = GST_VOICE_ROLE_USER;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the element */
+
+enum
+{
+  PROP_0,
+  PROP_SETTLE_TIME,
+  PROP_POST_MESSAGES,
+};
+
+struct GstVoiceTimelinePrivate
+{
+  std::mutex lock;              /* properties */
+  GstClockTime settle_time = DEFAULT_SETTLE_TIME;
+  bool post_messages = true;
+
+  /* aggregate thread */
+  std::unique_ptr < TimelineBuilder > builder;
+  GstClockTime origin = GST_CLOCK_TIME_NONE;
+  GstClockTime position = GST_CLOCK_TIME_NONE;
+  std::vector < GstStructure * >outgoing;     /* for events and messages */
+};
+
+struct _GstVoiceTimeline
+{
+  GstAudioAggregator parent;
+  GstVoiceTimelinePrivate *priv;
+};
+
+static void gst_voice_timeline_child_proxy_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_voice_timeline_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstVoiceTimeline, gst_voice_timeline,
+    GST_TYPE_AUDIO_AGGREGATOR,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
+        gst_voice_timeline_child_proxy_init);
+    GST_DEBUG_CATEGORY_INIT (gst_voice_timeline_debug, "voicetimeline", 0,
+        "Conversation timeline"));
+GST_ELEMENT_REGISTER_DEFINE (voicetimeline, "voicetimeline", GST_RANK_NONE,
+    GST_TYPE_VOICE_TIMELINE);
+
+static void
+gst_voice_timeline_reset (GstVoiceTimeline * self)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+
+  priv->builder.reset (new TimelineBuilder (
+          [priv](const GstVoiceTimelineEvent & e) {
+            priv->outgoing.push_back (gst_voice_timeline_event_to_structure
+                (&e));
+          },[priv](const GstVoiceSegment & s) {
+            priv->outgoing.push_back (gst_voice_segment_to_structure (&s));
+          }));
+  priv->origin = GST_CLOCK_TIME_NONE;
+  priv->position = GST_CLOCK_TIME_NONE;
+  for (auto s:priv->outgoing)
+    gst_structure_free (s);
+  priv->outgoing.clear ();
+}
+
+/* Sends what the timeline decided downstream, before the next audio, and
+ * posts it on the bus. */
+static void
+gst_voice_timeline_push_outgoing (GstVoiceTimeline * self)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+  bool post;
+  {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    post = priv->post_messages;
+  }
+  std::vector < GstStructure * >out;
+  out.swap (priv->outgoing);
+  for (GstStructure * s:out) {
+    if (post)
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s)));
+    gst_pad_push_event (GST_AGGREGATOR_SRC_PAD (self),
+        gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s));
+  }
+}
+
+static GstStructure *
+gst_voice_timeline_latency_summary (GstVoiceTimeline * self)
+{
+  const GstVoiceLatencyStats *stats = self->priv->builder->latency ();
+  JsonNode *node = gst_voice_latency_stats_to_json (stats);
+  JsonObject *obj = json_node_get_object (node);
+  GstStructure *s = gst_structure_new ("voice-latency-summary", "count",
+      G_TYPE_UINT, gst_voice_latency_stats_get_count (stats), nullptr);
+  const gchar *fields[][2] = {
+    {"avg", "avg"}, {"p50", "p50"}, {"p95", "p95"}, {"min", "min"},
+    {"max", "max"}, {"time_to_first_byte", "time-to-first-byte"},
+    {"interrupt_response_time", "interrupt-response-time"},
+  };
+  for (const auto & f:fields)
+    if (!json_object_get_null_member (obj, f[0]))
+      gst_structure_set (s, f[1], G_TYPE_DOUBLE,
+          json_object_get_double_member (obj, f[0]), nullptr);
+  json_node_unref (node);
+  return s;
+}
+
+static gboolean
+gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
+    GstEvent * event)
+{
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
+  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (aggpad);
+  GstVoiceSpeech speech;
+  gchar *name;
+  GstVoiceRole role;
+
+  if (gst_voice_event_parse_speaker (event, &name, &role)) {
+    GST_OBJECT_LOCK (pad);
+    g_free (pad->stream_speaker);
+    pad->stream_speaker = name;
+    pad->stream_role = role;
+    GST_OBJECT_UNLOCK (pad);
+    gst_event_unref (event);
+    return TRUE;
+  }
+
+  if (gst_voice_event_parse_speech (event, &speech)) {
+    std::string who;
+    gst_voice_timeline_pad_identity (pad, who, role);
+    GstClockTime start = speech.start_running_time;
+    if (!GST_CLOCK_TIME_IS_VALID (start))
+      start = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
+          speech.start);
+    if (speech.kind == GST_VOICE_SPEECH_START) {
+      self->priv->builder->span_start (who, role, start);
+    } else {
+      GstClockTime end = speech.end_running_time;
+      if (!GST_CLOCK_TIME_IS_VALID (end))
+        end = gst_segment_to_running_time (&aggpad->segment,
+            GST_FORMAT_TIME, speech.end);
+      self->priv->builder->span_stop (who, role, start, MAX (start, end));
+    }
+    gst_voice_speech_clear (&speech);
+    gst_event_unref (event);
+    return TRUE;
+  }
+
+  return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
+}
+
+static GstFlowReturn
+gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
+{
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
+  GstVoiceTimelinePrivate *priv = self->priv;
+  GstSegment *seg = &GST_AGGREGATOR_PAD (agg->srcpad)->segment;
+
+  GstClockTime start = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buffer));
+  if (GST_CLOCK_TIME_IS_VALID (start)) {
+    if (!GST_CLOCK_TIME_IS_VALID (priv->origin)) {
+      priv->origin = start;
+      priv->builder->set_origin (start);
+    }
+    priv->position = start + GST_BUFFER_DURATION (buffer);
+    GstClockTime settle;
+    {
+      std::lock_guard < std::mutex > lk (priv->lock);
+      settle = priv->settle_time;
+    }
+    if (priv->position > settle)
+      priv->builder->settle (priv->position - settle);
+  }
+  gst_voice_timeline_push_outgoing (self);
+
+  return GST_AGGREGATOR_CLASS (parent_class)->finish_buffer (agg, buffer);
+}
+
+static GstFlowReturn
+gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
+{
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
+  GstFlowReturn ret = GST_AGGREGATOR_CLASS (parent_class)->aggregate (agg,
+      timeout);
+
+  if (ret == GST_FLOW_EOS && self->priv->builder) {
+    /* the conversation is over: everything is settled */
+    GstVoiceTimelinePrivate *priv = self->priv;
+    priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
+        priv->position : 0);
+    priv->outgoing.push_back (gst_voice_timeline_latency_summary (self));
+    gst_voice_timeline_push_outgoing (self);
+    priv->builder.reset ();
+  }
+  return ret;
+}
+
+static gboolean
+gst_voice_timeline_aggregate_one_buffer (GstAudioAggregator * aagg,
+    GstAudioAggregatorPad * apad, GstBuffer * inbuf, guint in_offset,
+    GstBuffer * outbuf, guint out_offset, guint num_frames)
+{
+  GstAudioInfo *info = &GST_AUDIO_AGGREGATOR_PAD (GST_AGGREGATOR_SRC_PAD
+      (aagg))->info;
+  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (apad);
+  gint bpf = GST_AUDIO_INFO_BPF (info);
+  gint bps = GST_AUDIO_INFO_BPS (info);
+
+  GST_OBJECT_LOCK (pad);
+  guint channel = MIN (pad->channel, (guint) GST_AUDIO_INFO_CHANNELS (info)
+      - 1);
+  GST_OBJECT_UNLOCK (pad);
+
+  GstMapInfo in, out;
+  gst_buffer_map (inbuf, &in, GST_MAP_READ);
+  gst_buffer_map (outbuf, &out, GST_MAP_READWRITE);
+  const guint8 *src = in.data + in_offset * bpf + channel * bps;
+  guint8 *dst = out.data + out_offset * bpf + channel * bps;
+  for (guint i = 0; i < num_frames; i++)
+    memcpy (dst + i * bpf, src + i * bpf, bps);
+  gst_buffer_unmap (inbuf, &in);
+  gst_buffer_unmap (outbuf, &out);
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_voice_timeline_update_src_caps (GstAggregator * agg, GstCaps * caps,
+    GstCaps ** ret)
+{
+  GST_OBJECT_LOCK (agg);
+  guint n = GST_ELEMENT (agg)->numsinkpads;
+  GST_OBJECT_UNLOCK (agg);
+  if (n == 0)
+    return GST_AGGREGATOR_FLOW_NEED_DATA;
+
+  *ret = gst_caps_copy (caps);
+  for (guint i = 0; i < gst_caps_get_size (*ret); i++) {
+    GstStructure *s = gst_caps_get_structure (*ret, i);
+    gst_structure_set (s, "channels", G_TYPE_INT, n, nullptr);
+    if (n == 1)
+      gst_structure_remove_field (s, "channel-mask");
+    else
+      gst_structure_set (s, "channel-mask", GST_TYPE_BITMASK,
+          (guint64) (n == 2 ? 0x3 : 0x0), nullptr);
+  }
+  return GST_FLOW_OK;
+}
+
+static GstCaps *
+gst_voice_timeline_fixate_src_caps (GstAggregator * agg, GstCaps * caps)
+{
+  /* the highest input rate, so that no speaker loses bandwidth */
+  gint rate = 0;
+  GST_OBJECT_LOCK (agg);
+  for (GList * l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
+    GstAudioAggregatorPad *p = GST_AUDIO_AGGREGATOR_PAD (l->data);
+    rate = MAX (rate, GST_AUDIO_INFO_RATE (&p->info));
+  }
+  GST_OBJECT_UNLOCK (agg);
+
+  caps = gst_caps_make_writable (caps);
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  gst_structure_fixate_field_nearest_int (s, "rate", rate ? rate : 16000);
+  gst_structure_fixate_field_string (s, "format", "S16LE");
+  return gst_caps_fixate (caps);
+}
+
+static void
+gst_voice_timeline_renumber (GstVoiceTimeline * self)
+{
+  guint channel = 0;
+  GST_OBJECT_LOCK (self);
+  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (l->data);
+    GST_OBJECT_LOCK (pad);
+    pad->channel = channel++;
+    GST_OBJECT_UNLOCK (pad);
+  }
+  GST_OBJECT_UNLOCK (self);
+  gst_pad_mark_reconfigure (GST_AGGREGATOR_SRC_PAD (self));
+}
+
+static GstPad *
+gst_voice_timeline_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
+{
+  GstPad *pad = GST_ELEMENT_CLASS (parent_class)->request_new_pad (element,
+      templ, name, caps);
+  if (!pad)
+    return nullptr;
+  gst_voice_timeline_renumber (GST_VOICE_TIMELINE (element));
+  gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
+  return pad;
+}
+
+static void
+gst_voice_timeline_release_pad (GstElement * element, GstPad * pad)
+{
+  gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
+  GST_ELEMENT_CLASS (parent_class)->release_pad (element, pad);
+  gst_voice_timeline_renumber (GST_VOICE_TIMELINE (element));
+}
+
+static gboolean
+gst_voice_timeline_start (GstAggregator * agg)
+{
+  gst_voice_timeline_reset (GST_VOICE_TIMELINE (agg));
+  return GST_AGGREGATOR_CLASS (parent_class)->start (agg);
+}
+
+static gboolean
+gst_voice_timeline_stop (GstAggregator * agg)
+{
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
+  gst_voice_timeline_reset (self);
+  self->priv->builder.reset ();
+  return GST_AGGREGATOR_CLASS (parent_class)->stop (agg);
+}
+
+static GstFlowReturn
+gst_voice_timeline_flush (GstAggregator * agg)
+{
+  gst_voice_timeline_reset (GST_VOICE_TIMELINE (agg));
+  return GST_AGGREGATOR_CLASS (parent_class)->flush (agg);
+}
+
+static void
+gst_voice_timeline_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstVoiceTimelinePrivate *priv = GST_VOICE_TIMELINE (object)->priv;
+  std::lock_guard < std::mutex > lk (priv->lock);
+
+  switch (prop_id) {
+    case PROP_SETTLE_TIME:
+      priv->settle_time = g_value_get_uint64 (value);
+      break;
+    case PROP_POST_MESSAGES:
+      priv->post_messages = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_voice_timeline_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstVoiceTimelinePrivate *priv = GST_VOICE_TIMELINE (object)->priv;
+  std::lock_guard < std::mutex > lk (priv->lock);
+
+  switch (prop_id) {
+    case PROP_SETTLE_TIME:
+      g_value_set_uint64 (value, priv->settle_time);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, priv->post_messages);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_voice_timeline_finalize (GObject * object)
+{
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (object);
+  for (auto s:self->priv->outgoing)
+    gst_structure_free (s);
+  delete self->priv;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstAggregatorClass *agg_class = GST_AGGREGATOR_CLASS (klass);
+  GstAudioAggregatorClass *aagg_class = GST_AUDIO_AGGREGATOR_CLASS (klass);
+
+  gobject_class->set_property = gst_voice_timeline_set_property;
+  gobject_class->get_property = gst_voice_timeline_get_property;
+  gobject_class->finalize = gst_voice_timeline_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_SETTLE_TIME,
+      g_param_spec_uint64 ("settle-time", "Settle time",
+          "How long after a moment of the conversation its timeline is "
+          "decided, in nanoseconds; must exceed the segmenters' min-silence "
+          "plus decision delay", 0, 60 * GST_SECOND, DEFAULT_SETTLE_TIME,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post timeline events, segments and the latency summary on the bus",
+          TRUE, (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING)));
+
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &sink_template, GST_TYPE_VOICE_TIMELINE_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &src_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
+  gst_element_class_set_static_metadata (element_class, "Voice timeline",
+      "Filter/Analyzer/Audio",
+      "Lays the speakers of a conversation on one clock, with its timeline "
+      "and latency figures", "GStreamer voice recorder developers");
+
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_request_new_pad);
+  element_class->release_pad =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_release_pad);
+
+  agg_class->sink_event = GST_DEBUG_FUNCPTR (gst_voice_timeline_sink_event);
+  agg_class->finish_buffer =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_finish_buffer);
+  agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_voice_timeline_aggregate);
+  agg_class->update_src_caps =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_update_src_caps);
+  agg_class->fixate_src_caps =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_fixate_src_caps);
+  agg_class->start = GST_DEBUG_FUNCPTR (gst_voice_timeline_start);
+  agg_class->stop = GST_DEBUG_FUNCPTR (gst_voice_timeline_stop);
+  agg_class->flush = GST_DEBUG_FUNCPTR (gst_voice_timeline_flush);
+  aagg_class->aggregate_one_buffer =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_aggregate_one_buffer);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_VOICE_TIMELINE_PAD,
+      (GstPluginAPIFlags) 0);
+}
+
+static void
+gst_voice_timeline_init (GstVoiceTimeline * self)
+{
+  self->priv = new GstVoiceTimelinePrivate ();
+}
+
+/* GstChildProxy: pads by name, for sink_0::role=user on a launch line */
+
+static GObject *
+gst_voice_timeline_child_proxy_get_child_by_index (GstChildProxy * proxy,
+    guint index)
+{
+  GObject *obj = nullptr;
+  GST_OBJECT_LOCK (proxy);
+  obj = (GObject *) g_list_nth_data (GST_ELEMENT (proxy)->sinkpads, index);
+  if (obj)
+    gst_object_ref (obj);
+  GST_OBJECT_UNLOCK (proxy);
+  return obj;
+}
+
+static guint
+gst_voice_timeline_child_proxy_get_children_count (GstChildProxy * proxy)
+{
+  GST_OBJECT_LOCK (proxy);
+  guint count = GST_ELEMENT (proxy)->numsinkpads;
+  GST_OBJECT_UNLOCK (proxy);
+  return count;
+}
+
+static void
+gst_voice_timeline_child_proxy_init (gpointer g_iface, gpointer iface_data)
+{
+  GstChildProxyInterface *iface = (GstChildProxyInterface *) g_iface;
+  iface->get_child_by_index =
+      gst_voice_timeline_child_proxy_get_child_by_index;
+  iface->get_children_count =
+      gst_voice_timeline_child_proxy_get_children_count;
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""Two speakers of the built-in conversation through voicesegmenter into
+voicetimeline, written as a dual-channel WAV; the timeline read live from
+the bus.
+
+  timeline_conversation.py [--check]
+
+With --check, exits 1 unless the recording holds each speaker's audio in
+its channel to the sample, and the timeline has every turn at its known
+time with the right response latencies.
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+import gi
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FILES = os.path.join(HERE, "..", "files")
+sys.path.insert(0, FILES)
+import speechsynth  # noqa: E402
+
+
+def record(out_wav):
+    pipeline = Gst.parse_launch(
+        "voicetimeline name=t ! wavenc ! filesink location=%s "
+        "filesrc location=%s ! wavparse ! voicesegmenter speaker=alice "
+        "role=user ! t.sink_0 "
+        "filesrc location=%s ! wavparse ! voicesegmenter speaker=bot "
+        "role=agent ! t.sink_1"
+        % (out_wav, os.path.join(FILES, "conversation-user.wav"),
+           os.path.join(FILES, "conversation-agent.wav")))
+    bus = pipeline.get_bus()
+    pipeline.set_state(Gst.State.PLAYING)
+    events, segments, summary = [], [], None
+    while True:
+        msg = bus.timed_pop_filtered(
+            Gst.CLOCK_TIME_NONE, Gst.MessageType.ELEMENT
+            | Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        if msg.type == Gst.MessageType.ERROR:
+            sys.exit("error: %s" % (msg.parse_error(),))
+        if msg.type == Gst.MessageType.EOS:
+            break
+        s = msg.get_structure()
+        if s.get_name() == "voice-timeline-event":
+            lat = s.get_double("latency")
+            ev = (s.get_string("type"), s.get_double("time")[1],
+                  lat[1] if lat[0] else None)
+            print("%8.3f s  %-22s%s" % (ev[1], ev[0], "" if ev[2] is None
+                                       else "  latency %.3f s" % ev[2]))
+            events.append(ev)
+        elif s.get_name() == "voice-segment":
+            segments.append((s.get_string("speaker"),
+                             s.get_double("start-time")[1],
+                             s.get_double("end-time")[1]))
+        elif s.get_name() == "voice-latency-summary":
+            summary = s
+    pipeline.set_state(Gst.State.NULL)
+    return events, segments, summary
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    Gst.init(None)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "call.wav")
+        events, segments, summary = record(out)
+        if not args.check:
+            return
+        import wave
+        with wave.open(out) as w:
+            assert w.getnchannels() == 2 and w.getframerate() == 16000
+            pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+        pcm = pcm.reshape(-1, 2)
+    ok = True
+    for ch, name in ((0, "user"), (1, "agent")):
+        src = np.round(speechsynth.read_wav(os.path.join(
+            FILES, "conversation-%s.wav" % name))[0] * 32768).astype(int)
+        if len(src) != len(pcm) or not np.array_equal(src, pcm[:, ch]):
+            print("channel %d is not the %s's audio, sample for sample"
+                  % (ch, name))
+            ok = False
+
+    truth = {"user": [], "agent": []}
+    with open(os.path.join(FILES, "conversation-spans.txt")) as f:
+        for line in f:
+            if not line.startswith("#"):
+                who, a, b = line.split()
+                truth[who].append((int(a) / 16000, int(b) / 16000))
+    frame = 0.01
+    types = [e[0] for e in events]
+    if types != ["user_start_speaking", "user_stop_speaking",
+                 "agent_start_speaking", "agent_stop_speaking"] * 2:
+        print("timeline:", types)
+        ok = False
+    starts = [e for e in events if e[0] == "agent_start_speaking"]
+    for i, e in enumerate(starts):
+        want = truth["agent"][i][0] - truth["user"][i][1]
+        if e[2] is None or abs(e[2] - want) > 2 * frame:
+            print("latency of answer %d: %s, want %.3f" % (i, e[2], want))
+            ok = False
+    if len(segments) != 4:
+        print("segments:", segments)
+        ok = False
+    if summary is None or summary.get_uint("count")[1] != 2:
+        print("summary:", summary)
+        ok = False
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
