@@ -214,7 +214,10 @@ static gchar *
 iso8601 (GDateTime * t)
 {
   GDateTime *utc = g_date_time_to_utc (t);
-  gchar *s = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S.%f+00:00");
+  /* isoformat () leaves out a zero microsecond part */
+  gchar *s = g_date_time_format (utc,
+      g_date_time_get_microsecond (utc) ? "%Y-%m-%dT%H:%M:%S.%f+00:00" :
+      "%Y-%m-%dT%H:%M:%S+00:00");
   g_date_time_unref (utc);
   return s;
 }

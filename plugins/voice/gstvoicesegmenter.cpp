@@ -125,17 +125,26 @@ struct Settings
   }
 };
 
-struct QueuedBuffer
+/* Held back audio, and the serialized events that came between it, so
+ * that they leave in the order they came. */
+struct Queued
 {
-  GstBuffer *buffer;
-  GstClockTime end;
+  GstMiniObject *item;          /* a GstBuffer or a GstEvent */
+  GstClockTime end;             /* for an event, the end of the audio before */
 };
 
+/* A decided boundary, with the identity and running times in force when
+ * it was decided. */
 struct Boundary
 {
   GstVoiceSpeechKind kind;
   GstClockTime start;
   GstClockTime end;
+  GstClockTime start_running_time;
+  GstClockTime end_running_time;
+  std::string speaker;
+  GstVoiceRole role;
+  GstClockTime padding;
 
   GstClockTime anchor () const
   {
@@ -152,6 +161,8 @@ struct GstVoiceSegmenterPrivate
   std::mutex lock;
   Settings settings;
   bool settings_changed = true;
+  /* the delay in force while streaming, for the LATENCY query */
+  GstClockTime active_holdback = GST_CLOCK_TIME_NONE;
 
   /* streaming thread only */
   Settings active;
@@ -161,10 +172,12 @@ struct GstVoiceSegmenterPrivate
   FrameAnalyzer analyzer;
   SpeechDetector detector;
   bool need_speaker_event = true;
-  std::deque < QueuedBuffer > queue;
+  std::deque < Queued > queue;
   std::deque < Boundary > boundaries;
   std::vector < SpeechDetector::Boundary > decided;
   GstClockTime span_start = GST_CLOCK_TIME_NONE;
+  GstClockTime span_start_running_time = GST_CLOCK_TIME_NONE;
+  Boundary span_open;           /* identity of the open span */
   GstClockTime position = GST_CLOCK_TIME_NONE;
   GstClockTime released = GST_CLOCK_TIME_NONE;
   bool mark_start_pending = false;
@@ -220,6 +233,10 @@ static gboolean gst_voice_segmenter_sink_event (GstPad * pad,
     GstObject * parent, GstEvent * event);
 static gboolean gst_voice_segmenter_src_query (GstPad * pad,
     GstObject * parent, GstQuery * query);
+static void gst_voice_segmenter_queue_event (GstVoiceSegmenter * self,
+    GstEvent * event);
+static GstFlowReturn gst_voice_segmenter_release (GstVoiceSegmenter * self,
+    bool drain);
 
 static void
 gst_voice_segmenter_class_init (GstVoiceSegmenterClass * klass)
@@ -325,7 +342,7 @@ gst_voice_segmenter_finalize (GObject * object)
   GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (object);
 
   for (auto & q:self->priv->queue)
-    gst_buffer_unref (q.buffer);
+    gst_mini_object_unref (q.item);
   delete self->priv;
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -351,6 +368,10 @@ gst_voice_segmenter_set_property (GObject * object, guint prop_id,
   GstVoiceSegmenterPrivate *priv = self->priv;
   std::string warn_name;
 
+  GST_OBJECT_LOCK (self);
+  bool running = GST_STATE (self) > GST_STATE_NULL;
+  GST_OBJECT_UNLOCK (self);
+
   {
     std::lock_guard < std::mutex > lk (priv->lock);
     Settings & s = priv->settings;
@@ -365,10 +386,13 @@ gst_voice_segmenter_set_property (GObject * object, guint prop_id,
           s.speaker = name;
           s.speaker_rejected = false;
         } else {
-          /* keep the last good name; starting will fail with an error */
-          s.rejected_speaker = printable_name (name);
-          s.speaker_rejected = true;
-          warn_name = s.rejected_speaker;
+          /* keep the last good name; if not running yet, starting will
+           * fail with an error */
+          warn_name = printable_name (name);
+          if (!running) {
+            s.rejected_speaker = warn_name;
+            s.speaker_rejected = true;
+          }
         }
         break;
       }
@@ -406,7 +430,7 @@ gst_voice_segmenter_set_property (GObject * object, guint prop_id,
   if (!warn_name.empty ()) {
     GST_WARNING_OBJECT (self, "invalid speaker name \"%s\" rejected",
         warn_name.c_str ());
-    if (GST_STATE (self) > GST_STATE_NULL)
+    if (running)
       GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
           ("Invalid speaker name \"%s\" ignored", warn_name.c_str ()),
           ("A speaker name is 1 to %d ASCII letters, digits, '-' or '_'",
@@ -480,6 +504,9 @@ gst_voice_segmenter_apply_settings (GstVoiceSegmenter * self, bool starting)
   priv->active = next;
   priv->detector.set_params (next.params);
   priv->settings_changed = false;
+  if (starting)
+    priv->active_holdback = next.mode == GST_VOICE_SEGMENTER_MODE_MARKED ? 0 :
+        priv->detector.decision_delay ();
 }
 
 static GstClockTime
@@ -497,7 +524,7 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   GstVoiceSegmenterPrivate *priv = self->priv;
 
   for (auto & q:priv->queue)
-    gst_buffer_unref (q.buffer);
+    gst_mini_object_unref (q.item);
   priv->queue.clear ();
   priv->boundaries.clear ();
   priv->decided.clear ();
@@ -505,7 +532,7 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   if (priv->have_info)
     priv->analyzer.configure (GST_AUDIO_INFO_RATE (&priv->info),
         GST_AUDIO_INFO_FORMAT (&priv->info));
-  priv->span_start = GST_CLOCK_TIME_NONE;
+  priv->span_start = priv->span_start_running_time = GST_CLOCK_TIME_NONE;
   priv->position = GST_CLOCK_TIME_NONE;
   priv->released = GST_CLOCK_TIME_NONE;
   priv->mark_start_pending = false;
@@ -519,26 +546,45 @@ gst_voice_segmenter_push_speaker (GstVoiceSegmenter * self)
   if (!priv->need_speaker_event)
     return;
   priv->need_speaker_event = false;
-  gst_pad_push_event (self->srcpad,
+  /* behind the audio of the previous speaker still held back */
+  gst_voice_segmenter_queue_event (self,
       gst_voice_event_new_speaker (priv->active.effective_speaker ().c_str (),
           priv->active.role));
 }
-
 static void
 gst_voice_segmenter_add_boundary (GstVoiceSegmenter * self, bool start,
     GstClockTime time)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
+  GstClockTime running_time = gst_segment_to_running_time (&priv->segment,
+      GST_FORMAT_TIME, time);
+  Boundary b = { };
+  b.speaker = priv->active.effective_speaker ();
+  b.role = priv->active.role;
+  b.padding = priv->active.padding;
 
   if (start) {
     priv->span_start = time;
-    priv->boundaries.push_back ({GST_VOICE_SPEECH_START, time,
-            GST_CLOCK_TIME_NONE});
+    priv->span_start_running_time = running_time;
+    b.kind = GST_VOICE_SPEECH_START;
+    b.start = time;
+    b.end = b.end_running_time = GST_CLOCK_TIME_NONE;
+    b.start_running_time = running_time;
+    priv->span_open = b;
   } else if (GST_CLOCK_TIME_IS_VALID (priv->span_start)) {
-    priv->boundaries.push_back ({GST_VOICE_SPEECH_STOP, priv->span_start,
-            MAX (time, priv->span_start)});
-    priv->span_start = GST_CLOCK_TIME_NONE;
+    /* a span ends as the speaker it started as */
+    b = priv->span_open;
+    b.kind = GST_VOICE_SPEECH_STOP;
+    b.start = priv->span_start;
+    b.start_running_time = priv->span_start_running_time;
+    b.end = MAX (time, priv->span_start);
+    b.end_running_time = gst_segment_to_running_time (&priv->segment,
+        GST_FORMAT_TIME, b.end);
+    priv->span_start = priv->span_start_running_time = GST_CLOCK_TIME_NONE;
+  } else {
+    return;
   }
+  priv->boundaries.push_back (b);
 }
 
 static void
@@ -558,21 +604,17 @@ gst_voice_segmenter_push_boundary (GstVoiceSegmenter * self,
     const Boundary & b)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
-  std::string speaker = priv->active.effective_speaker ();
   GstVoiceSpeech speech;
 
   gst_voice_speech_init (&speech);
   speech.kind = b.kind;
-  speech.speaker = (gchar *) speaker.c_str ();
-  speech.role = priv->active.role;
+  speech.speaker = (gchar *) b.speaker.c_str ();
+  speech.role = b.role;
   speech.start = b.start;
   speech.end = b.end;
-  speech.start_running_time = gst_segment_to_running_time (&priv->segment,
-      GST_FORMAT_TIME, b.start);
-  if (GST_CLOCK_TIME_IS_VALID (b.end))
-    speech.end_running_time = gst_segment_to_running_time (&priv->segment,
-        GST_FORMAT_TIME, b.end);
-  speech.padding = priv->active.padding;
+  speech.start_running_time = b.start_running_time;
+  speech.end_running_time = b.end_running_time;
+  speech.padding = b.padding;
   speech.marked = priv->active.mode == GST_VOICE_SEGMENTER_MODE_MARKED;
 
   GST_DEBUG_OBJECT (self, "pushing speech %s %" GST_TIME_FORMAT " - %"
@@ -602,17 +644,21 @@ gst_voice_segmenter_release (GstVoiceSegmenter * self, bool drain)
     limit = priv->position - holdback;
 
   while (!priv->queue.empty ()) {
-    QueuedBuffer q = priv->queue.front ();
+    Queued q = priv->queue.front ();
     if (!drain && q.end > limit)
       break;
+    priv->queue.pop_front ();
+    if (GST_IS_EVENT (q.item)) {
+      gst_pad_push_event (self->srcpad, GST_EVENT_CAST (q.item));
+      continue;
+    }
     while (!priv->boundaries.empty ()
         && priv->boundaries.front ().anchor () < q.end) {
       gst_voice_segmenter_push_boundary (self, priv->boundaries.front ());
       priv->boundaries.pop_front ();
     }
-    priv->queue.pop_front ();
     priv->released = q.end;
-    ret = gst_pad_push (self->srcpad, q.buffer);
+    ret = gst_pad_push (self->srcpad, GST_BUFFER_CAST (q.item));
     if (ret != GST_FLOW_OK)
       return ret;
   }
@@ -629,6 +675,18 @@ gst_voice_segmenter_release (GstVoiceSegmenter * self, bool drain)
   return ret;
 }
 
+/* A serialized event keeps its place behind the audio held back. */
+static void
+gst_voice_segmenter_queue_event (GstVoiceSegmenter * self, GstEvent * event)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  if (priv->queue.empty ()) {
+    gst_pad_push_event (self->srcpad, event);
+    return;
+  }
+  priv->queue.push_back ({GST_MINI_OBJECT_CAST (event),
+          priv->queue.back ().end});
+}
 /* Feeds the analyser's last partial frame to the detector. */
 static void
 gst_voice_segmenter_finish_frame (GstVoiceSegmenter * self)
@@ -661,9 +719,12 @@ gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
       if (diff > 0) {
         priv->detector.push_silence (expected, pts, priv->decided);
       } else if (diff < -(GstClockTimeDiff) CONTINUITY_TOLERANCE) {
-        /* time went backwards: what was open cannot continue */
+        /* time went backwards: what was open cannot continue, and the
+         * audio held back must not wait for the new timeline to pass it */
         priv->detector.finish (priv->decided);
         priv->detector.reset ();
+        gst_voice_segmenter_take_decisions (self);
+        gst_voice_segmenter_release (self, true);
       }
       gst_voice_segmenter_take_decisions (self);
       analyzer.set_origin (pts);
@@ -722,7 +783,7 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
   }
 
   priv->position = end;
-  priv->queue.push_back ({buffer, end});
+  priv->queue.push_back ({GST_MINI_OBJECT_CAST (buffer), end});
   return gst_voice_segmenter_release (self, false);
 }
 
@@ -790,17 +851,20 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
       }
       break;
     }
-    case GST_EVENT_SEGMENT:
-      gst_voice_segmenter_release (self, true);
-      gst_event_copy_segment (event, &priv->segment);
-      if (priv->segment.format != GST_FORMAT_TIME) {
+    case GST_EVENT_SEGMENT:{
+      GstSegment segment;
+      gst_event_copy_segment (event, &segment);
+      if (segment.format != GST_FORMAT_TIME) {
         GST_ELEMENT_ERROR (self, STREAM, FORMAT, (nullptr),
             ("need a TIME segment, got %s",
-                gst_format_get_name (priv->segment.format)));
+                gst_format_get_name (segment.format)));
         gst_event_unref (event);
         return FALSE;
       }
+      gst_voice_segmenter_release (self, true);
+      priv->segment = segment;
       break;
+    }
     case GST_EVENT_STREAM_START:
       gst_voice_segmenter_release (self, true);
       priv->need_speaker_event = true;
@@ -813,7 +877,8 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
       if (GST_CLOCK_TIME_IS_VALID (ts)) {
         GstClockTime end = ts + (GST_CLOCK_TIME_IS_VALID (duration) ?
             duration : 0);
-        if (detect) {
+        /* before caps there is no frame grid yet */
+        if (detect && priv->have_info) {
           gst_voice_segmenter_finish_frame (self);
           GstClockTime from = priv->analyzer.has_origin ()?
               priv->analyzer.position () : ts;
@@ -861,12 +926,15 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
         gst_event_unref (event);
         return TRUE;
       }
-      gst_voice_segmenter_release (self, true);
-      break;
+      gst_voice_segmenter_queue_event (self, event);
+      return TRUE;
     }
     default:
-      if (GST_EVENT_IS_SERIALIZED (event))
-        gst_voice_segmenter_release (self, true);
+      /* tags and the like keep their place behind the audio held back */
+      if (GST_EVENT_IS_SERIALIZED (event)) {
+        gst_voice_segmenter_queue_event (self, event);
+        return TRUE;
+      }
       break;
   }
 
@@ -893,11 +961,13 @@ gst_voice_segmenter_src_query (GstPad * pad, GstObject * parent,
   {
     std::lock_guard < std::mutex > lk (self->priv->lock);
     const Settings & s = self->priv->settings;
-    holdback = 0;
-    if (s.mode == GST_VOICE_SEGMENTER_MODE_DETECT) {
+    holdback = self->priv->active_holdback;
+    if (!GST_CLOCK_TIME_IS_VALID (holdback)) {
+      /* not streaming yet: what starting would use */
       SpeechDetector d;
       d.set_params (s.params);
-      holdback = d.decision_delay ();
+      holdback = s.mode == GST_VOICE_SEGMENTER_MODE_DETECT ?
+          d.decision_delay () : 0;
     }
   }
 
@@ -950,6 +1020,8 @@ gst_voice_segmenter_change_state (GstElement * element,
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     gst_voice_segmenter_reset_stream (self);
     priv->have_info = false;
+    std::lock_guard < std::mutex > lk (priv->lock);
+    priv->active_holdback = GST_CLOCK_TIME_NONE;
   }
   return ret;
 }

@@ -96,7 +96,8 @@ SpeechDetector::push_frame (double power, GstClockTime start, GstClockTime end,
   if (speaking_) {
     if (level_db >= hold_db)
       last_speech_end_ = end;
-    else if (end - last_speech_end_ >= params_.min_silence)
+    else if (GST_CLOCK_DIFF (last_speech_end_, end) >=
+        (GstClockTimeDiff) params_.min_silence)
       close (out);
     return;
   }
@@ -106,7 +107,8 @@ SpeechDetector::push_frame (double power, GstClockTime start, GstClockTime end,
       /* move the onset back over the quieter frames that lead into it */
       run_start_ = start;
       for (auto it = history_.rbegin (); it != history_.rend (); ++it) {
-        if (it->level_db < hold_db || start - it->start > LOOKBACK)
+        if (it->level_db < hold_db
+            || GST_CLOCK_DIFF (it->start, start) > (GstClockTimeDiff) LOOKBACK)
           break;
         run_start_ = it->start;
       }
@@ -125,7 +127,8 @@ SpeechDetector::push_frame (double power, GstClockTime start, GstClockTime end,
   }
 
   history_.push_back ({level_db, start});
-  while (!history_.empty () && start - history_.front ().start > LOOKBACK)
+  while (!history_.empty () && GST_CLOCK_DIFF (history_.front ().start,
+          start) > (GstClockTimeDiff) LOOKBACK)
     history_.pop_front ();
 }
 
@@ -134,7 +137,8 @@ SpeechDetector::push_silence (GstClockTime start, GstClockTime end,
     std::vector < Boundary > &out)
 {
   (void) start;
-  if (speaking_ && end - last_speech_end_ >= params_.min_silence)
+  if (speaking_ && GST_CLOCK_DIFF (last_speech_end_, end) >=
+      (GstClockTimeDiff) params_.min_silence)
     close (out);
   if (!speaking_) {
     run_start_ = GST_CLOCK_TIME_NONE;

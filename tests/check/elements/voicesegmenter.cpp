@@ -542,10 +542,12 @@ GST_START_TEST (test_speaker_is_sticky)
   g_free (name);
   gst_event_unref (ev);
 
-  /* a new identity while playing replaces it */
+  /* a new identity while playing replaces it, behind the audio of the
+   * old one that is still held back */
   g_object_set (h->element, "speaker", "caller-2", "role",
       GST_VOICE_ROLE_AGENT, nullptr);
-  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 100 * MS);
+  Signal more = Signal::silence (16000, 0.5);
+  push_signal (h, more, GST_AUDIO_FORMAT_S16LE, 100 * MS);
   ev = gst_pad_get_sticky_event (h->sinkpad,
       GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, 0);
   fail_unless (gst_voice_event_parse_speaker (ev, &name, &role));
@@ -668,6 +670,110 @@ GST_START_TEST (test_invalid_speaker_rejected)
 
 GST_END_TEST;
 
+GST_START_TEST (test_serialized_events_keep_their_place)
+{
+  Recorder rec;
+  gsize head, tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.5, &head, &tail);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  /* a tag 20 ms into the speech, as a decoder might send one: it must not
+   * flush the audio held back ahead of the start event */
+  gsize tag_at = head + 320;
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, tag_at);
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_tag (gst_tag_list_new (GST_TAG_TITLE, "x",
+                  nullptr))));
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, s.time_of (tag_at), 320, tag_at);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  gssize ev = rec.index_of_event (GST_VOICE_SPEECH_START, 0);
+  fail_unless (ev >= 0);
+  fail_unless (ev < rec.buffer_holding (s.time_of (head)));
+
+  /* and the tag came out after the audio that came before it */
+  GstEvent *e;
+  bool tag = false;
+  while ((e = gst_harness_try_pull_event (h))) {
+    tag |= GST_EVENT_TYPE (e) == GST_EVENT_TAG;
+    gst_event_unref (e);
+  }
+  fail_unless (tag);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_timestamps_going_back)
+{
+  Recorder rec;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.5);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, 16000);
+  guint before = gst_harness_buffers_received (h);
+  /* the stream starts again at 0 without a new segment: nothing stalls,
+   * the held audio goes out and the new audio follows with its delay */
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, 16000);
+  guint after = gst_harness_buffers_received (h);
+  fail_unless (after >= before + 50 - 10, "%u then %u", before, after);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_rename_inside_a_span)
+{
+  Recorder rec;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.5);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      "speaker=ann");
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, 24000);
+  g_object_set (h->element, "speaker", "bob", nullptr);
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, s.time_of (24000), 320, 24000);
+
+  /* the span ends as the speaker it started as */
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_string (rec.spans (GST_VOICE_SPEECH_START)[0].speaker.
+      c_str (), "ann");
+  fail_unless_equals_string (stops[0].speaker.c_str (), "ann");
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_latency_fixed_while_playing)
+{
+  Recorder rec;
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  gst_harness_set_upstream_latency (h, 0);
+  gst_harness_play (h);
+  g_object_set (h->element, "min-speech", GST_SECOND, nullptr);
+  /* min-speech only takes effect in READY: the delay in force stays */
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 170 * MS);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gap_before_caps)
+{
+  GstHarness *h = gst_harness_new ("voicesegmenter");
+  gst_harness_play (h);
+  gst_harness_push_event (h, gst_event_new_stream_start ("s"));
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  gst_harness_push_event (h, gst_event_new_segment (&seg));
+  fail_unless (gst_harness_push_event (h, gst_event_new_gap (0, GST_SECOND)));
+  fail_unless (gst_harness_push_event (h, gst_event_new_gap (GST_SECOND,
+              GST_SECOND)));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 voicesegmenter_suite (void)
 {
@@ -689,6 +795,11 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_speaker_is_sticky);
   tcase_add_test (tc, test_messages_on_the_bus);
   tcase_add_test (tc, test_invalid_speaker_rejected);
+  tcase_add_test (tc, test_serialized_events_keep_their_place);
+  tcase_add_test (tc, test_timestamps_going_back);
+  tcase_add_test (tc, test_rename_inside_a_span);
+  tcase_add_test (tc, test_latency_fixed_while_playing);
+  tcase_add_test (tc, test_gap_before_caps);
   return s;
 }
 
