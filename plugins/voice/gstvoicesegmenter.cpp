@@ -325,8 +325,9 @@ gst_voice_segmenter_init (GstVoiceSegmenter * self)
       GST_DEBUG_FUNCPTR (gst_voice_segmenter_chain));
   gst_pad_set_event_function (self->sinkpad,
       GST_DEBUG_FUNCPTR (gst_voice_segmenter_sink_event));
+  /* not proxying ALLOCATION: the buffers held back would starve a small
+   * upstream pool */
   GST_PAD_SET_PROXY_CAPS (self->sinkpad);
-  GST_PAD_SET_PROXY_ALLOCATION (self->sinkpad);
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");

@@ -292,17 +292,37 @@ enum
   PROP_POST_MESSAGES,
 };
 
+enum
+{
+  SIGNAL_TOOL_CALL,
+  SIGNAL_TOOL_RESULT,
+  LAST_SIGNAL
+};
+static guint signals[LAST_SIGNAL];
+
+namespace
+{
+struct AppEvent
+{
+  GstVoiceTimelineEvent event;
+  GstClockTime running_time;
+};
+}
+
 struct GstVoiceTimelinePrivate
 {
-  std::mutex lock;              /* properties */
+  std::mutex lock;              /* properties, the inbox, last_position */
   GstClockTime settle_time = DEFAULT_SETTLE_TIME;
   bool post_messages = true;
+  std::vector < AppEvent > inbox;     /* from the application's threads */
+  GstClockTime last_position = GST_CLOCK_TIME_NONE;
 
   /* aggregate thread */
   std::unique_ptr < TimelineBuilder > builder;
   GstClockTime origin = GST_CLOCK_TIME_NONE;
   GstClockTime position = GST_CLOCK_TIME_NONE;
   std::vector < GstStructure * >outgoing;     /* for events and messages */
+  std::vector < std::string > warnings;
 };
 
 struct _GstVoiceTimeline
@@ -335,12 +355,135 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
                 (&e));
           },[priv](const GstVoiceSegment & s) {
             priv->outgoing.push_back (gst_voice_segment_to_structure (&s));
+          },[priv](const std::string & w) {
+            priv->warnings.push_back (w);
           }));
   priv->origin = GST_CLOCK_TIME_NONE;
   priv->position = GST_CLOCK_TIME_NONE;
   for (auto s:priv->outgoing)
     gst_structure_free (s);
   priv->outgoing.clear ();
+  priv->warnings.clear ();
+  /* the inbox stays: the application may add events before it starts */
+  std::lock_guard < std::mutex > lk (priv->lock);
+  priv->last_position = GST_CLOCK_TIME_NONE;
+}
+
+static void
+gst_voice_timeline_clear_inbox (GstVoiceTimeline * self)
+{
+  std::lock_guard < std::mutex > lk (self->priv->lock);
+  for (auto & a:self->priv->inbox)
+    gst_voice_timeline_event_clear (&a.event);
+  self->priv->inbox.clear ();
+}
+
+/* Hands the application's events to the timeline (aggregate thread). */
+static void
+gst_voice_timeline_take_inbox (GstVoiceTimeline * self)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+  std::vector < AppEvent > inbox;
+  {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    inbox.swap (priv->inbox);
+  }
+  for (auto & a:inbox) {
+    if (priv->builder)
+      priv->builder->add_event (a.event, a.running_time);
+    gst_voice_timeline_event_clear (&a.event);
+  }
+}
+
+/* The running time of "now": the clock's while playing, else how far the
+ * output got. */
+static GstClockTime
+gst_voice_timeline_now (GstVoiceTimeline * self)
+{
+  GstClockTime now = GST_CLOCK_TIME_NONE;
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock) {
+    GST_OBJECT_LOCK (self);
+    bool playing = GST_STATE (self) == GST_STATE_PLAYING;
+    GstClockTime base = GST_ELEMENT (self)->base_time;
+    GST_OBJECT_UNLOCK (self);
+    GstClockTime t = gst_clock_get_time (clock);
+    if (playing && t >= base)
+      now = t - base;
+    gst_object_unref (clock);
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (now)) {
+    std::lock_guard < std::mutex > lk (self->priv->lock);
+    now = self->priv->last_position;
+  }
+  return GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
+}
+
+static gboolean
+gst_voice_timeline_add_tool_event (GstVoiceTimeline * self,
+    GstVoiceEventType type, const gchar * name, const gchar * json,
+    const gchar * call_id, GstClockTime running_time)
+{
+  const gchar *what = type == GST_VOICE_EVENT_TOOL_CALL ? "arguments" :
+      "result";
+  GstVoiceTimelineEvent ev;
+  gst_voice_timeline_event_init (&ev, type, 0.0);
+  ev.name = g_strdup (name);
+  if (type == GST_VOICE_EVENT_TOOL_CALL)
+    ev.args = g_strdup (json);
+  else
+    ev.result = g_strdup (json);
+  if (call_id && g_utf8_validate (call_id, -1, nullptr)) {
+    JsonBuilder *b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "call_id");
+    json_builder_add_string_value (b, call_id);
+    json_builder_end_object (b);
+    JsonNode *node = json_builder_get_root (b);
+    ev.metadata = json_to_string (node, FALSE);
+    json_node_unref (node);
+    g_object_unref (b);
+  }
+
+  /* checked as a structure would be: the same rules as the custom event */
+  GstStructure *s = gst_voice_timeline_event_to_structure (&ev);
+  GstVoiceTimelineEvent checked;
+  gboolean ok = (!name || g_utf8_validate (name, -1, nullptr))
+      && gst_voice_timeline_event_from_structure (s, &checked);
+  gst_structure_free (s);
+  gst_voice_timeline_event_clear (&ev);
+  if (!ok) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("%s \"%s\" refused: its %s must be valid JSON%s, and its text "
+            "UTF-8", gst_voice_event_type_to_string (type),
+            name && g_utf8_validate (name, -1, nullptr) ? name : "",
+            what, type == GST_VOICE_EVENT_TOOL_CALL ? " (an object)" : ""),
+        (nullptr));
+    return FALSE;
+  }
+
+  if (!GST_CLOCK_TIME_IS_VALID (running_time))
+    running_time = gst_voice_timeline_now (self);
+  std::lock_guard < std::mutex > lk (self->priv->lock);
+  self->priv->inbox.push_back ({checked, running_time});
+  return TRUE;
+}
+
+static gboolean
+gst_voice_timeline_tool_call (GstVoiceTimeline * self, const gchar * name,
+    const gchar * args, const gchar * call_id, guint64 running_time)
+{
+  return gst_voice_timeline_add_tool_event (self, GST_VOICE_EVENT_TOOL_CALL,
+      name, args ? args : "{}", call_id, running_time);
+}
+
+static gboolean
+gst_voice_timeline_tool_result (GstVoiceTimeline * self, const gchar * name,
+    const gchar * result, const gchar * call_id, guint64 running_time)
+{
+  return gst_voice_timeline_add_tool_event (self,
+      GST_VOICE_EVENT_TOOL_RESULT, name, result ? result : "null", call_id,
+      running_time);
 }
 
 /* Sends what the timeline decided downstream, before the next audio, and
@@ -354,6 +497,11 @@ gst_voice_timeline_push_outgoing (GstVoiceTimeline * self)
     std::lock_guard < std::mutex > lk (priv->lock);
     post = priv->post_messages;
   }
+  std::vector < std::string > warnings;
+  warnings.swap (priv->warnings);
+  for (const auto & w:warnings)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("%s", w.c_str ()), (nullptr));
+
   std::vector < GstStructure * >out;
   out.swap (priv->outgoing);
   for (GstStructure * s:out) {
@@ -406,6 +554,36 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     return TRUE;
   }
 
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
+      && gst_event_has_name (event, GST_VOICE_TIMELINE_EVENT_STRUCTURE)) {
+    const GstStructure *s = gst_event_get_structure (event);
+    GstVoiceTimelineEvent ev;
+    guint64 rt = GST_CLOCK_TIME_NONE;
+    if (gst_structure_has_field (s, "running-time"))
+      gst_structure_get_uint64 (s, "running-time", &rt);
+    /* the application's time field may be left out: 0 then */
+    GstStructure *copy = gst_structure_copy (s);
+    if (!gst_structure_has_field (copy, "time"))
+      gst_structure_set (copy, "time", G_TYPE_DOUBLE, 0.0, nullptr);
+    if (gst_voice_timeline_event_from_structure (copy, &ev)
+        && (ev.type == GST_VOICE_EVENT_TOOL_CALL
+            || ev.type == GST_VOICE_EVENT_TOOL_RESULT)) {
+      if (!GST_CLOCK_TIME_IS_VALID (rt))
+        rt = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
+            aggpad->segment.position);
+      if (!GST_CLOCK_TIME_IS_VALID (rt))
+        rt = gst_voice_timeline_now (self);
+      std::lock_guard < std::mutex > lk (self->priv->lock);
+      self->priv->inbox.push_back ({ev, rt});
+    } else {
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+          ("malformed voice-timeline-event dropped: %" GST_PTR_FORMAT, s));
+    }
+    gst_structure_free (copy);
+    gst_event_unref (event);
+    return TRUE;
+  }
+
   if (gst_voice_event_parse_speech (event, &speech)) {
     std::string who;
     gst_voice_timeline_pad_identity (pad, who, role);
@@ -439,12 +617,17 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
 
   GstClockTime start = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
       GST_BUFFER_PTS (buffer));
+  gst_voice_timeline_take_inbox (self);
   if (GST_CLOCK_TIME_IS_VALID (start)) {
     if (!GST_CLOCK_TIME_IS_VALID (priv->origin)) {
       priv->origin = start;
       priv->builder->set_origin (start);
     }
     priv->position = start + GST_BUFFER_DURATION (buffer);
+    {
+      std::lock_guard < std::mutex > lk (priv->lock);
+      priv->last_position = priv->position;
+    }
     GstClockTime settle;
     {
       std::lock_guard < std::mutex > lk (priv->lock);
@@ -468,6 +651,7 @@ gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
   if (ret == GST_FLOW_EOS && self->priv->builder) {
     /* the conversation is over: everything is settled */
     GstVoiceTimelinePrivate *priv = self->priv;
+    gst_voice_timeline_take_inbox (self);
     priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
         priv->position : 0);
     priv->outgoing.push_back (gst_voice_timeline_latency_summary (self));
@@ -597,6 +781,7 @@ gst_voice_timeline_stop (GstAggregator * agg)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
   gst_voice_timeline_reset (self);
+  gst_voice_timeline_clear_inbox (self);
   self->priv->builder.reset ();
   return GST_AGGREGATOR_CLASS (parent_class)->stop (agg);
 }
@@ -654,6 +839,7 @@ gst_voice_timeline_finalize (GObject * object)
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (object);
   for (auto s:self->priv->outgoing)
     gst_structure_free (s);
+  gst_voice_timeline_clear_inbox (self);
   delete self->priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -682,6 +868,44 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
           "Post timeline events, segments and the latency summary on the bus",
           TRUE, (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING)));
+
+  /**
+   * GstVoiceTimeline::tool-call:
+   * @timeline: the element
+   * @name: the tool's name
+   * @args: (nullable): its arguments, a JSON object as text
+   * @call_id: (nullable): an id that its tool-result will repeat
+   * @running_time: when, as running time; %GST_CLOCK_TIME_NONE for now
+   *
+   * Adds a `tool_call` event to the timeline, with `metadata`
+   * {"call_id": ...}.
+   *
+   * Returns: %FALSE (with a warning on the bus) if @args is not a JSON
+   * object or the text is not UTF-8
+   */
+  signals[SIGNAL_TOOL_CALL] = g_signal_new_class_handler ("tool-call",
+      G_TYPE_FROM_CLASS (klass), (GSignalFlags) (G_SIGNAL_RUN_LAST |
+          G_SIGNAL_ACTION), G_CALLBACK (gst_voice_timeline_tool_call),
+      nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 4, G_TYPE_STRING,
+      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
+  /**
+   * GstVoiceTimeline::tool-result:
+   * @timeline: the element
+   * @name: the tool's name
+   * @result: (nullable): its result, any JSON value as text
+   * @call_id: (nullable): the id of the tool-call it answers
+   * @running_time: when, as running time; %GST_CLOCK_TIME_NONE for now
+   *
+   * Adds a `tool_result` event to the timeline. One whose call id matches
+   * no earlier tool-call is kept, with a warning on the bus.
+   *
+   * Returns: %FALSE (with a warning on the bus) if @result is not JSON
+   */
+  signals[SIGNAL_TOOL_RESULT] = g_signal_new_class_handler ("tool-result",
+      G_TYPE_FROM_CLASS (klass), (GSignalFlags) (G_SIGNAL_RUN_LAST |
+          G_SIGNAL_ACTION), G_CALLBACK (gst_voice_timeline_tool_result),
+      nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 4, G_TYPE_STRING,
+      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &sink_template, GST_TYPE_VOICE_TIMELINE_PAD);

@@ -15,6 +15,7 @@ enum
 {
   ORDER_STOP = 0,
   ORDER_START = 1,
+  ORDER_APP = 2,
 };
 
 static gdouble
@@ -29,8 +30,10 @@ TimelineBuilder::seconds (GstClockTime t) const
   return t > origin_ ? duration_s (t - origin_) : 0.0;
 }
 
-TimelineBuilder::TimelineBuilder (EventFunc on_event, SegmentFunc on_segment)
+TimelineBuilder::TimelineBuilder (EventFunc on_event, SegmentFunc on_segment,
+    WarningFunc on_warning)
 :  on_event_ (std::move (on_event)), on_segment_ (std::move (on_segment)),
+    on_warning_ (std::move (on_warning)),
     stats_ (gst_voice_latency_stats_new ())
 {
 }
@@ -44,7 +47,8 @@ void
 TimelineBuilder::span_start (const std::string & speaker, GstVoiceRole role,
     GstClockTime start)
 {
-  pending_.insert ({{start, ORDER_START}, {start, true, speaker, role}});
+  pending_.insert ({{start, ORDER_START}, {start, true, speaker, role,
+              nullptr}});
 }
 
 void
@@ -55,10 +59,70 @@ TimelineBuilder::span_stop (const std::string & speaker, GstVoiceRole role,
    * upstream that only sends stops) brings its start along */
   bool start_known = open_.count (speaker) > 0;
   for (const auto & p:pending_)
-    start_known |= p.second.start && p.second.speaker == speaker;
+    start_known |= p.second.start && !p.second.event
+        && p.second.speaker == speaker;
   if (!start_known)
     span_start (speaker, role, start);
-  pending_.insert ({{end, ORDER_STOP}, {end, false, speaker, role}});
+  pending_.insert ({{end, ORDER_STOP}, {end, false, speaker, role,
+              nullptr}});
+}
+
+void
+TimelineBuilder::add_event (const GstVoiceTimelineEvent & event,
+    GstClockTime time)
+{
+  auto copy = std::shared_ptr < GstVoiceTimelineEvent > (
+      new GstVoiceTimelineEvent,[](GstVoiceTimelineEvent * e) {
+        gst_voice_timeline_event_clear (e);
+        delete e;
+      });
+  gst_voice_timeline_event_copy_into (copy.get (), &event);
+  Boundary b = { time, false, "", GST_VOICE_ROLE_USER, copy };
+  pending_.insert ({{time, ORDER_APP}, b});
+}
+
+/* the call id of a tool event, from its metadata */
+static std::string
+call_id_of (const GstVoiceTimelineEvent * e)
+{
+  std::string id;
+  if (!e->metadata)
+    return id;
+  JsonParser *parser = json_parser_new ();
+  if (json_parser_load_from_data (parser, e->metadata, -1, nullptr)) {
+    JsonNode *root = json_parser_get_root (parser);
+    if (JSON_NODE_HOLDS_OBJECT (root)) {
+      JsonObject *o = json_node_get_object (root);
+      if (json_object_has_member (o, "call_id")) {
+        JsonNode *n = json_object_get_member (o, "call_id");
+        if (JSON_NODE_HOLDS_VALUE (n)
+            && json_node_get_value_type (n) == G_TYPE_STRING)
+          id = json_node_get_string (n);
+      }
+    }
+  }
+  g_object_unref (parser);
+  return id;
+}
+
+void
+TimelineBuilder::process_app_event (const Boundary & b)
+{
+  GstVoiceTimelineEvent *e = b.event.get ();
+  e->time = seconds (b.time);
+
+  if (e->type == GST_VOICE_EVENT_TOOL_CALL) {
+    open_calls_.insert (call_id_of (e));
+  } else if (e->type == GST_VOICE_EVENT_TOOL_RESULT) {
+    std::string id = call_id_of (e);
+    auto it = open_calls_.find (id);
+    if (it != open_calls_.end ())
+      open_calls_.erase (it);
+    else if (on_warning_)
+      on_warning_ ("tool_result " + (e->name ? std::string (e->name) : "")
+          + " (call_id \"" + id + "\") has no matching tool_call");
+  }
+  on_event_ (*e);
 }
 
 void
@@ -79,7 +143,7 @@ TimelineBuilder::finish (GstClockTime end)
   std::vector < Boundary > closing;
   for (const auto & o:open_)
     closing.push_back ({MAX (end, o.second.start), false, o.first,
-            o.second.role});
+            o.second.role, nullptr});
   for (const auto & b:closing)
     process (b);
 }
@@ -111,6 +175,11 @@ TimelineBuilder::emit (GstVoiceEventType type, GstClockTime time,
 void
 TimelineBuilder::process (const Boundary & b)
 {
+  if (b.event) {
+    process_app_event (b);
+    return;
+  }
+
   const bool user = b.role == GST_VOICE_ROLE_USER;
 
   if (b.start) {

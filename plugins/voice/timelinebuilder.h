@@ -8,6 +8,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <set>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,14 +32,22 @@ class TimelineBuilder
 public:
   using EventFunc = std::function < void (const GstVoiceTimelineEvent &) >;
   using SegmentFunc = std::function < void (const GstVoiceSegment &) >;
+  using WarningFunc = std::function < void (const std::string &) >;
 
-  TimelineBuilder (EventFunc on_event, SegmentFunc on_segment);
+  TimelineBuilder (EventFunc on_event, SegmentFunc on_segment,
+      WarningFunc on_warning = nullptr);
   ~TimelineBuilder ();
 
   void span_start (const std::string & speaker, GstVoiceRole role,
       GstClockTime start);
   void span_stop (const std::string & speaker, GstVoiceRole role,
       GstClockTime start, GstClockTime end);
+
+  /* An event from the application (tool_call, tool_result) at running time
+   * @time; its own `time` field is ignored. A tool_result must follow a
+   * tool_call with the same `call_id` in its metadata, or it is reported
+   * as a warning (and still kept). */
+  void add_event (const GstVoiceTimelineEvent & event, GstClockTime time);
 
   /* Nothing before @time can still arrive: process up to it. */
   void settle (GstClockTime time);
@@ -55,6 +65,8 @@ private:
     bool start;
     std::string speaker;
     GstVoiceRole role;
+    /* an application event instead of a span boundary */
+    std::shared_ptr < GstVoiceTimelineEvent > event;
   };
   struct OpenSpan
   {
@@ -66,6 +78,7 @@ private:
   };
 
   void process (const Boundary & b);
+  void process_app_event (const Boundary & b);
   void emit (GstVoiceEventType type, GstClockTime time, bool has_latency =
       false, GstClockTime latency = 0, const std::string & speaker = "");
   bool role_speaking (GstVoiceRole role) const;
@@ -73,6 +86,8 @@ private:
 
   EventFunc on_event_;
   SegmentFunc on_segment_;
+  WarningFunc on_warning_;
+  std::set < std::string > open_calls_;
 
   /* not yet processed, ordered by time, stops first on ties */
   std::multimap < std::pair < GstClockTime, int >, Boundary > pending_;

@@ -35,22 +35,37 @@ def record(out_wav):
         "role=agent ! t.sink_1"
         % (out_wav, os.path.join(FILES, "conversation-user.wav"),
            os.path.join(FILES, "conversation-agent.wav")))
+    # the bot's tools, at known running times (None would mean "now")
+    t = pipeline.get_by_name("t")
+    assert t.emit("tool-call", "lookup_flight", '{"date": "friday"}', "c1",
+                  5 * Gst.SECOND)
+    assert t.emit("tool-result", "lookup_flight", '[{"dep": "15:00"}]', "c1",
+                  6 * Gst.SECOND)
+    assert not t.emit("tool-call", "broken", "{not json", "c2",
+                      Gst.CLOCK_TIME_NONE)
+    assert t.emit("tool-result", "orphan", "1", "c9", 7 * Gst.SECOND)
     bus = pipeline.get_bus()
     pipeline.set_state(Gst.State.PLAYING)
-    events, segments, summary = [], [], None
+    events, segments, summary, warnings = [], [], None, []
     while True:
         msg = bus.timed_pop_filtered(
             Gst.CLOCK_TIME_NONE, Gst.MessageType.ELEMENT
-            | Gst.MessageType.EOS | Gst.MessageType.ERROR)
+            | Gst.MessageType.EOS | Gst.MessageType.ERROR
+            | Gst.MessageType.WARNING)
         if msg.type == Gst.MessageType.ERROR:
             sys.exit("error: %s" % (msg.parse_error(),))
+        if msg.type == Gst.MessageType.WARNING:
+            warnings.append(msg.parse_warning()[0].message)
+            print("warning:", warnings[-1])
+            continue
         if msg.type == Gst.MessageType.EOS:
             break
         s = msg.get_structure()
         if s.get_name() == "voice-timeline-event":
             lat = s.get_double("latency")
             ev = (s.get_string("type"), s.get_double("time")[1],
-                  lat[1] if lat[0] else None)
+                  lat[1] if lat[0] else None, s.get_string("name"),
+                  s.get_string("args") or s.get_string("result"))
             print("%8.3f s  %-22s%s" % (ev[1], ev[0], "" if ev[2] is None
                                        else "  latency %.3f s" % ev[2]))
             events.append(ev)
@@ -61,7 +76,7 @@ def record(out_wav):
         elif s.get_name() == "voice-latency-summary":
             summary = s
     pipeline.set_state(Gst.State.NULL)
-    return events, segments, summary
+    return events, segments, summary, warnings
 
 
 def main():
@@ -71,7 +86,7 @@ def main():
     Gst.init(None)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "call.wav")
-        events, segments, summary = record(out)
+        events, segments, summary, warnings = record(out)
         if not args.check:
             return
         import wave
@@ -95,7 +110,17 @@ def main():
                 who, a, b = line.split()
                 truth[who].append((int(a) / 16000, int(b) / 16000))
     frame = 0.01
-    types = [e[0] for e in events]
+    tools = [(e[0], e[1], e[3], e[4]) for e in events if e[0].startswith("tool")]
+    if tools != [("tool_call", 5.0, "lookup_flight", '{"date": "friday"}'),
+                 ("tool_result", 6.0, "lookup_flight", '[{"dep": "15:00"}]'),
+                 ("tool_result", 7.0, "orphan", "1")]:
+        print("tools:", tools)
+        ok = False
+    if not any("orphan" in w and "no matching tool_call" in w
+               for w in warnings) or not any("broken" in w for w in warnings):
+        print("warnings:", warnings)
+        ok = False
+    types = [e[0] for e in events if not e[0].startswith("tool")]
     if types != ["user_start_speaking", "user_stop_speaking",
                  "agent_start_speaking", "agent_stop_speaking"] * 2:
         print("timeline:", types)

@@ -234,6 +234,58 @@ GST_START_TEST (test_settle_holds_back_the_unsure)
 
 GST_END_TEST;
 
+GST_START_TEST (test_tool_events)
+{
+  Recorded rec;
+  std::vector < std::string > warnings;
+  TimelineBuilder tl ([&rec](const GstVoiceTimelineEvent & e) {
+        GstVoiceTimelineEvent copy;
+        gst_voice_timeline_event_copy_into (&copy, &e);
+        rec.events.push_back (copy);
+        rec.types.push_back (gst_voice_event_type_to_string (e.type));
+      },[&rec](const GstVoiceSegment &) {
+      },[&warnings](const std::string & w) {
+        warnings.push_back (w);
+      });
+  tl.set_origin (GST_SECOND);
+
+  GstVoiceTimelineEvent call, result, orphan;
+  gst_voice_timeline_event_init (&call, GST_VOICE_EVENT_TOOL_CALL, 99);
+  call.name = g_strdup ("lookup");
+  call.args = g_strdup ("{\"q\": 1}");
+  call.metadata = g_strdup ("{\"call_id\": \"c1\"}");
+  gst_voice_timeline_event_init (&result, GST_VOICE_EVENT_TOOL_RESULT, 99);
+  result.name = g_strdup ("lookup");
+  result.result = g_strdup ("42");
+  result.metadata = g_strdup ("{\"call_id\": \"c1\"}");
+  gst_voice_timeline_event_init (&orphan, GST_VOICE_EVENT_TOOL_RESULT, 99);
+  orphan.name = g_strdup ("other");
+  orphan.metadata = g_strdup ("{\"call_id\": \"zz\"}");
+
+  /* told out of order; swept in time order, times from the origin */
+  tl.add_event (result, 3 * GST_SECOND);
+  tl.span_start ("alice", USER, 1500 * MS);
+  tl.add_event (call, 2 * GST_SECOND);
+  tl.add_event (orphan, 4 * GST_SECOND);
+  tl.finish (5 * GST_SECOND);
+
+  std::vector < std::string > expected = { "user_start_speaking",
+    "tool_call", "tool_result", "tool_result", "user_stop_speaking"
+  };
+  fail_unless (rec.types == expected);
+  fail_unless_equals_float (rec.find ("tool_call")->time, 1.0);
+  fail_unless_equals_float (rec.find ("tool_result")->time, 2.0);
+  fail_unless_equals_string (rec.find ("tool_result")->result, "42");
+  fail_unless_equals_int (warnings.size (), 1);
+  fail_unless (warnings[0].find ("zz") != std::string::npos);
+
+  gst_voice_timeline_event_clear (&call);
+  gst_voice_timeline_event_clear (&result);
+  gst_voice_timeline_event_clear (&orphan);
+}
+
+GST_END_TEST;
+
 static Suite *
 timelinebuilder_suite (void)
 {
@@ -247,6 +299,7 @@ timelinebuilder_suite (void)
   tcase_add_test (tc, test_overlap_is_not_an_answer);
   tcase_add_test (tc, test_several_users_one_answer_per_turn);
   tcase_add_test (tc, test_settle_holds_back_the_unsure);
+  tcase_add_test (tc, test_tool_events);
   return s;
 }
 
