@@ -735,9 +735,9 @@ GST_START_TEST (test_rename_inside_a_span)
 
   /* the span ends as the speaker it started as */
   auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  auto starts = rec.spans (GST_VOICE_SPEECH_START);
   fail_unless_equals_int (stops.size (), 1);
-  fail_unless_equals_string (rec.spans (GST_VOICE_SPEECH_START)[0].speaker.
-      c_str (), "ann");
+  fail_unless_equals_string (starts[0].speaker.c_str (), "ann");
   fail_unless_equals_string (stops[0].speaker.c_str (), "ann");
   gst_harness_teardown (h);
 }
