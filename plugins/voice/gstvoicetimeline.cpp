@@ -623,7 +623,12 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
       priv->origin = start;
       priv->builder->set_origin (start);
     }
-    priv->position = start + GST_BUFFER_DURATION (buffer);
+    /* from the size: the base class can stamp a final GAP buffer with a
+     * duration that wrapped around */
+    GstAudioInfo *info = &GST_AUDIO_AGGREGATOR_PAD (agg->srcpad)->info;
+    priv->position = start + gst_util_uint64_scale_int (gst_buffer_get_size
+        (buffer) / MAX (1, GST_AUDIO_INFO_BPF (info)), GST_SECOND,
+        MAX (1, GST_AUDIO_INFO_RATE (info)));
     {
       std::lock_guard < std::mutex > lk (priv->lock);
       priv->last_position = priv->position;

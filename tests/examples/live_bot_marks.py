@@ -2,13 +2,15 @@
 """A voice bot's side of a call, live: the user's microphone and the bot's
 own TTS arrive through two live appsrc elements; the user's speech is
 detected, the bot marks its TTS spans itself with voice-speech-mark events
-sent into its appsrc. Spans are printed live from the bus.
+sent into its appsrc; voicetimeline puts both on one clock. Spans and the
+timeline are printed live from the bus.
 
   live_bot_marks.py [--check]
 
-With --check, exits 1 unless every span is where it was put: the user's to
-the 10 ms frame, the bot's to the sample, and the pipeline's latency
-includes the segmenter's decision delay.
+With --check, exits 1 unless every span is where it was put (the user's to
+the 10 ms frame, the bot's to the sample), the bot's answer has the right
+latency, the output kept real time, and the pipeline's latency includes the
+segmenter's decision delay.
 """
 import argparse
 import os
@@ -70,21 +72,28 @@ def main():
     utt = speechsynth.read_wav(os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "files",
         "utterance-16k.wav"))[0]
-    user = np.zeros(int(5.0 * RATE), np.float32)
+    user = np.zeros(int(7.0 * RATE), np.float32)
     user_at = int(0.5 * RATE) + 37            # anywhere inside a frame
     user[user_at:user_at + len(utt)] = utt
-    # the bot's TTS: it knows where its speech is, from 1.2 s for 2 s
+    # the bot's TTS: it knows where its speech is, from 4.6 s to 6 s
     bot = np.zeros(len(user), np.float32)
-    tts_from, tts_to = int(1.2 * RATE), int(3.2 * RATE)
+    tts_from, tts_to = int(4.6 * RATE), int(6.0 * RATE)
     bot[tts_from:tts_to] = 0.3 * np.sin(np.arange(tts_to - tts_from) * 0.05)
 
     pipeline = Gst.parse_launch(
+        "voicetimeline name=t ! fakesink name=out sync=true "
         "appsrc name=mic is-live=true format=time min-latency=20000000 caps=%s ! "
-        "voicesegmenter speaker=caller role=user ! fakesink sync=true "
+        "voicesegmenter speaker=caller role=user ! t.sink_0 "
         "appsrc name=tts is-live=true format=time min-latency=20000000 caps=%s ! "
-        "voicesegmenter mode=marked speaker=bot role=agent ! "
-        "fakesink sync=true" % (CAPS, CAPS))
-    spans, latency = [], []
+        "voicesegmenter mode=marked speaker=bot role=agent ! t.sink_1"
+        % (CAPS, CAPS))
+    spans, latency, timeline, out = [], [], [], [0]
+
+    def count(pad, info):
+        out[0] += info.get_buffer().duration
+        return Gst.PadProbeReturn.OK
+    pipeline.get_by_name("out").get_static_pad("sink").add_probe(
+        Gst.PadProbeType.BUFFER, count)
     loop = GLib.MainLoop()
     eos_count = [0]
 
@@ -99,6 +108,14 @@ def main():
                 spans.append((s.get_string("speaker"),
                               s.get_uint64("start")[1],
                               s.get_uint64("end")[1]))
+            if s.get_name() == "voice-timeline-event":
+                lat = s.get_double("latency")
+                timeline.append((s.get_string("type"), s.get_double("time")[1],
+                                 lat[1] if lat[0] else None))
+                print("  timeline %.3f s %s%s" % (
+                    timeline[-1][1], timeline[-1][0],
+                    "" if lat[0] is False else " latency %.3f s" % lat[1]),
+                    flush=True)
         elif msg.type == Gst.MessageType.ERROR:
             print(msg.parse_error())
             loop.quit()
@@ -146,15 +163,26 @@ def main():
     if len(spans) != 2:
         print("expected 2 spans, got", spans)
         ok = False
-    # the microphone's 20 ms, the segmenter's 170 ms decision delay, and the
-    # sinks' 20 ms processing deadline
+    # the microphone's 20 ms, the segmenter's 170 ms decision delay, the
+    # timeline's 10 ms output buffer and the sink's 20 ms processing deadline
     if not latency or not latency[0][0] \
-            or latency[0][1] != 210 * Gst.MSECOND \
+            or latency[0][1] != 220 * Gst.MSECOND \
             or latency[0][2] < latency[0][1]:
         print("latency query:", latency)
         ok = False
     else:
         print("pipeline latency: %.0f ms" % (latency[0][1] / Gst.MSECOND))
+    answer = [e for e in timeline if e[0] == "agent_start_speaking"]
+    user_end = want[0][2]
+    expected = tts_from / RATE - user_end / Gst.SECOND
+    if len(answer) != 1 or answer[0][2] is None \
+            or abs(answer[0][2] - expected) > 1e-6:
+        print("answer:", answer, "want latency", expected)
+        ok = False
+    # every sample of the call came out: 7 s of output
+    if out[0] != len(user) * Gst.SECOND // RATE:
+        print("output: %d ns" % out[0])
+        ok = False
     sys.exit(0 if ok else 1)
 
 
