@@ -22,6 +22,10 @@
  * is posted as an element message ("voice-timeline-event",
  * "voice-segment", see gst/voice) and sent downstream as a serialized
  * custom event of the same structure before the audio that follows it.
+ * Before the first of them comes "voice-conversation-start", with
+ * `started-at` (string, ISO 8601 UTC wall-clock time of time zero) and
+ * `origin-running-time` (guint64); after the last,
+ * "voice-latency-summary".
  *
  * ## Example launch line
  * |[
@@ -608,6 +612,29 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
   return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
 }
 
+/* The wall-clock time of conversation time zero: now, less how far the
+ * clock has run past it while playing. */
+static GstStructure *
+gst_voice_timeline_conversation_start (GstVoiceTimeline * self,
+    GstClockTime origin)
+{
+  GDateTime *now = g_date_time_new_now_utc ();
+  GstClockTime running = gst_voice_timeline_now (self);
+  GDateTime *zero = now;
+  if (GST_CLOCK_TIME_IS_VALID (running) && running > origin) {
+    zero = g_date_time_add (now, -(GTimeSpan) ((running - origin) /
+            GST_USECOND));
+    g_date_time_unref (now);
+  }
+  gchar *iso = g_date_time_format_iso8601 (zero);
+  g_date_time_unref (zero);
+  GstStructure *s = gst_structure_new ("voice-conversation-start",
+      "started-at", G_TYPE_STRING, iso,
+      "origin-running-time", G_TYPE_UINT64, origin, nullptr);
+  g_free (iso);
+  return s;
+}
+
 static GstFlowReturn
 gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
 {
@@ -622,6 +649,8 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
     if (!GST_CLOCK_TIME_IS_VALID (priv->origin)) {
       priv->origin = start;
       priv->builder->set_origin (start);
+      priv->outgoing.push_back (gst_voice_timeline_conversation_start (self,
+              start));
     }
     /* from the size: the base class can stamp a final GAP buffer with a
      * duration that wrapped around */

@@ -10,6 +10,7 @@ its channel to the sample, and the timeline has every turn at its known
 time with the right response latencies.
 """
 import argparse
+import datetime
 import os
 import sys
 import tempfile
@@ -46,7 +47,8 @@ def record(out_wav):
     assert t.emit("tool-result", "orphan", "1", "c9", 7 * Gst.SECOND)
     bus = pipeline.get_bus()
     pipeline.set_state(Gst.State.PLAYING)
-    events, segments, summary, warnings = [], [], None, []
+    events, segments, summary, warnings, started = [], [], None, [], []
+    before = datetime.datetime.now(datetime.timezone.utc)
     while True:
         msg = bus.timed_pop_filtered(
             Gst.CLOCK_TIME_NONE, Gst.MessageType.ELEMENT
@@ -75,7 +77,13 @@ def record(out_wav):
                              s.get_double("end-time")[1]))
         elif s.get_name() == "voice-latency-summary":
             summary = s
+        elif s.get_name() == "voice-conversation-start":
+            started.append(s.get_string("started-at"))
     pipeline.set_state(Gst.State.NULL)
+    # the wall-clock time of time zero, once, from this run
+    assert len(started) == 1, started
+    t0 = datetime.datetime.fromisoformat(started[0].replace("Z", "+00:00"))
+    assert before <= t0 <= datetime.datetime.now(datetime.timezone.utc), t0
     return events, segments, summary, warnings
 
 
