@@ -300,6 +300,7 @@ enum
 {
   SIGNAL_TOOL_CALL,
   SIGNAL_TOOL_RESULT,
+  SIGNAL_SET_TRANSCRIPT,
   LAST_SIGNAL
 };
 static guint signals[LAST_SIGNAL];
@@ -310,6 +311,11 @@ struct AppEvent
 {
   GstVoiceTimelineEvent event;
   GstClockTime running_time;
+  /* or a transcript */
+  bool transcript;
+  std::string speaker;
+  gint idx;
+  std::string text;
 };
 }
 
@@ -393,7 +399,10 @@ gst_voice_timeline_take_inbox (GstVoiceTimeline * self)
     inbox.swap (priv->inbox);
   }
   for (auto & a:inbox) {
-    if (priv->builder)
+    if (priv->builder && a.transcript)
+      priv->builder->set_transcript (a.speaker, a.idx, a.running_time,
+          a.text);
+    else if (priv->builder)
       priv->builder->add_event (a.event, a.running_time);
     gst_voice_timeline_event_clear (&a.event);
   }
@@ -469,8 +478,48 @@ gst_voice_timeline_add_tool_event (GstVoiceTimeline * self,
   if (!GST_CLOCK_TIME_IS_VALID (running_time))
     running_time = gst_voice_timeline_now (self);
   std::lock_guard < std::mutex > lk (self->priv->lock);
-  self->priv->inbox.push_back ({checked, running_time});
+  self->priv->inbox.push_back ({checked, running_time, false, "", -1, ""});
   return TRUE;
+}
+
+static gboolean
+gst_voice_timeline_add_transcript (GstVoiceTimeline * self,
+    const gchar * speaker, gint idx, const gchar * text,
+    GstClockTime running_time)
+{
+  if (!text || (idx < 0 && !gst_voice_speaker_name_is_valid (speaker))) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("transcript refused: it needs a text, and a valid speaker name "
+            "or a segment index"), (nullptr));
+    return FALSE;
+  }
+  /* whatever came in, the manifest gets valid UTF-8 */
+  gchar *valid = g_utf8_make_valid (text, -1);
+  if (!g_utf8_validate (text, -1, nullptr))
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("transcript text was not valid UTF-8: invalid bytes replaced"),
+        (nullptr));
+  if (!GST_CLOCK_TIME_IS_VALID (running_time))
+    running_time = gst_voice_timeline_now (self);
+
+  AppEvent a = { };
+  a.running_time = running_time;
+  a.transcript = true;
+  a.speaker = speaker ? speaker : "";
+  a.idx = idx;
+  a.text = valid;
+  g_free (valid);
+  std::lock_guard < std::mutex > lk (self->priv->lock);
+  self->priv->inbox.push_back (a);
+  return TRUE;
+}
+
+static gboolean
+gst_voice_timeline_set_transcript (GstVoiceTimeline * self,
+    const gchar * speaker, gint idx, const gchar * text, guint64 running_time)
+{
+  return gst_voice_timeline_add_transcript (self, speaker, idx, text,
+      running_time);
 }
 
 static gboolean
@@ -578,12 +627,32 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
       if (!GST_CLOCK_TIME_IS_VALID (rt))
         rt = gst_voice_timeline_now (self);
       std::lock_guard < std::mutex > lk (self->priv->lock);
-      self->priv->inbox.push_back ({ev, rt});
+      self->priv->inbox.push_back ({ev, rt, false, "", -1, ""});
     } else {
       GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
           ("malformed voice-timeline-event dropped: %" GST_PTR_FORMAT, s));
     }
     gst_structure_free (copy);
+    gst_event_unref (event);
+    return TRUE;
+  }
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
+      && gst_event_has_name (event, "voice-transcript")) {
+    const GstStructure *s = gst_event_get_structure (event);
+    std::string who;
+    gst_voice_timeline_pad_identity (pad, who, role);
+    gint idx = -1;
+    guint64 rt = GST_CLOCK_TIME_NONE;
+    if (gst_structure_has_field (s, "idx"))
+      gst_structure_get_int (s, "idx", &idx);
+    if (gst_structure_has_field (s, "running-time"))
+      gst_structure_get_uint64 (s, "running-time", &rt);
+    if (!GST_CLOCK_TIME_IS_VALID (rt))
+      rt = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
+          aggpad->segment.position);
+    gst_voice_timeline_add_transcript (self, who.c_str (), idx,
+        gst_structure_get_string (s, "text"), rt);
     gst_event_unref (event);
     return TRUE;
   }
@@ -940,6 +1009,29 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
           G_SIGNAL_ACTION), G_CALLBACK (gst_voice_timeline_tool_result),
       nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 4, G_TYPE_STRING,
       G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64);
+
+  /**
+   * GstVoiceTimeline::set-transcript:
+   * @timeline: the element
+   * @speaker: (nullable): whose words; needed when @idx is -1
+   * @idx: the segment's index, or -1 for @speaker's segment open at
+   *   @running_time (else the last one before it)
+   * @text: what was said (invalid UTF-8 is replaced, with a warning)
+   * @running_time: when, as running time; %GST_CLOCK_TIME_NONE for now
+   *
+   * Gives a segment its transcript. Texts given for one segment are joined
+   * with a space; a segment already sent is sent again with its
+   * transcript (a "voice-segment" whose idx was seen replaces it).
+   *
+   * Returns: %FALSE (with a warning) if neither a speaker nor an index
+   * says which segment
+   */
+  signals[SIGNAL_SET_TRANSCRIPT] = g_signal_new_class_handler
+      ("set-transcript", G_TYPE_FROM_CLASS (klass), (GSignalFlags)
+      (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (gst_voice_timeline_set_transcript), nullptr, nullptr,
+      nullptr, G_TYPE_BOOLEAN, 4, G_TYPE_STRING, G_TYPE_INT, G_TYPE_STRING,
+      G_TYPE_UINT64);
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &sink_template, GST_TYPE_VOICE_TIMELINE_PAD);

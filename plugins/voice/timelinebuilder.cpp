@@ -40,7 +40,56 @@ TimelineBuilder::TimelineBuilder (EventFunc on_event, SegmentFunc on_segment,
 
 TimelineBuilder::~TimelineBuilder ()
 {
+  for (auto & s:segments_)
+    gst_voice_segment_clear (&s.second);
   gst_voice_latency_stats_free (stats_);
+}
+
+void
+TimelineBuilder::set_transcript (const std::string & speaker, gint idx,
+    GstClockTime time, const std::string & text)
+{
+  Boundary b = { time, false, speaker, GST_VOICE_ROLE_USER, nullptr, true,
+    idx, text
+  };
+  pending_.insert ({{time, ORDER_APP}, b});
+}
+
+void
+TimelineBuilder::process_transcript (const Boundary & b)
+{
+  gint idx = b.idx;
+  if (idx < 0) {
+    auto open = open_.find (b.speaker);
+    if (open != open_.end ())
+      idx = open->second.idx;
+    else if (last_idx_of_.count (b.speaker))
+      idx = last_idx_of_[b.speaker];
+  }
+  /* a given index may belong to a segment still to come */
+  if (idx < 0) {
+    if (on_warning_)
+      on_warning_ ("transcript for " + (b.idx < 0 ? "the current segment of "
+              + b.speaker : "segment " + std::to_string (b.idx)) +
+          ", which does not exist, dropped");
+    return;
+  }
+  std::string & t = transcripts_[idx];
+  t = t.empty ()? b.text : t + " " + b.text;
+  if (segments_.count (idx))
+    emit_segment (idx);
+}
+
+void
+TimelineBuilder::emit_segment (guint idx)
+{
+  GstVoiceSegment & seg = segments_[idx];
+  auto t = transcripts_.find (idx);
+  if (t != transcripts_.end ()) {
+    g_free (seg.transcript);
+    seg.transcript = g_strdup (t->second.c_str ());
+  }
+  on_segment_ (seg);
 }
 
 void
@@ -48,7 +97,7 @@ TimelineBuilder::span_start (const std::string & speaker, GstVoiceRole role,
     GstClockTime start)
 {
   pending_.insert ({{start, ORDER_START}, {start, true, speaker, role,
-              nullptr}});
+              nullptr, false, -1, ""}});
 }
 
 void
@@ -59,12 +108,11 @@ TimelineBuilder::span_stop (const std::string & speaker, GstVoiceRole role,
    * upstream that only sends stops) brings its start along */
   bool start_known = open_.count (speaker) > 0;
   for (const auto & p:pending_)
-    start_known |= p.second.start && !p.second.event
-        && p.second.speaker == speaker;
+    start_known |= p.second.start && p.second.speaker == speaker;
   if (!start_known)
     span_start (speaker, role, start);
   pending_.insert ({{end, ORDER_STOP}, {end, false, speaker, role,
-              nullptr}});
+              nullptr, false, -1, ""}});
 }
 
 void
@@ -77,7 +125,7 @@ TimelineBuilder::add_event (const GstVoiceTimelineEvent & event,
         delete e;
       });
   gst_voice_timeline_event_copy_into (copy.get (), &event);
-  Boundary b = { time, false, "", GST_VOICE_ROLE_USER, copy };
+  Boundary b = { time, false, "", GST_VOICE_ROLE_USER, copy, false, -1, "" };
   pending_.insert ({{time, ORDER_APP}, b});
 }
 
@@ -143,7 +191,7 @@ TimelineBuilder::finish (GstClockTime end)
   std::vector < Boundary > closing;
   for (const auto & o:open_)
     closing.push_back ({MAX (end, o.second.start), false, o.first,
-            o.second.role, nullptr});
+            o.second.role, nullptr, false, -1, ""});
   for (const auto & b:closing)
     process (b);
 }
@@ -177,6 +225,10 @@ TimelineBuilder::process (const Boundary & b)
 {
   if (b.event) {
     process_app_event (b);
+    return;
+  }
+  if (b.transcript) {
+    process_transcript (b);
     return;
   }
 
@@ -224,7 +276,7 @@ TimelineBuilder::process (const Boundary & b)
   OpenSpan span = it->second;
   open_.erase (it);
 
-  GstVoiceSegment seg;
+  GstVoiceSegment & seg = segments_[span.idx];
   gst_voice_segment_init (&seg);
   seg.idx = span.idx;
   seg.speaker = g_strdup (b.speaker.c_str ());
@@ -232,8 +284,8 @@ TimelineBuilder::process (const Boundary & b)
   seg.start_time = seconds (span.start);
   seg.end_time = seconds (MAX (b.time, span.start));
   seg.transcript_truncated = span.truncated;
-  on_segment_ (seg);
-  gst_voice_segment_clear (&seg);
+  last_idx_of_[b.speaker] = span.idx;
+  emit_segment (span.idx);
 
   for (GstClockTime at:span.interrupted_at)
     interrupt_responses_.push_back (duration_s (b.time - MIN (at, b.time)));

@@ -49,6 +49,14 @@ public:
    * as a warning (and still kept). */
   void add_event (const GstVoiceTimelineEvent & event, GstClockTime time);
 
+  /* What @speaker said, for segment @idx, or when @idx < 0 for the segment
+   * of @speaker that is open at running time @time (else the last one
+   * before it; if there is none, a warning). Texts given for one segment
+   * are joined with a space. A segment already given out is given out
+   * again, with its transcript. */
+  void set_transcript (const std::string & speaker, gint idx,
+      GstClockTime time, const std::string & text);
+
   /* Nothing before @time can still arrive: process up to it. */
   void settle (GstClockTime time);
   /* End of the conversation: process everything, close what is open at
@@ -67,6 +75,10 @@ private:
     GstVoiceRole role;
     /* an application event instead of a span boundary */
     std::shared_ptr < GstVoiceTimelineEvent > event;
+    /* or a transcript for a segment of @speaker */
+    bool transcript;
+    gint idx;
+    std::string text;
   };
   struct OpenSpan
   {
@@ -79,6 +91,8 @@ private:
 
   void process (const Boundary & b);
   void process_app_event (const Boundary & b);
+  void process_transcript (const Boundary & b);
+  void emit_segment (guint idx);
   void emit (GstVoiceEventType type, GstClockTime time, bool has_latency =
       false, GstClockTime latency = 0, const std::string & speaker = "");
   bool role_speaking (GstVoiceRole role) const;
@@ -88,6 +102,11 @@ private:
   SegmentFunc on_segment_;
   WarningFunc on_warning_;
   std::set < std::string > open_calls_;
+  /* segments given out, by index, to give them out again with a late
+   * transcript; and transcripts waiting for their segment */
+  std::map < guint, GstVoiceSegment > segments_;
+  std::map < guint, std::string > transcripts_;
+  std::map < std::string, guint > last_idx_of_;
 
   /* not yet processed, ordered by time, stops first on ties */
   std::multimap < std::pair < GstClockTime, int >, Boundary > pending_;

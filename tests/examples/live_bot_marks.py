@@ -121,7 +121,10 @@ def main():
             loop.quit()
         elif msg.type == Gst.MessageType.EOS:
             loop.quit()
-        elif msg.type == Gst.MessageType.ASYNC_DONE and not latency:
+        if not latency and msg.type in (Gst.MessageType.ASYNC_DONE,
+                                        Gst.MessageType.ELEMENT):
+            # once the pipeline runs (ASYNC_DONE, or the first span message
+            # should that come first)
             q = Gst.Query.new_latency()
             if pipeline.query(q):
                 latency.append(q.parse_latency())

@@ -45,6 +45,13 @@ def record(out_wav):
     assert not t.emit("tool-call", "broken", "{not json", "c2",
                       Gst.CLOCK_TIME_NONE)
     assert t.emit("tool-result", "orphan", "1", "c9", 7 * Gst.SECOND)
+    # transcripts: by segment index, and by speaker at a time
+    assert t.emit("set-transcript", None, 0, speechsynth.USER_LINES[0],
+                  Gst.CLOCK_TIME_NONE)
+    assert t.emit("set-transcript", "bot", -1, speechsynth.AGENT_LINES[0],
+                  5 * Gst.SECOND)
+    assert t.emit("set-transcript", "bot", -1, b"caf\xe9 \xff".decode(
+        "latin-1"), 12 * Gst.SECOND)
     bus = pipeline.get_bus()
     pipeline.set_state(Gst.State.PLAYING)
     events, segments, summary, warnings, started = [], [], None, [], []
@@ -72,9 +79,13 @@ def record(out_wav):
                                        else "  latency %.3f s" % ev[2]))
             events.append(ev)
         elif s.get_name() == "voice-segment":
+            # a segment given out again (with its transcript) replaces it
+            idx = s.get_uint("idx")[1]
+            segments[:] = [x for x in segments if x[3] != idx]
             segments.append((s.get_string("speaker"),
                              s.get_double("start-time")[1],
-                             s.get_double("end-time")[1]))
+                             s.get_double("end-time")[1], idx,
+                             s.get_string("transcript")))
         elif s.get_name() == "voice-latency-summary":
             summary = s
         elif s.get_name() == "voice-conversation-start":
@@ -139,7 +150,10 @@ def main():
         if e[2] is None or abs(e[2] - want) > 2 * frame:
             print("latency of answer %d: %s, want %.3f" % (i, e[2], want))
             ok = False
-    if len(segments) != 4:
+    transcripts = {x[3]: x[4] for x in segments}
+    if len(segments) != 4 or transcripts != {
+            0: speechsynth.USER_LINES[0], 1: speechsynth.AGENT_LINES[0],
+            2: None, 3: "caf\u00e9 \u00ff"}:
         print("segments:", segments)
         ok = False
     if summary is None or summary.get_uint("count")[1] != 2:

@@ -286,6 +286,50 @@ GST_START_TEST (test_tool_events)
 
 GST_END_TEST;
 
+GST_START_TEST (test_transcripts)
+{
+  Recorded rec;
+  std::vector < std::string > warnings;
+  TimelineBuilder tl ([](const GstVoiceTimelineEvent &) {
+      },[&rec](const GstVoiceSegment & s) {
+        GstVoiceSegment copy;
+        gst_voice_segment_copy_into (&copy, &s);
+        rec.segments.push_back (copy);
+      },[&warnings](const std::string & w) {
+        warnings.push_back (w);
+      });
+
+  tl.span_start ("alice", USER, 0);
+  tl.span_stop ("alice", USER, 0, 1000 * MS);
+  tl.span_start ("bot", AGENT, 1500 * MS);
+  tl.span_stop ("bot", AGENT, 1500 * MS, 3000 * MS);
+  /* by index, before its segment is out; twice: joined */
+  tl.set_transcript ("", 0, 500 * MS, "Hello");
+  tl.set_transcript ("", 0, 600 * MS, "there.");
+  /* the bot's segment open at 2 s, by speaker and time */
+  tl.set_transcript ("bot", -1, 2000 * MS, "Hi!");
+  tl.settle (2500 * MS);
+  fail_unless_equals_int (rec.segments.size (), 1);
+  fail_unless_equals_string (rec.segments[0].transcript, "Hello there.");
+
+  tl.finish (4 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 2);
+  fail_unless_equals_string (rec.segments[1].transcript, "Hi!");
+
+  /* after its segment is out: it is given out again, with the text; the
+   * last segment of a speaker counts when none is open */
+  tl.set_transcript ("alice", -1, 5 * GST_SECOND, "(late)");
+  tl.set_transcript ("carol", -1, 5 * GST_SECOND, "nobody");
+  tl.finish (6 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 3);
+  fail_unless_equals_int (rec.segments[2].idx, 0);
+  fail_unless_equals_string (rec.segments[2].transcript,
+      "Hello there. (late)");
+  fail_unless_equals_int (warnings.size (), 1);
+}
+
+GST_END_TEST;
+
 static Suite *
 timelinebuilder_suite (void)
 {
@@ -300,6 +344,7 @@ timelinebuilder_suite (void)
   tcase_add_test (tc, test_several_users_one_answer_per_turn);
   tcase_add_test (tc, test_settle_holds_back_the_unsure);
   tcase_add_test (tc, test_tool_events);
+  tcase_add_test (tc, test_transcripts);
   return s;
 }
 
