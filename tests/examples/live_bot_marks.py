@@ -121,13 +121,6 @@ def main():
             loop.quit()
         elif msg.type == Gst.MessageType.EOS:
             loop.quit()
-        if not latency and msg.type in (Gst.MessageType.ASYNC_DONE,
-                                        Gst.MessageType.ELEMENT):
-            # once the pipeline runs (ASYNC_DONE, or the first span message
-            # should that come first)
-            q = Gst.Query.new_latency()
-            if pipeline.query(q):
-                latency.append(q.parse_latency())
         return True
 
     bus = pipeline.get_bus()
@@ -147,6 +140,10 @@ def main():
     loop.run()
     for t in threads:
         t.join()
+    # asked while the pipeline still runs: its configured latency
+    q = Gst.Query.new_latency()
+    if pipeline.query(q):
+        latency.append(q.parse_latency())
     pipeline.set_state(Gst.State.NULL)
 
     if not args.check:
