@@ -294,6 +294,7 @@ enum
   PROP_0,
   PROP_SETTLE_TIME,
   PROP_POST_MESSAGES,
+  PROP_STATS,
 };
 
 enum
@@ -325,6 +326,8 @@ struct GstVoiceTimelinePrivate
   GstClockTime settle_time = DEFAULT_SETTLE_TIME;
   bool post_messages = true;
   std::vector < AppEvent > inbox;     /* from the application's threads */
+  GstStructure *stats = nullptr;      /* the latest latency summary */
+  guint stats_version = G_MAXUINT;
   GstClockTime last_position = GST_CLOCK_TIME_NONE;
 
   /* aggregate thread */
@@ -377,6 +380,7 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
   /* the inbox stays: the application may add events before it starts */
   std::lock_guard < std::mutex > lk (priv->lock);
   priv->last_position = GST_CLOCK_TIME_NONE;
+  priv->stats_version = G_MAXUINT;
 }
 
 static void
@@ -681,6 +685,27 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
   return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
 }
 
+/* Keeps the "stats" property up to date when the figures change. */
+static void
+gst_voice_timeline_update_stats (GstVoiceTimeline * self)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+  if (!priv->builder)
+    return;
+  guint version = priv->builder->latency_version ();
+  {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    if (version == priv->stats_version)
+      return;
+  }
+  GstStructure *stats = gst_voice_timeline_latency_summary (self);
+  std::lock_guard < std::mutex > lk (priv->lock);
+  if (priv->stats)
+    gst_structure_free (priv->stats);
+  priv->stats = stats;
+  priv->stats_version = version;
+}
+
 /* The wall-clock time of conversation time zero: now, less how far the
  * clock has run past it while playing. */
 static GstStructure *
@@ -740,6 +765,7 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
       priv->builder->settle (priv->position - settle);
   }
   gst_voice_timeline_push_outgoing (self);
+  gst_voice_timeline_update_stats (self);
 
   return GST_AGGREGATOR_CLASS (parent_class)->finish_buffer (agg, buffer);
 }
@@ -759,6 +785,7 @@ gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
         priv->position : 0);
     priv->outgoing.push_back (gst_voice_timeline_latency_summary (self));
     gst_voice_timeline_push_outgoing (self);
+    gst_voice_timeline_update_stats (self);
     priv->builder.reset ();
   }
   return ret;
@@ -875,7 +902,13 @@ gst_voice_timeline_release_pad (GstElement * element, GstPad * pad)
 static gboolean
 gst_voice_timeline_start (GstAggregator * agg)
 {
-  gst_voice_timeline_reset (GST_VOICE_TIMELINE (agg));
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
+  gst_voice_timeline_reset (self);
+  {
+    /* the last call's figures stay readable until a new call starts */
+    std::lock_guard < std::mutex > lk (self->priv->lock);
+    g_clear_pointer (&self->priv->stats, gst_structure_free);
+  }
   return GST_AGGREGATOR_CLASS (parent_class)->start (agg);
 }
 
@@ -930,6 +963,9 @@ gst_voice_timeline_get_property (GObject * object, guint prop_id,
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, priv->post_messages);
       break;
+    case PROP_STATS:
+      g_value_set_boxed (value, priv->stats);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -943,6 +979,8 @@ gst_voice_timeline_finalize (GObject * object)
   for (auto s:self->priv->outgoing)
     gst_structure_free (s);
   gst_voice_timeline_clear_inbox (self);
+  if (self->priv->stats)
+    gst_structure_free (self->priv->stats);
   delete self->priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -971,6 +1009,14 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
           "Post timeline events, segments and the latency summary on the bus",
           TRUE, (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING)));
+
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "The latency figures so far, as the voice-latency-summary "
+          "structure (count, avg, p50, p95, min, max, time-to-first-byte, "
+          "interrupt-response-time); NULL before the first figure",
+          GST_TYPE_STRUCTURE, (GParamFlags) (G_PARAM_READABLE |
+              G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstVoiceTimeline::tool-call:

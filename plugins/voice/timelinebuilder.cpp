@@ -207,17 +207,59 @@ TimelineBuilder::role_speaking (GstVoiceRole role) const
 
 void
 TimelineBuilder::emit (GstVoiceEventType type, GstClockTime time,
-    bool has_latency, GstClockTime latency, const std::string & speaker)
+    bool has_latency, GstClockTime latency, const std::string & speaker,
+    GstClockTime response)
 {
   GstVoiceTimelineEvent ev;
   gst_voice_timeline_event_init (&ev, type, seconds (time));
   ev.has_latency = has_latency;
   ev.latency = duration_s (latency);
   /* names are validated upstream: safe to put in JSON as they are */
-  if (gst_voice_speaker_name_is_valid (speaker.c_str ()))
-    ev.metadata = g_strdup_printf ("{\"speaker\": \"%s\"}", speaker.c_str ());
+  if (gst_voice_speaker_name_is_valid (speaker.c_str ())) {
+    if (GST_CLOCK_TIME_IS_VALID (response)) {
+      /* the shortest text that reads back as the same number */
+      gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+      for (const gchar * fmt:{"%.15g", "%.16g", "%.17g"}) {
+        g_ascii_formatd (num, sizeof (num), fmt, duration_s (response));
+        if (g_ascii_strtod (num, nullptr) == duration_s (response))
+          break;
+      }
+      ev.metadata = g_strdup_printf ("{\"speaker\": \"%s\", "
+          "\"response_time\": %s}", speaker.c_str (), num);
+    } else {
+      ev.metadata = g_strdup_printf ("{\"speaker\": \"%s\"}",
+          speaker.c_str ());
+    }
+  }
   on_event_ (ev);
   gst_voice_timeline_event_clear (&ev);
+}
+
+/* An agent went quiet: the interruptions it was part of may be over. Each
+ * is given out then, at its own time, with its response time. */
+void
+TimelineBuilder::agent_quiet (const std::string & agent, GstClockTime time)
+{
+  for (auto it = interrupts_.begin (); it != interrupts_.end ();) {
+    if (!it->agents.erase (agent)) {
+      ++it;
+      continue;
+    }
+    it->quiet_at = MAX (it->quiet_at, time);
+    if (!it->agents.empty ()) {
+      ++it;
+      continue;
+    }
+    GstClockTime response = it->quiet_at - MIN (it->at, it->quiet_at);
+    emit (GST_VOICE_EVENT_USER_INTERRUPT, it->at, false, 0, it->speaker,
+        response);
+    interrupt_responses_.push_back (duration_s (response));
+    gst_voice_latency_stats_set_interrupt_response_time (stats_,
+        std::accumulate (interrupt_responses_.begin (),
+            interrupt_responses_.end (), 0.0) / interrupt_responses_.size ());
+    stats_version_++;
+    it = interrupts_.erase (it);
+  }
 }
 
 void
@@ -240,16 +282,16 @@ TimelineBuilder::process (const Boundary & b)
 
     if (user) {
       emit (GST_VOICE_EVENT_USER_START_SPEAKING, b.time, false, 0, b.speaker);
-      bool interrupts = false;
+      Interrupt in = { b.time, b.speaker, {}, b.time };
       for (auto & o:open_) {
         if (o.second.role == GST_VOICE_ROLE_AGENT) {
           o.second.truncated = true;
-          o.second.interrupted_at.push_back (b.time);
-          interrupts = true;
+          in.agents.insert (o.first);
         }
       }
-      if (interrupts)
-        emit (GST_VOICE_EVENT_USER_INTERRUPT, b.time, false, 0, b.speaker);
+      /* given out once the agents went quiet, with the response time */
+      if (!in.agents.empty ())
+        interrupts_.push_back (in);
       turn_answered_ = false;
     } else {
       /* an answer: the agent starts after the users all went quiet */
@@ -257,16 +299,24 @@ TimelineBuilder::process (const Boundary & b)
           (last_user_stop_) && !role_speaking (GST_VOICE_ROLE_USER);
       GstClockTime latency = answers ? b.time - last_user_stop_ : 0;
       if (answers) {
-        if (gst_voice_latency_stats_get_count (stats_) == 0)
-          gst_voice_latency_stats_set_time_to_first_byte (stats_,
-              duration_s (latency));
         gst_voice_latency_stats_add (stats_, duration_s (latency));
         turn_answered_ = true;
+        stats_version_++;
+      }
+      /* the agent's first audio: from the end of the user's first turn,
+       * or from time zero if the agent speaks first */
+      if (!agent_spoke_) {
+        agent_spoke_ = true;
+        gst_voice_latency_stats_set_time_to_first_byte (stats_,
+            GST_CLOCK_TIME_IS_VALID (last_user_stop_) ?
+            duration_s (b.time - MIN (last_user_stop_, b.time)) :
+            seconds (b.time));
+        stats_version_++;
       }
       emit (GST_VOICE_EVENT_AGENT_START_SPEAKING, b.time, answers, latency,
           b.speaker);
     }
-    open_[b.speaker] = {next_idx_++, b.role, b.time, false, {}};
+    open_[b.speaker] = {next_idx_++, b.role, b.time, false};
     return;
   }
 
@@ -287,15 +337,10 @@ TimelineBuilder::process (const Boundary & b)
   last_idx_of_[b.speaker] = span.idx;
   emit_segment (span.idx);
 
-  for (GstClockTime at:span.interrupted_at)
-    interrupt_responses_.push_back (duration_s (b.time - MIN (at, b.time)));
-  if (!interrupt_responses_.empty ())
-    gst_voice_latency_stats_set_interrupt_response_time (stats_,
-        std::accumulate (interrupt_responses_.begin (),
-            interrupt_responses_.end (), 0.0) / interrupt_responses_.size ());
-
   emit (user ? GST_VOICE_EVENT_USER_STOP_SPEAKING :
       GST_VOICE_EVENT_AGENT_STOP_SPEAKING, b.time, false, 0, b.speaker);
+  if (!user)
+    agent_quiet (b.speaker, b.time);
   if (user && !role_speaking (GST_VOICE_ROLE_USER))
     last_user_stop_ = b.time;
 }

@@ -65,6 +65,8 @@ public:
 
   void set_origin (GstClockTime origin) { origin_ = origin; }
   const GstVoiceLatencyStats *latency () const { return stats_; }
+  /* changes whenever the latency figures do */
+  guint latency_version () const { return stats_version_; }
 
 private:
   struct Boundary
@@ -86,7 +88,14 @@ private:
     GstVoiceRole role;
     GstClockTime start;
     bool truncated;
-    std::vector < GstClockTime > interrupted_at;
+  };
+  /* a user talking over agents, until they all went quiet */
+  struct Interrupt
+  {
+    GstClockTime at;
+    std::string speaker;
+    std::set < std::string > agents;
+    GstClockTime quiet_at;
   };
 
   void process (const Boundary & b);
@@ -94,7 +103,9 @@ private:
   void process_transcript (const Boundary & b);
   void emit_segment (guint idx);
   void emit (GstVoiceEventType type, GstClockTime time, bool has_latency =
-      false, GstClockTime latency = 0, const std::string & speaker = "");
+      false, GstClockTime latency = 0, const std::string & speaker = "",
+      GstClockTime response = GST_CLOCK_TIME_NONE);
+  void agent_quiet (const std::string & agent, GstClockTime time);
   bool role_speaking (GstVoiceRole role) const;
   gdouble seconds (GstClockTime t) const;
 
@@ -115,7 +126,10 @@ private:
   guint next_idx_ = 0;
   GstClockTime last_user_stop_ = GST_CLOCK_TIME_NONE;
   bool turn_answered_ = true;
+  std::vector < Interrupt > interrupts_;
   std::vector < gdouble > interrupt_responses_;
+  bool agent_spoke_ = false;
+  guint stats_version_ = 0;
   GstVoiceLatencyStats *stats_;
   GstClockTime origin_ = 0;
 };

@@ -91,6 +91,9 @@ def record(out_wav):
         elif s.get_name() == "voice-conversation-start":
             started.append(s.get_string("started-at"))
     pipeline.set_state(Gst.State.NULL)
+    # the figures stay readable after the call
+    stats = t.get_property("stats")
+    assert stats is not None and stats.get_uint("count")[1] == 2, stats
     # the wall-clock time of time zero, once, from this run
     assert len(started) == 1, started
     t0 = datetime.datetime.fromisoformat(started[0].replace("Z", "+00:00"))

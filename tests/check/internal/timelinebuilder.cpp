@@ -86,6 +86,11 @@ GST_START_TEST (test_turns_and_latency)
       2);
   fail_unless (gst_voice_latency_stats_get_p50 (tl->latency (), &v));
   fail_unless (G_APPROX_VALUE (v, (0.763 + 0.25) / 2, 1e-9));
+  /* time to first byte: from the end of the user's first turn */
+  JsonNode *node = gst_voice_latency_stats_to_json (tl->latency ());
+  fail_unless (G_APPROX_VALUE (json_object_get_double_member
+          (json_node_get_object (node), "time_to_first_byte"), 0.763, 1e-9));
+  json_node_unref (node);
 
   fail_unless_equals_int (rec.segments.size (), 4);
   fail_unless_equals_int (rec.segments[1].idx, 1);
@@ -141,7 +146,9 @@ GST_START_TEST (test_interrupt)
   const GstVoiceTimelineEvent *i = rec.find ("user_interrupt");
   fail_unless (i != nullptr);
   fail_unless_equals_float (i->time, 3.0);
-  fail_unless_equals_string (i->metadata, "{\"speaker\": \"alice\"}");
+  /* given out once the bot went quiet, with its own response time */
+  fail_unless_equals_string (i->metadata,
+      "{\"speaker\": \"alice\", \"response_time\": 0.4}");
   /* the talked-over segment is truncated, the others not */
   fail_unless_equals_int (rec.segments.size (), 4);
   for (const auto & s:rec.segments)
@@ -330,6 +337,33 @@ GST_START_TEST (test_transcripts)
 
 GST_END_TEST;
 
+GST_START_TEST (test_agent_speaks_first)
+{
+  Recorded rec;
+  TimelineBuilder *tl = builder (rec);
+  tl->set_origin (500 * MS);
+  /* a bot that greets: time to first byte from time zero, no latency */
+  tl->span_start ("bot", AGENT, 1700 * MS);
+  tl->span_stop ("bot", AGENT, 1700 * MS, 3000 * MS);
+  tl->span_start ("alice", USER, 3500 * MS);
+  tl->span_stop ("alice", USER, 3500 * MS, 4000 * MS);
+  tl->span_start ("bot", AGENT, 4300 * MS);
+  tl->finish (5 * GST_SECOND);
+
+  JsonNode *node = gst_voice_latency_stats_to_json (tl->latency ());
+  JsonObject *o = json_node_get_object (node);
+  fail_unless (G_APPROX_VALUE (json_object_get_double_member (o,
+              "time_to_first_byte"), 1.2, 1e-9));
+  fail_unless_equals_int (json_object_get_int_member (o, "count"), 1);
+  fail_unless (G_APPROX_VALUE (json_object_get_double_member (o, "p95"),
+          0.3, 1e-9));
+  json_node_unref (node);
+  fail_if (rec.find ("agent_start_speaking", 0)->has_latency);
+  delete tl;
+}
+
+GST_END_TEST;
+
 static Suite *
 timelinebuilder_suite (void)
 {
@@ -345,6 +379,7 @@ timelinebuilder_suite (void)
   tcase_add_test (tc, test_settle_holds_back_the_unsure);
   tcase_add_test (tc, test_tool_events);
   tcase_add_test (tc, test_transcripts);
+  tcase_add_test (tc, test_agent_speaks_first);
   return s;
 }
 
