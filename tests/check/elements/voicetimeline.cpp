@@ -1,0 +1,302 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/audio/audio.h>
+#include <gst/voice/voice.h>
+
+#include <string>
+#include <vector>
+
+#define MS GST_MSECOND
+#define RATE 16000
+#define CHUNK 160               /* 10 ms */
+
+static GstCaps *
+mono_caps (void)
+{
+  GstAudioInfo info;
+  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, RATE, 1, nullptr);
+  return gst_audio_info_to_caps (&info);
+}
+
+/* one speaker's input: a harness on a request pad of the timeline */
+struct Leg
+{
+  GstHarness *h;
+  gint16 value;                 /* every sample of this leg */
+  std::string name;
+  GstVoiceRole role;
+};
+
+static GstBuffer *
+constant_buffer (gint16 value, guint64 sample)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (nullptr, CHUNK * 2, nullptr);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (guint i = 0; i < CHUNK; i++)
+    GST_WRITE_UINT16_LE (map.data + 2 * i, (guint16) value);
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (sample, GST_SECOND, RATE);
+  GST_BUFFER_DURATION (buf) = 10 * MS;
+  return buf;
+}
+
+static void
+push_span (Leg & leg, GstVoiceSpeechKind kind, GstClockTime start,
+    GstClockTime end)
+{
+  GstVoiceSpeech sp;
+  gst_voice_speech_init (&sp);
+  sp.kind = kind;
+  sp.speaker = (gchar *) leg.name.c_str ();
+  sp.role = leg.role;
+  sp.start = sp.start_running_time = start;
+  sp.end = sp.end_running_time = end;
+  fail_unless (gst_harness_push_event (leg.h, gst_voice_event_new_speech
+          (&sp)));
+}
+
+struct Output
+{
+  std::vector < gint16 > samples;       /* interleaved */
+  guint channels = 0;
+  std::vector < GstVoiceTimelineEvent > events;
+  std::vector < GstVoiceSegment > segments;
+  GstStructure *summary = nullptr;
+
+  ~Output ()
+  {
+    for (auto & e:events)
+      gst_voice_timeline_event_clear (&e);
+    for (auto & s:segments)
+      gst_voice_segment_clear (&s);
+    if (summary)
+      gst_structure_free (summary);
+  }
+  const GstVoiceTimelineEvent *find (GstVoiceEventType type, guint nth = 0)
+  {
+    for (const auto & e:events)
+      if (e.type == type && nth-- == 0)
+        return &e;
+    return nullptr;
+  }
+};
+
+static void
+drain (GstHarness * out, Output & o)
+{
+  GstBuffer *buf;
+  while ((buf = gst_harness_try_pull (out))) {
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    const gint16 *s = (const gint16 *) map.data;
+    o.samples.insert (o.samples.end (), s, s + map.size / 2);
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+  }
+  GstEvent *ev;
+  while ((ev = gst_harness_try_pull_event (out))) {
+    const GstStructure *s = gst_event_get_structure (ev);
+    GstVoiceTimelineEvent te;
+    GstVoiceSegment seg;
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+      GstAudioInfo info;
+      gst_event_parse_caps (ev, &caps);
+      fail_unless (gst_audio_info_from_caps (&info, caps));
+      o.channels = GST_AUDIO_INFO_CHANNELS (&info);
+    } else if (s && gst_voice_timeline_event_from_structure (s, &te)) {
+      o.events.push_back (te);
+    } else if (s && gst_voice_segment_from_structure (s, &seg)) {
+      o.segments.push_back (seg);
+    } else if (s && gst_structure_has_name (s, "voice-latency-summary")) {
+      o.summary = gst_structure_copy (s);
+    }
+    gst_event_unref (ev);
+  }
+}
+
+GST_START_TEST (test_three_speakers_one_leaves_early)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  Leg legs[3] = {
+    {gst_harness_new_with_element (tl, "sink_0", "src"), 1000, "alice",
+        GST_VOICE_ROLE_USER},
+    {gst_harness_new_with_element (tl, "sink_1", nullptr), 2000, "bot",
+        GST_VOICE_ROLE_AGENT},
+    {gst_harness_new_with_element (tl, "sink_2", nullptr), 3000, "carol",
+        GST_VOICE_ROLE_USER},
+  };
+  gst_object_unref (tl);
+  GstHarness *out = legs[0].h;
+
+  for (auto & leg:legs) {
+    gst_harness_set_src_caps (leg.h, mono_caps ());
+    fail_unless (gst_harness_push_event (leg.h,
+            gst_voice_event_new_speaker (leg.name.c_str (), leg.role)));
+  }
+
+  /* 3 s of audio, 10 ms buffers round robin; carol hangs up at 1 s */
+  const guint n_buffers = 300;
+  for (guint i = 0; i < n_buffers; i++) {
+    GstClockTime t = i * 10 * MS;
+    /* spans, told before the audio they point at, as voicesegmenter does */
+    if (t == 200 * MS)
+      push_span (legs[0], GST_VOICE_SPEECH_START, 200 * MS, 0);
+    if (t == 300 * MS)
+      push_span (legs[2], GST_VOICE_SPEECH_START, 300 * MS, 0);
+    if (t == 900 * MS)
+      push_span (legs[0], GST_VOICE_SPEECH_STOP, 200 * MS, 800 * MS);
+    if (t == 990 * MS)
+      push_span (legs[2], GST_VOICE_SPEECH_STOP, 300 * MS, 950 * MS);
+    if (t == 1200 * MS)
+      push_span (legs[1], GST_VOICE_SPEECH_START, 1200 * MS, 0);
+    /* alice talks over the bot at 2 s; it goes quiet at 2.25 s */
+    if (t == 2000 * MS)
+      push_span (legs[0], GST_VOICE_SPEECH_START, 2000 * MS, 0);
+    if (t == 2250 * MS)
+      push_span (legs[1], GST_VOICE_SPEECH_STOP, 1200 * MS, 2250 * MS);
+    for (guint l = 0; l < 3; l++) {
+      if (l == 2 && i >= 100)
+        continue;
+      fail_unless_equals_int (gst_harness_push (legs[l].h,
+              constant_buffer (legs[l].value, i * CHUNK)), GST_FLOW_OK);
+    }
+    if (i == 99)
+      fail_unless (gst_harness_push_event (legs[2].h, gst_event_new_eos ()));
+  }
+  for (auto & leg:legs)
+    if (&leg != &legs[2])
+      fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
+
+  /* wait for the output's EOS */
+  GstEvent *eos = nullptr;
+  Output o;
+  while (!eos) {
+    GstEvent *ev = gst_harness_pull_event (out);
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS) {
+      eos = ev;
+      break;
+    }
+    const GstStructure *s = gst_event_get_structure (ev);
+    GstVoiceTimelineEvent te;
+    GstVoiceSegment seg;
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+      GstAudioInfo info;
+      gst_event_parse_caps (ev, &caps);
+      fail_unless (gst_audio_info_from_caps (&info, caps));
+      o.channels = GST_AUDIO_INFO_CHANNELS (&info);
+    } else if (s && gst_voice_timeline_event_from_structure (s, &te)) {
+      o.events.push_back (te);
+    } else if (s && gst_voice_segment_from_structure (s, &seg)) {
+      o.segments.push_back (seg);
+    } else if (s && gst_structure_has_name (s, "voice-latency-summary")) {
+      o.summary = gst_structure_copy (s);
+    }
+    gst_event_unref (ev);
+  }
+  gst_event_unref (eos);
+  drain (out, o);
+
+  /* three channels, unpositioned; every sample in its channel, aligned;
+   * carol's channel silent after she left */
+  fail_unless_equals_int (o.channels, 3);
+  fail_unless_equals_int (o.samples.size (), 3 * n_buffers * CHUNK);
+  for (gsize f = 0; f < o.samples.size () / 3; f++) {
+    fail_unless_equals_int (o.samples[3 * f], 1000);
+    fail_unless_equals_int (o.samples[3 * f + 1], 2000);
+    fail_unless_equals_int (o.samples[3 * f + 2], f < 100 * CHUNK ? 3000 : 0);
+  }
+
+  /* the timeline: the bot answers when the last user (carol) stopped */
+  const GstVoiceTimelineEvent *answer =
+      o.find (GST_VOICE_EVENT_AGENT_START_SPEAKING);
+  fail_unless (answer && answer->has_latency);
+  fail_unless_equals_float (answer->time, 1.2);
+  fail_unless (G_APPROX_VALUE (answer->latency, 0.25, 1e-9), "latency %f",
+      answer->latency);
+  const GstVoiceTimelineEvent *in = o.find (GST_VOICE_EVENT_USER_INTERRUPT);
+  fail_unless (in != nullptr);
+  fail_unless_equals_float (in->time, 2.0);
+  fail_unless_equals_string (in->metadata,
+      "{\"speaker\": \"alice\", \"response_time\": 0.25}");
+
+  /* segments: the bot's is truncated; alice's last one closes at the end */
+  fail_unless_equals_int (o.segments.size (), 4);
+  for (const auto & s:o.segments) {
+    fail_unless_equals_int (s.transcript_truncated,
+        g_str_equal (s.speaker, "bot"));
+    if (s.idx == 3)
+      fail_unless_equals_float (s.end_time, 3.0);
+  }
+  fail_unless (o.summary != nullptr);
+  guint count;
+  gdouble ttfb, irt;
+  fail_unless (gst_structure_get_uint (o.summary, "count", &count));
+  fail_unless_equals_int (count, 1);
+  fail_unless (gst_structure_get_double (o.summary, "time-to-first-byte",
+          &ttfb));
+  fail_unless (G_APPROX_VALUE (ttfb, 0.25, 1e-9));
+  fail_unless (gst_structure_get_double (o.summary,
+          "interrupt-response-time", &irt));
+  fail_unless (G_APPROX_VALUE (irt, 0.25, 1e-9));
+
+  for (auto & leg:legs)
+    gst_harness_teardown (leg.h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_pad_properties_and_layout)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstPad *p1 = gst_element_request_pad_simple (tl, "sink_%u");
+
+  /* by name through the child proxy, as sink_1::role=agent does */
+  gst_child_proxy_set (GST_CHILD_PROXY (tl), "sink_1::role",
+      GST_VOICE_ROLE_AGENT, "sink_1::speaker", "bot", nullptr);
+  gchar *name;
+  GstVoiceRole role;
+  guint channel;
+  g_object_get (p1, "speaker", &name, "role", &role, "channel", &channel,
+      nullptr);
+  fail_unless_equals_string (name, "bot");
+  fail_unless_equals_int (role, GST_VOICE_ROLE_AGENT);
+  fail_unless_equals_int (channel, 1);
+  g_free (name);
+  /* unset: the pad's name and the user role */
+  g_object_get (p0, "speaker", &name, "role", &role, nullptr);
+  fail_unless_equals_string (name, "sink_0");
+  fail_unless_equals_int (role, GST_VOICE_ROLE_USER);
+  g_free (name);
+
+  /* releasing the first renumbers the channels */
+  gst_element_release_request_pad (tl, p0);
+  g_object_get (p1, "channel", &channel, nullptr);
+  fail_unless_equals_int (channel, 0);
+
+  gst_object_unref (p0);
+  gst_object_unref (p1);
+  gst_object_unref (tl);
+}
+
+GST_END_TEST;
+
+static Suite *
+voicetimeline_suite (void)
+{
+  Suite *s = suite_create ("voicetimeline");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_three_speakers_one_leaves_early);
+  tcase_add_test (tc, test_pad_properties_and_layout);
+  return s;
+}
+
+GST_CHECK_MAIN (voicetimeline);
