@@ -85,24 +85,17 @@ struct Output
   }
 };
 
+/* Reads what left the timeline until its EOS. */
 static void
-drain (GstHarness * out, Output & o)
+collect (GstHarness * out, Output & o)
 {
-  GstBuffer *buf;
-  while ((buf = gst_harness_try_pull (out))) {
-    GstMapInfo map;
-    gst_buffer_map (buf, &map, GST_MAP_READ);
-    const gint16 *s = (const gint16 *) map.data;
-    o.samples.insert (o.samples.end (), s, s + map.size / 2);
-    gst_buffer_unmap (buf, &map);
-    gst_buffer_unref (buf);
-  }
-  GstEvent *ev;
-  while ((ev = gst_harness_try_pull_event (out))) {
+  while (true) {
+    GstEvent *ev = gst_harness_pull_event (out);
+    GstEventType type = GST_EVENT_TYPE (ev);
     const GstStructure *s = gst_event_get_structure (ev);
     GstVoiceTimelineEvent te;
     GstVoiceSegment seg;
-    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+    if (type == GST_EVENT_CAPS) {
       GstCaps *caps;
       GstAudioInfo info;
       gst_event_parse_caps (ev, &caps);
@@ -116,6 +109,18 @@ drain (GstHarness * out, Output & o)
       o.summary = gst_structure_copy (s);
     }
     gst_event_unref (ev);
+    if (type == GST_EVENT_EOS)
+      break;
+  }
+
+  GstBuffer *buf;
+  while ((buf = gst_harness_try_pull (out))) {
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    const gint16 *s = (const gint16 *) map.data;
+    o.samples.insert (o.samples.end (), s, s + map.size / 2);
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
   }
 }
 
@@ -172,35 +177,8 @@ GST_START_TEST (test_three_speakers_one_leaves_early)
     if (&leg != &legs[2])
       fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
 
-  /* wait for the output's EOS */
-  GstEvent *eos = nullptr;
   Output o;
-  while (!eos) {
-    GstEvent *ev = gst_harness_pull_event (out);
-    if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS) {
-      eos = ev;
-      break;
-    }
-    const GstStructure *s = gst_event_get_structure (ev);
-    GstVoiceTimelineEvent te;
-    GstVoiceSegment seg;
-    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
-      GstCaps *caps;
-      GstAudioInfo info;
-      gst_event_parse_caps (ev, &caps);
-      fail_unless (gst_audio_info_from_caps (&info, caps));
-      o.channels = GST_AUDIO_INFO_CHANNELS (&info);
-    } else if (s && gst_voice_timeline_event_from_structure (s, &te)) {
-      o.events.push_back (te);
-    } else if (s && gst_voice_segment_from_structure (s, &seg)) {
-      o.segments.push_back (seg);
-    } else if (s && gst_structure_has_name (s, "voice-latency-summary")) {
-      o.summary = gst_structure_copy (s);
-    }
-    gst_event_unref (ev);
-  }
-  gst_event_unref (eos);
-  drain (out, o);
+  collect (out, o);
 
   /* three channels, unpositioned; every sample in its channel, aligned;
    * carol's channel silent after she left */
