@@ -89,6 +89,28 @@ GST_START_TEST (test_latency_stats)
   fail_unless_equals_float (v, 10.0);
   gst_voice_latency_stats_free (big);
 
+  /* the reference's edge cases: one, two and twenty measurements
+   * (p95 index = min (n - 1, ceil (0.95 * (n - 1)))) */
+  struct
+  {
+    guint n;
+    gdouble p50, p95;
+  } edges[] = {
+    {1, 0.5, 0.5},              /* a single value is every figure */
+    {2, 0.75, 1.0},             /* ceil (0.95) = 1: the larger */
+    {20, 5.25, 10.0},           /* ceil (18.05) = 19: the largest */
+  };
+  for (const auto & e:edges) {
+    GstVoiceLatencyStats *x = gst_voice_latency_stats_new ();
+    for (guint i = 0; i < e.n; i++)
+      gst_voice_latency_stats_add (x, 0.5 + i * 0.5);
+    fail_unless (gst_voice_latency_stats_get_p50 (x, &v));
+    fail_unless (G_APPROX_VALUE (v, e.p50, 1e-12), "n=%u p50 %f", e.n, v);
+    fail_unless (gst_voice_latency_stats_get_p95 (x, &v));
+    fail_unless (G_APPROX_VALUE (v, e.p95, 1e-12), "n=%u p95 %f", e.n, v);
+    gst_voice_latency_stats_free (x);
+  }
+
   gst_voice_latency_stats_set_time_to_first_byte (st, 0.42);
   JsonNode *node = gst_voice_latency_stats_to_json (st);
   JsonObject *obj = json_node_get_object (node);
