@@ -12,7 +12,9 @@
  * speaker, in pad order, silence where a speaker is quiet. With one speaker
  * the output is mono, with two stereo (`sink_0` left: put the user there),
  * with more the channels are unpositioned (channel-mask 0). Inputs of other
- * rates or formats are converted.
+ * formats are converted; all inputs share one rate. Pads are requested
+ * before the element starts; a pad released while it runs leaves its
+ * channel silent.
  *
  * Conversation time zero is the start of the output. From the speech spans
  * the element builds the timeline (`user_start_speaking`,
@@ -43,6 +45,8 @@
 
 #include <gst/voice/voice.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -341,6 +345,11 @@ struct GstVoiceTimelinePrivate
 struct _GstVoiceTimeline
 {
   GstAudioAggregator parent;
+
+  /* object lock */
+  guint n_channels;             /* of the output */
+  gboolean streaming;           /* between start and stop */
+
   GstVoiceTimelinePrivate *priv;
 };
 
@@ -412,13 +421,19 @@ gst_voice_timeline_take_inbox (GstVoiceTimeline * self)
   }
 }
 
-/* The running time of "now": the clock's while playing, else how far the
- * output got. */
+/* The running time of "now": how far the output got (in a live pipeline
+ * that is the clock less the latency; in a file-to-file one the clock says
+ * nothing), else the clock's while playing. */
 static GstClockTime
 gst_voice_timeline_now (GstVoiceTimeline * self)
 {
-  GstClockTime now = GST_CLOCK_TIME_NONE;
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime now;
+  {
+    std::lock_guard < std::mutex > lk (self->priv->lock);
+    now = self->priv->last_position;
+  }
+  GstClock *clock = GST_CLOCK_TIME_IS_VALID (now) ? nullptr :
+      gst_element_get_clock (GST_ELEMENT (self));
   if (clock) {
     GST_OBJECT_LOCK (self);
     bool playing = GST_STATE (self) == GST_STATE_PLAYING;
@@ -428,10 +443,6 @@ gst_voice_timeline_now (GstVoiceTimeline * self)
     if (playing && t >= base)
       now = t - base;
     gst_object_unref (clock);
-  }
-  if (!GST_CLOCK_TIME_IS_VALID (now)) {
-    std::lock_guard < std::mutex > lk (self->priv->lock);
-    now = self->priv->last_position;
   }
   return GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
 }
@@ -622,8 +633,8 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     GstStructure *copy = gst_structure_copy (s);
     if (!gst_structure_has_field (copy, "time"))
       gst_structure_set (copy, "time", G_TYPE_DOUBLE, 0.0, nullptr);
-    if (gst_voice_timeline_event_from_structure (copy, &ev)
-        && (ev.type == GST_VOICE_EVENT_TOOL_CALL
+    gboolean parsed = gst_voice_timeline_event_from_structure (copy, &ev);
+    if (parsed && (ev.type == GST_VOICE_EVENT_TOOL_CALL
             || ev.type == GST_VOICE_EVENT_TOOL_RESULT)) {
       if (!GST_CLOCK_TIME_IS_VALID (rt))
         rt = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
@@ -633,8 +644,11 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
       std::lock_guard < std::mutex > lk (self->priv->lock);
       self->priv->inbox.push_back ({ev, rt, false, "", -1, ""});
     } else {
+      if (parsed)
+        gst_voice_timeline_event_clear (&ev);
       GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
-          ("malformed voice-timeline-event dropped: %" GST_PTR_FORMAT, s));
+          ("voice-timeline-event dropped: only a valid tool_call or "
+              "tool_result can come from upstream: %" GST_PTR_FORMAT, s));
     }
     gst_structure_free (copy);
     gst_event_unref (event);
@@ -764,10 +778,13 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
     if (priv->position > settle)
       priv->builder->settle (priv->position - settle);
   }
+  /* the audio first: the base class sends the segment with the first
+   * buffer, and what follows describes times settle-time in the past */
+  GstFlowReturn ret = GST_AGGREGATOR_CLASS (parent_class)->finish_buffer (agg,
+      buffer);
   gst_voice_timeline_push_outgoing (self);
   gst_voice_timeline_update_stats (self);
-
-  return GST_AGGREGATOR_CLASS (parent_class)->finish_buffer (agg, buffer);
+  return ret;
 }
 
 static GstFlowReturn
@@ -824,7 +841,7 @@ gst_voice_timeline_update_src_caps (GstAggregator * agg, GstCaps * caps,
     GstCaps ** ret)
 {
   GST_OBJECT_LOCK (agg);
-  guint n = GST_ELEMENT (agg)->numsinkpads;
+  guint n = GST_VOICE_TIMELINE (agg)->n_channels;
   GST_OBJECT_UNLOCK (agg);
   if (n == 0)
     return GST_AGGREGATOR_FLOW_NEED_DATA;
@@ -861,17 +878,34 @@ gst_voice_timeline_fixate_src_caps (GstAggregator * agg, GstCaps * caps)
   return gst_caps_fixate (caps);
 }
 
+static guint
+pad_index (GstPad * pad)
+{
+  guint index = G_MAXUINT;
+  sscanf (GST_OBJECT_NAME (pad), "sink_%u", &index);
+  return index;
+}
+
+/* Channels follow the pads' numbers: sink_0 first. Only while stopped: a
+ * running output keeps its channel count. */
 static void
 gst_voice_timeline_renumber (GstVoiceTimeline * self)
 {
-  guint channel = 0;
   GST_OBJECT_LOCK (self);
-  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
-    GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (l->data);
+  std::vector < GstPad * >pads;
+  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    pads.push_back (GST_PAD (l->data));
+  std::stable_sort (pads.begin (), pads.end (),[](GstPad * a, GstPad * b) {
+        return pad_index (a) < pad_index (b);
+      });
+  guint channel = 0;
+  for (GstPad * p:pads) {
+    GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (p);
     GST_OBJECT_LOCK (pad);
     pad->channel = channel++;
     GST_OBJECT_UNLOCK (pad);
   }
+  self->n_channels = channel;
   GST_OBJECT_UNLOCK (self);
   gst_pad_mark_reconfigure (GST_AGGREGATOR_SRC_PAD (self));
 }
@@ -880,11 +914,25 @@ static GstPad *
 gst_voice_timeline_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
 {
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (element);
+
+  GST_OBJECT_LOCK (self);
+  gboolean streaming = self->streaming;
+  GST_OBJECT_UNLOCK (self);
+  if (streaming) {
+    /* the output's channels are fixed while it runs */
+    GST_ELEMENT_WARNING (self, CORE, PAD,
+        ("A speaker cannot be added to a running call"),
+        ("request every sink pad before PAUSED; a pad that gets no data "
+            "yet stays silent in a live pipeline"));
+    return nullptr;
+  }
+
   GstPad *pad = GST_ELEMENT_CLASS (parent_class)->request_new_pad (element,
       templ, name, caps);
   if (!pad)
     return nullptr;
-  gst_voice_timeline_renumber (GST_VOICE_TIMELINE (element));
+  gst_voice_timeline_renumber (self);
   gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   return pad;
@@ -893,10 +941,18 @@ gst_voice_timeline_request_new_pad (GstElement * element,
 static void
 gst_voice_timeline_release_pad (GstElement * element, GstPad * pad)
 {
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (element);
+
   gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   GST_ELEMENT_CLASS (parent_class)->release_pad (element, pad);
-  gst_voice_timeline_renumber (GST_VOICE_TIMELINE (element));
+
+  /* while running, the speaker's channel stays, silent */
+  GST_OBJECT_LOCK (self);
+  gboolean streaming = self->streaming;
+  GST_OBJECT_UNLOCK (self);
+  if (!streaming)
+    gst_voice_timeline_renumber (self);
 }
 
 static gboolean
@@ -904,6 +960,9 @@ gst_voice_timeline_start (GstAggregator * agg)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
   gst_voice_timeline_reset (self);
+  GST_OBJECT_LOCK (self);
+  self->streaming = TRUE;
+  GST_OBJECT_UNLOCK (self);
   {
     /* the last call's figures stay readable until a new call starts */
     std::lock_guard < std::mutex > lk (self->priv->lock);
@@ -919,6 +978,10 @@ gst_voice_timeline_stop (GstAggregator * agg)
   gst_voice_timeline_reset (self);
   gst_voice_timeline_clear_inbox (self);
   self->priv->builder.reset ();
+  GST_OBJECT_LOCK (self);
+  self->streaming = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  gst_voice_timeline_renumber (self);
   return GST_AGGREGATOR_CLASS (parent_class)->stop (agg);
 }
 

@@ -127,6 +127,10 @@ collect (GstHarness * out, Output & o)
 GST_START_TEST (test_three_speakers_one_leaves_early)
 {
   GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  /* every speaker's pad before the call runs */
+  GstPad *requested[3];
+  for (auto & p:requested)
+    p = gst_element_request_pad_simple (tl, "sink_%u");
   Leg legs[3] = {
     {gst_harness_new_with_element (tl, "sink_0", "src"), 1000, "alice",
         GST_VOICE_ROLE_USER},
@@ -225,6 +229,44 @@ GST_START_TEST (test_three_speakers_one_leaves_early)
 
   for (auto & leg:legs)
     gst_harness_teardown (leg.h);
+  for (auto & p:requested)
+    gst_object_unref (p);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_pads_while_running)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstPad *p1 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstHarness *h = gst_harness_new_with_element (tl, "sink_0", "src");
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (tl, bus);
+  gst_harness_play (h);
+
+  /* no new speaker while running: a warning, not an abort */
+  fail_unless (gst_element_request_pad_simple (tl, "sink_%u") == nullptr);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != nullptr);
+  gst_message_unref (msg);
+
+  /* one hangs up: its channel stays, the others keep theirs */
+  gst_element_release_request_pad (tl, p1);
+  guint channel;
+  g_object_get (p0, "channel", &channel, nullptr);
+  fail_unless_equals_int (channel, 0);
+  GST_OBJECT_LOCK (tl);
+  guint n = GST_ELEMENT (tl)->numsinkpads;
+  GST_OBJECT_UNLOCK (tl);
+  fail_unless_equals_int (n, 1);
+
+  gst_element_set_bus (tl, nullptr);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  gst_object_unref (p0);
+  gst_object_unref (p1);
+  gst_object_unref (tl);
 }
 
 GST_END_TEST;
@@ -253,6 +295,18 @@ GST_START_TEST (test_pad_properties_and_layout)
   fail_unless_equals_int (role, GST_VOICE_ROLE_USER);
   g_free (name);
 
+  /* channels follow the pad numbers, not the order of the requests */
+  GstPad *p5 = gst_element_request_pad_simple (tl, "sink_5");
+  GstPad *p3 = gst_element_request_pad_simple (tl, "sink_3");
+  g_object_get (p3, "channel", &channel, nullptr);
+  fail_unless_equals_int (channel, 2);
+  g_object_get (p5, "channel", &channel, nullptr);
+  fail_unless_equals_int (channel, 3);
+  gst_element_release_request_pad (tl, p5);
+  gst_element_release_request_pad (tl, p3);
+  gst_object_unref (p5);
+  gst_object_unref (p3);
+
   /* releasing the first renumbers the channels */
   gst_element_release_request_pad (tl, p0);
   g_object_get (p1, "channel", &channel, nullptr);
@@ -274,6 +328,7 @@ voicetimeline_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_three_speakers_one_leaves_early);
   tcase_add_test (tc, test_pad_properties_and_layout);
+  tcase_add_test (tc, test_pads_while_running);
   return s;
 }
 
