@@ -104,11 +104,19 @@ def record(out_wav):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--out", help="keep the dual-channel recording here")
     args = ap.parse_args()
     Gst.init(None)
     with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "call.wav")
+        out = os.path.abspath(args.out) if args.out else \
+            os.path.join(tmp, "call.wav")
         events, segments, summary, warnings = record(out)
+        if summary is not None:
+            print("latency: %d answers, p50 %.3f s, p95 %.3f s; recording: %s"
+                  % (summary.get_uint("count")[1],
+                     summary.get_double("p50")[1],
+                     summary.get_double("p95")[1],
+                     out if args.out else "(temporary)"))
         if not args.check:
             return
         import wave
