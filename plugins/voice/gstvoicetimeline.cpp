@@ -48,6 +48,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -340,6 +341,8 @@ struct GstVoiceTimelinePrivate
   GstClockTime position = GST_CLOCK_TIME_NONE;
   std::vector < GstStructure * >outgoing;     /* for events and messages */
   std::vector < std::string > warnings;
+  /* which pad speaks as which name, so that two legs never merge */
+  std::map < std::string, GstPad * >owners;
 };
 
 struct _GstVoiceTimeline
@@ -386,6 +389,7 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
     gst_structure_free (s);
   priv->outgoing.clear ();
   priv->warnings.clear ();
+  priv->owners.clear ();
   /* the inbox stays: the application may add events before it starts */
   std::lock_guard < std::mutex > lk (priv->lock);
   priv->last_position = GST_CLOCK_TIME_NONE;
@@ -602,6 +606,33 @@ gst_voice_timeline_latency_summary (GstVoiceTimeline * self)
   return s;
 }
 
+/* The name a pad speaks as in the timeline: its identity, made unique with
+ * the pad's name when another leg already speaks as it (two segmenters left
+ * at their default name "user", say), with a warning. */
+static void
+gst_voice_timeline_speaker_of (GstVoiceTimeline * self,
+    GstVoiceTimelinePad * pad, std::string & name, GstVoiceRole & role)
+{
+  gst_voice_timeline_pad_identity (pad, name, role);
+  auto & owners = self->priv->owners;
+  auto it = owners.find (name);
+  if (it == owners.end ()) {
+    owners[name] = GST_PAD (pad);
+    return;
+  }
+  if (it->second == GST_PAD (pad))
+    return;
+  std::string unique = (name + "-" + GST_OBJECT_NAME (pad)).substr (0,
+      GST_VOICE_SPEAKER_NAME_MAX_LENGTH);
+  if (!owners.count (unique)) {
+    self->priv->warnings.push_back ("two legs speak as \"" + name +
+        "\": the one on " + GST_OBJECT_NAME (pad) + " is called \"" +
+        unique + "\"; give each voicesegmenter its own speaker name");
+    owners[unique] = GST_PAD (pad);
+  }
+  name = unique;
+}
+
 static gboolean
 gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     GstEvent * event)
@@ -659,7 +690,7 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
       && gst_event_has_name (event, "voice-transcript")) {
     const GstStructure *s = gst_event_get_structure (event);
     std::string who;
-    gst_voice_timeline_pad_identity (pad, who, role);
+    gst_voice_timeline_speaker_of (self, pad, who, role);
     gint idx = -1;
     guint64 rt = GST_CLOCK_TIME_NONE;
     if (gst_structure_has_field (s, "idx"))
@@ -677,7 +708,7 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
 
   if (gst_voice_event_parse_speech (event, &speech)) {
     std::string who;
-    gst_voice_timeline_pad_identity (pad, who, role);
+    gst_voice_timeline_speaker_of (self, pad, who, role);
     GstClockTime start = speech.start_running_time;
     if (!GST_CLOCK_TIME_IS_VALID (start))
       start = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,

@@ -6,6 +6,7 @@
 #include <gst/audio/audio.h>
 #include <gst/voice/voice.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -235,6 +236,59 @@ GST_START_TEST (test_three_speakers_one_leaves_early)
 
 GST_END_TEST;
 
+GST_START_TEST (test_same_name_on_two_legs)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  GstPad *requested[2];
+  for (auto & p:requested)
+    p = gst_element_request_pad_simple (tl, "sink_%u");
+  /* two segmenters left at their default name */
+  Leg legs[2] = {
+    {gst_harness_new_with_element (tl, "sink_0", "src"), 1, "user",
+        GST_VOICE_ROLE_USER},
+    {gst_harness_new_with_element (tl, "sink_1", nullptr), 2, "user",
+        GST_VOICE_ROLE_USER},
+  };
+  gst_object_unref (tl);
+  for (auto & leg:legs) {
+    gst_harness_set_src_caps (leg.h, mono_caps ());
+    fail_unless (gst_harness_push_event (leg.h,
+            gst_voice_event_new_speaker (leg.name.c_str (), leg.role)));
+  }
+  for (guint i = 0; i < 100; i++) {
+    if (i == 10) {
+      push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
+      push_span (legs[1], GST_VOICE_SPEECH_START, 100 * MS, 0);
+    }
+    if (i == 50) {
+      push_span (legs[0], GST_VOICE_SPEECH_STOP, 100 * MS, 400 * MS);
+      push_span (legs[1], GST_VOICE_SPEECH_STOP, 100 * MS, 450 * MS);
+    }
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  }
+  for (auto & leg:legs)
+    gst_harness_push_event (leg.h, gst_event_new_eos ());
+
+  /* both spans kept, under two names, not merged into one */
+  Output o;
+  collect (legs[0].h, o);
+  fail_unless_equals_int (o.segments.size (), 2);
+  std::vector < std::string > names;
+  for (const auto & seg:o.segments)
+    names.push_back (seg.speaker);
+  std::sort (names.begin (), names.end ());
+  fail_unless_equals_string (names[0].c_str (), "user");
+  fail_unless_equals_string (names[1].c_str (), "user-sink_1");
+
+  for (auto & leg:legs)
+    gst_harness_teardown (leg.h);
+  for (auto & p:requested)
+    gst_object_unref (p);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_pads_while_running)
 {
   GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
@@ -329,6 +383,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_three_speakers_one_leaves_early);
   tcase_add_test (tc, test_pad_properties_and_layout);
   tcase_add_test (tc, test_pads_while_running);
+  tcase_add_test (tc, test_same_name_on_two_legs);
   return s;
 }
 
