@@ -1006,6 +1006,19 @@ static gboolean
 gst_voice_timeline_stop (GstAggregator * agg)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
+  GstVoiceTimelinePrivate *priv = self->priv;
+
+  /* hung up without EOS: what was still pending is decided with what came
+   * in; posted (the source pad no longer runs) and kept in "stats" */
+  if (priv->builder) {
+    gst_voice_timeline_take_inbox (self);
+    priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
+        priv->position : 0);
+    priv->outgoing.push_back (gst_voice_timeline_latency_summary (self));
+    gst_voice_timeline_push_outgoing (self);
+    gst_voice_timeline_update_stats (self);
+  }
+
   gst_voice_timeline_reset (self);
   gst_voice_timeline_clear_inbox (self);
   self->priv->builder.reset ();
