@@ -137,14 +137,14 @@ struct Queued
  * it was decided. */
 struct Boundary
 {
-  GstVoiceSpeechKind kind;
-  GstClockTime start;
-  GstClockTime end;
-  GstClockTime start_running_time;
-  GstClockTime end_running_time;
+  GstVoiceSpeechKind kind = GST_VOICE_SPEECH_START;
+  GstClockTime start = GST_CLOCK_TIME_NONE;
+  GstClockTime end = GST_CLOCK_TIME_NONE;
+  GstClockTime start_running_time = GST_CLOCK_TIME_NONE;
+  GstClockTime end_running_time = GST_CLOCK_TIME_NONE;
   std::string speaker;
-  GstVoiceRole role;
-  GstClockTime padding;
+  GstVoiceRole role = GST_VOICE_ROLE_USER;
+  GstClockTime padding = 0;
 
   GstClockTime anchor () const
   {
@@ -175,9 +175,7 @@ struct GstVoiceSegmenterPrivate
   std::deque < Queued > queue;
   std::deque < Boundary > boundaries;
   std::vector < SpeechDetector::Boundary > decided;
-  GstClockTime span_start = GST_CLOCK_TIME_NONE;
-  GstClockTime span_start_running_time = GST_CLOCK_TIME_NONE;
-  Boundary span_open;           /* identity of the open span */
+  Boundary span_open;           /* the open span's start, if start is valid */
   GstClockTime position = GST_CLOCK_TIME_NONE;
   GstClockTime released = GST_CLOCK_TIME_NONE;
   bool mark_start_pending = false;
@@ -533,7 +531,7 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   if (priv->have_info)
     priv->analyzer.configure (GST_AUDIO_INFO_RATE (&priv->info),
         GST_AUDIO_INFO_FORMAT (&priv->info));
-  priv->span_start = priv->span_start_running_time = GST_CLOCK_TIME_NONE;
+  priv->span_open = Boundary ();
   priv->position = GST_CLOCK_TIME_NONE;
   priv->released = GST_CLOCK_TIME_NONE;
   priv->mark_start_pending = false;
@@ -557,31 +555,24 @@ gst_voice_segmenter_add_boundary (GstVoiceSegmenter * self, bool start,
     GstClockTime time)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
-  GstClockTime running_time = gst_segment_to_running_time (&priv->segment,
-      GST_FORMAT_TIME, time);
-  Boundary b = { };
-  b.speaker = priv->active.effective_speaker ();
-  b.role = priv->active.role;
-  b.padding = priv->active.padding;
+  Boundary b;
 
   if (start) {
-    priv->span_start = time;
-    priv->span_start_running_time = running_time;
-    b.kind = GST_VOICE_SPEECH_START;
     b.start = time;
-    b.end = b.end_running_time = GST_CLOCK_TIME_NONE;
-    b.start_running_time = running_time;
+    b.start_running_time = gst_segment_to_running_time (&priv->segment,
+        GST_FORMAT_TIME, time);
+    b.speaker = priv->active.effective_speaker ();
+    b.role = priv->active.role;
+    b.padding = priv->active.padding;
     priv->span_open = b;
-  } else if (GST_CLOCK_TIME_IS_VALID (priv->span_start)) {
+  } else if (GST_CLOCK_TIME_IS_VALID (priv->span_open.start)) {
     /* a span ends as the speaker it started as */
     b = priv->span_open;
     b.kind = GST_VOICE_SPEECH_STOP;
-    b.start = priv->span_start;
-    b.start_running_time = priv->span_start_running_time;
-    b.end = MAX (time, priv->span_start);
+    b.end = MAX (time, b.start);
     b.end_running_time = gst_segment_to_running_time (&priv->segment,
         GST_FORMAT_TIME, b.end);
-    priv->span_start = priv->span_start_running_time = GST_CLOCK_TIME_NONE;
+    priv->span_open = Boundary ();
   } else {
     return;
   }
@@ -793,7 +784,7 @@ gst_voice_segmenter_mark (GstVoiceSegmenter * self, gboolean speaking,
     GstClockTime timestamp)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
-  bool open = GST_CLOCK_TIME_IS_VALID (priv->span_start)
+  bool open = GST_CLOCK_TIME_IS_VALID (priv->span_open.start)
       || priv->mark_start_pending;
 
   if (!GST_CLOCK_TIME_IS_VALID (timestamp))
@@ -810,7 +801,8 @@ gst_voice_segmenter_mark (GstVoiceSegmenter * self, gboolean speaking,
       priv->mark_start_pending = false;
     } else {
       gst_voice_segmenter_add_boundary (self, false,
-          GST_CLOCK_TIME_IS_VALID (timestamp) ? timestamp : priv->span_start);
+          GST_CLOCK_TIME_IS_VALID (timestamp) ? timestamp :
+          priv->span_open.start);
     }
   } else {
     GST_DEBUG_OBJECT (self, "ignoring repeated speech mark (speaking=%d)",
