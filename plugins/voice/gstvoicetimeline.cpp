@@ -99,6 +99,7 @@ struct _GstVoiceTimelinePad
   GstAudioConverter *converter;
   GstAudioInfo conv_in;
   GstAudioInfo conv_out;
+  guint conv_channel;
 };
 
 G_DEFINE_TYPE (GstVoiceTimelinePad, gst_voice_timeline_pad,
@@ -196,60 +197,70 @@ gst_voice_timeline_pad_finalize (GObject * object)
   G_OBJECT_CLASS (gst_voice_timeline_pad_parent_class)->finalize (object);
 }
 
-/* The base class converts to the whole output format; here each input
- * becomes its own channel of it, the other channels silent. */
+/* A mix matrix that puts the mono input in @channel of @n_channels and
+ * leaves the others silent. */
+static GstStructure *
+gst_voice_timeline_pad_channel_config (guint channel, guint n_channels)
+{
+  GValue matrix = G_VALUE_INIT;
+  gst_value_array_init (&matrix, n_channels);
+  for (guint row = 0; row < n_channels; row++) {
+    GValue gains = G_VALUE_INIT, gain = G_VALUE_INIT;
+    gst_value_array_init (&gains, 1);
+    g_value_init (&gain, G_TYPE_FLOAT);
+    g_value_set_float (&gain, row == channel ? 1.0f : 0.0f);
+    gst_value_array_append_and_take_value (&gains, &gain);
+    gst_value_array_append_and_take_value (&matrix, &gains);
+  }
+  GstStructure *config = gst_structure_new_empty ("config");
+  gst_structure_take_value (config, GST_AUDIO_CONVERTER_OPT_MIX_MATRIX,
+      &matrix);
+  return config;
+}
+
+/* The base class converts to the whole output format; here the converter's
+ * mix matrix makes each input its own channel of it, the others silent. */
 static GstBuffer *
 gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     GstAudioInfo * in_info, GstAudioInfo * out_info, GstBuffer * input)
 {
   GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (apad);
-  GstAudioInfo mono;
-  gst_audio_info_set_format (&mono, GST_AUDIO_INFO_FORMAT (out_info),
-      GST_AUDIO_INFO_RATE (out_info), 1, nullptr);
 
-  if (!pad->converter || !gst_audio_info_is_equal (&pad->conv_in, in_info)
-      || !gst_audio_info_is_equal (&pad->conv_out, &mono)) {
+  /* the base class calls this with the pad's object lock held */
+  guint n_channels = GST_AUDIO_INFO_CHANNELS (out_info);
+  guint channel = MIN (pad->channel, n_channels - 1);
+
+  if (!pad->converter || channel != pad->conv_channel
+      || !gst_audio_info_is_equal (&pad->conv_in, in_info)
+      || !gst_audio_info_is_equal (&pad->conv_out, out_info)) {
     g_clear_pointer (&pad->converter, gst_audio_converter_free);
     pad->converter = gst_audio_converter_new (GST_AUDIO_CONVERTER_FLAG_NONE,
-        in_info, &mono, nullptr);
+        in_info, out_info,
+        gst_voice_timeline_pad_channel_config (channel, n_channels));
     if (!pad->converter)
       return nullptr;
     pad->conv_in = *in_info;
-    pad->conv_out = mono;
+    pad->conv_out = *out_info;
+    pad->conv_channel = channel;
   }
-
-  /* the base class calls this with the pad's object lock held */
-  guint channel = pad->channel;
-  guint n_channels = GST_AUDIO_INFO_CHANNELS (out_info);
-  if (channel >= n_channels)
-    channel = n_channels - 1;
 
   gsize in_frames = gst_buffer_get_size (input) / GST_AUDIO_INFO_BPF (in_info);
   gsize out_frames = gst_audio_converter_get_out_frames (pad->converter,
       in_frames);
-  gint bps = GST_AUDIO_INFO_BPS (out_info);
-  std::vector < guint8 > converted (out_frames * bps);
-
-  GstMapInfo in_map;
-  gst_buffer_map (input, &in_map, GST_MAP_READ);
-  gpointer in_data = in_map.data;
-  gpointer out_data = converted.data ();
-  gst_audio_converter_samples (pad->converter, GST_AUDIO_CONVERTER_FLAG_NONE,
-      &in_data, in_frames, &out_data, out_frames);
-  gst_buffer_unmap (input, &in_map);
-
   GstBuffer *res = gst_buffer_new_allocate (nullptr,
       out_frames * GST_AUDIO_INFO_BPF (out_info), nullptr);
   gst_buffer_copy_into (res, input, (GstBufferCopyFlags)
       (GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
           GST_BUFFER_COPY_META), 0, -1);
-  GstMapInfo out_map;
+
+  GstMapInfo in_map, out_map;
+  gst_buffer_map (input, &in_map, GST_MAP_READ);
   gst_buffer_map (res, &out_map, GST_MAP_WRITE);
-  /* zero is silence in both output formats */
-  memset (out_map.data, 0, out_map.size);
-  for (gsize i = 0; i < out_frames; i++)
-    memcpy (out_map.data + (i * n_channels + channel) * bps,
-        converted.data () + i * bps, bps);
+  gpointer in_data = in_map.data;
+  gpointer out_data = out_map.data;
+  gst_audio_converter_samples (pad->converter, GST_AUDIO_CONVERTER_FLAG_NONE,
+      &in_data, in_frames, &out_data, out_frames);
+  gst_buffer_unmap (input, &in_map);
   gst_buffer_unmap (res, &out_map);
   return res;
 }
