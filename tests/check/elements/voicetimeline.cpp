@@ -31,6 +31,42 @@ struct Leg
   GstVoiceRole role;
 };
 
+/* A timeline with one harnessed leg per speaker, every pad requested before
+ * the call runs, each leg with its caps and voice-speaker event; the first
+ * leg's harness also holds the output. */
+struct Call
+{
+  std::vector < GstPad * >pads;
+  std::vector < Leg > legs;
+
+  Call (std::initializer_list < Leg > specs)
+  {
+    GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+    for (gsize i = 0; i < specs.size (); i++)
+      pads.push_back (gst_element_request_pad_simple (tl, "sink_%u"));
+    for (const Leg & spec:specs) {
+      Leg leg = spec;
+      gchar *pad = g_strdup_printf ("sink_%u", (guint) legs.size ());
+      leg.h = gst_harness_new_with_element (tl, pad, legs.empty ()? "src" :
+          nullptr);
+      g_free (pad);
+      gst_harness_set_src_caps (leg.h, mono_caps ());
+      fail_unless (gst_harness_push_event (leg.h,
+              gst_voice_event_new_speaker (leg.name.c_str (), leg.role)));
+      legs.push_back (leg);
+    }
+    gst_object_unref (tl);
+  }
+
+  ~Call ()
+  {
+    for (auto & leg:legs)
+      gst_harness_teardown (leg.h);
+    for (auto p:pads)
+      gst_object_unref (p);
+  }
+};
+
 static GstBuffer *
 constant_buffer (gint16 value, guint64 sample)
 {
@@ -127,27 +163,13 @@ collect (GstHarness * out, Output & o)
 
 GST_START_TEST (test_three_speakers_one_leaves_early)
 {
-  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
-  /* every speaker's pad before the call runs */
-  GstPad *requested[3];
-  for (auto & p:requested)
-    p = gst_element_request_pad_simple (tl, "sink_%u");
-  Leg legs[3] = {
-    {gst_harness_new_with_element (tl, "sink_0", "src"), 1000, "alice",
-        GST_VOICE_ROLE_USER},
-    {gst_harness_new_with_element (tl, "sink_1", nullptr), 2000, "bot",
-        GST_VOICE_ROLE_AGENT},
-    {gst_harness_new_with_element (tl, "sink_2", nullptr), 3000, "carol",
-        GST_VOICE_ROLE_USER},
-  };
-  gst_object_unref (tl);
+  Call call ( {
+        {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
+        {nullptr, 3000, "carol", GST_VOICE_ROLE_USER},
+      });
+  std::vector < Leg > &legs = call.legs;
   GstHarness *out = legs[0].h;
-
-  for (auto & leg:legs) {
-    gst_harness_set_src_caps (leg.h, mono_caps ());
-    fail_unless (gst_harness_push_event (leg.h,
-            gst_voice_event_new_speaker (leg.name.c_str (), leg.role)));
-  }
 
   /* 3 s of audio, 10 ms buffers round robin; carol hangs up at 1 s */
   const guint n_buffers = 300;
@@ -227,34 +249,18 @@ GST_START_TEST (test_three_speakers_one_leaves_early)
   fail_unless (gst_structure_get_double (o.summary,
           "interrupt-response-time", &irt));
   fail_unless (G_APPROX_VALUE (irt, 0.25, 1e-9));
-
-  for (auto & leg:legs)
-    gst_harness_teardown (leg.h);
-  for (auto & p:requested)
-    gst_object_unref (p);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_same_name_on_two_legs)
 {
-  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
-  GstPad *requested[2];
-  for (auto & p:requested)
-    p = gst_element_request_pad_simple (tl, "sink_%u");
   /* two segmenters left at their default name */
-  Leg legs[2] = {
-    {gst_harness_new_with_element (tl, "sink_0", "src"), 1, "user",
-        GST_VOICE_ROLE_USER},
-    {gst_harness_new_with_element (tl, "sink_1", nullptr), 2, "user",
-        GST_VOICE_ROLE_USER},
-  };
-  gst_object_unref (tl);
-  for (auto & leg:legs) {
-    gst_harness_set_src_caps (leg.h, mono_caps ());
-    fail_unless (gst_harness_push_event (leg.h,
-            gst_voice_event_new_speaker (leg.name.c_str (), leg.role)));
-  }
+  Call call ( {
+        {nullptr, 1, "user", GST_VOICE_ROLE_USER},
+        {nullptr, 2, "user", GST_VOICE_ROLE_USER},
+      });
+  std::vector < Leg > &legs = call.legs;
   for (guint i = 0; i < 100; i++) {
     if (i == 10) {
       push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
@@ -280,11 +286,6 @@ GST_START_TEST (test_same_name_on_two_legs)
   std::sort (names.begin (), names.end ());
   fail_unless_equals_string (names[0].c_str (), "user");
   fail_unless_equals_string (names[1].c_str (), "user-sink_1");
-
-  for (auto & leg:legs)
-    gst_harness_teardown (leg.h);
-  for (auto & p:requested)
-    gst_object_unref (p);
 }
 
 GST_END_TEST;
