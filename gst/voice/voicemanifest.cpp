@@ -143,6 +143,8 @@ gst_voice_manifest_set_full (GstVoiceManifest * manifest, const gchar * file,
  * @role: the role
  * @channel: the speaker's channel in the full file when it has one per
  *   speaker
+ *
+ * A speaker given for a channel already listed replaces the one there.
  */
 void
 gst_voice_manifest_add_speaker (GstVoiceManifest * manifest,
@@ -150,6 +152,12 @@ gst_voice_manifest_add_speaker (GstVoiceManifest * manifest,
 {
   g_return_if_fail (manifest != nullptr);
   g_return_if_fail (gst_voice_speaker_name_is_valid (name));
+  for (auto & sp:manifest->speakers) {
+    if (sp.channel == channel) {
+      sp = {name, role, channel};
+      return;
+    }
+  }
   manifest->speakers.push_back ({name, role, channel});
 }
 
@@ -157,6 +165,9 @@ gst_voice_manifest_add_speaker (GstVoiceManifest * manifest,
  * gst_voice_manifest_add_segment:
  * @manifest: a manifest
  * @segment: (transfer none): a finished segment, copied
+ *
+ * A segment with the index of one already added replaces it (it is given
+ * again with its transcript, say).
  */
 void
 gst_voice_manifest_add_segment (GstVoiceManifest * manifest,
@@ -165,6 +176,15 @@ gst_voice_manifest_add_segment (GstVoiceManifest * manifest,
   g_return_if_fail (manifest != nullptr && segment != nullptr);
   GstVoiceSegment copy;
   gst_voice_segment_copy_into (&copy, segment);
+  /* replacements are for recent segments: look from the end */
+  for (auto it = manifest->segments.rbegin ();
+      it != manifest->segments.rend (); ++it) {
+    if (it->idx == segment->idx) {
+      gst_voice_segment_clear (&*it);
+      *it = copy;
+      return;
+    }
+  }
   manifest->segments.push_back (copy);
 }
 

@@ -19,6 +19,28 @@ G_BEGIN_DECLS
 #define GST_VOICE_MANIFEST_VERSION 1
 
 /**
+ * GST_VOICE_FILE_WRITTEN_STRUCTURE:
+ *
+ * Name of the element message posted by voicemanifestsink for each file
+ * that is complete under its final name. Fields: `location` (string, the
+ * file's path), `file` (string, relative to the recording directory, as
+ * the manifest names it), `kind` (string, "segment" or "full"),
+ * `start-time` and `end-time` (double seconds from conversation time
+ * zero); for a segment also `idx` (uint), `speaker` and `role` (strings).
+ */
+#define GST_VOICE_FILE_WRITTEN_STRUCTURE "voice-file-written"
+
+/**
+ * GST_VOICE_MANIFEST_FINAL_STRUCTURE:
+ *
+ * Name of the element message posted by voicemanifestsink when the
+ * recording is over and `manifest.json` is final. Fields: `location`
+ * (string, the manifest's path), `segment-count` (uint), `duration`
+ * (double seconds, the full file's length).
+ */
+#define GST_VOICE_MANIFEST_FINAL_STRUCTURE "voice-manifest-final"
+
+/**
  * GstVoiceManifest:
  *
  * The model of `manifest.json`: segments, timeline events, latency

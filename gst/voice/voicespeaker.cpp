@@ -146,3 +146,57 @@ gst_voice_event_parse_speaker (GstEvent * event, gchar ** name,
     *role = r;
   return TRUE;
 }
+
+/**
+ * gst_voice_channel_structure_new:
+ * @channel: the channel, from 0
+ * @name: a valid speaker name
+ * @role: the speaker's role
+ *
+ * Returns: (transfer full) (nullable): a new "voice-channel" structure, or
+ * %NULL if @name is not valid
+ */
+GstStructure *
+gst_voice_channel_structure_new (guint channel, const gchar * name,
+    GstVoiceRole role)
+{
+  g_return_val_if_fail (gst_voice_speaker_name_is_valid (name), nullptr);
+
+  return gst_structure_new (GST_VOICE_CHANNEL_STRUCTURE,
+      "channel", G_TYPE_UINT, channel,
+      "name", G_TYPE_STRING, name,
+      "role", G_TYPE_STRING, gst_voice_role_to_string (role), nullptr);
+}
+
+/**
+ * gst_voice_channel_structure_parse:
+ * @s: a structure
+ * @channel: (out) (optional): the channel
+ * @name: (out) (transfer full) (optional): the speaker name
+ * @role: (out) (optional): the role
+ *
+ * Returns: %TRUE if @s is a valid "voice-channel" structure
+ */
+gboolean
+gst_voice_channel_structure_parse (const GstStructure * s, guint * channel,
+    gchar ** name, GstVoiceRole * role)
+{
+  g_return_val_if_fail (s != nullptr, FALSE);
+
+  guint c;
+  GstVoiceRole r;
+  const gchar *n = gst_structure_get_string (s, "name");
+  if (!gst_structure_has_name (s, GST_VOICE_CHANNEL_STRUCTURE)
+      || !gst_structure_get_uint (s, "channel", &c)
+      || !gst_voice_speaker_name_is_valid (n)
+      || !gst_voice_role_from_string (gst_structure_get_string (s, "role"), &r))
+    return FALSE;
+
+  if (channel)
+    *channel = c;
+  if (name)
+    *name = g_strdup (n);
+  if (role)
+    *role = r;
+  return TRUE;
+}

@@ -56,6 +56,26 @@ GST_VOICE_API
 gboolean gst_voice_event_parse_speaker (GstEvent * event, gchar ** name,
     GstVoiceRole * role);
 
+/**
+ * GST_VOICE_CHANNEL_STRUCTURE:
+ *
+ * Name of the structure that says which channel of a multi-channel
+ * conversation stream carries which speaker, sent by voicetimeline as a
+ * serialized custom downstream event (and posted as an element message)
+ * when the conversation starts and whenever a channel's speaker becomes
+ * known or changes. Fields: `channel` (uint, from 0), `name` (string),
+ * `role` (string, "user" or "agent").
+ */
+#define GST_VOICE_CHANNEL_STRUCTURE "voice-channel"
+
+GST_VOICE_API
+GstStructure * gst_voice_channel_structure_new (guint channel,
+    const gchar * name, GstVoiceRole role);
+
+GST_VOICE_API
+gboolean gst_voice_channel_structure_parse (const GstStructure * s,
+    guint * channel, gchar ** name, GstVoiceRole * role);
+
 G_END_DECLS
 
 #endif /* __GST_VOICE_SPEAKER_H__ */

@@ -354,6 +354,9 @@ struct GstVoiceTimelinePrivate
   std::vector < std::string > warnings;
   /* which pad speaks as which name, so that two legs never merge */
   std::map < std::string, GstPad * >owners;
+  /* the name and role each pad's channel was last announced with */
+  std::map < GstPad *, std::pair < std::string, GstVoiceRole > >announced;
+  guint summary_version = 0;    /* of the last summary sent */
 };
 
 struct _GstVoiceTimeline
@@ -401,6 +404,8 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
   priv->outgoing.clear ();
   priv->warnings.clear ();
   priv->owners.clear ();
+  priv->announced.clear ();
+  priv->summary_version = 0;    /* no figures yet: nothing to send */
   /* the inbox stays: the application may add events before it starts */
   std::lock_guard < std::mutex > lk (priv->lock);
   priv->last_position = GST_CLOCK_TIME_NONE;
@@ -621,7 +626,7 @@ gst_voice_timeline_latency_summary (GstVoiceTimeline * self)
  * the pad's name when another leg already speaks as it (two segmenters left
  * at their default name "user", say), with a warning. */
 static void
-gst_voice_timeline_speaker_of (GstVoiceTimeline * self,
+gst_voice_timeline_unique_speaker (GstVoiceTimeline * self,
     GstVoiceTimelinePad * pad, std::string & name, GstVoiceRole & role)
 {
   gst_voice_timeline_pad_identity (pad, name, role);
@@ -642,6 +647,52 @@ gst_voice_timeline_speaker_of (GstVoiceTimeline * self,
     owners[unique] = GST_PAD (pad);
   }
   name = unique;
+}
+
+/* Tells downstream which speaker a pad's channel carries, once the
+ * conversation has started and whenever that changes. */
+static void
+gst_voice_timeline_announce (GstVoiceTimeline * self,
+    GstVoiceTimelinePad * pad, const std::string & name, GstVoiceRole role)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+  if (!GST_CLOCK_TIME_IS_VALID (priv->origin))
+    return;
+  auto & last = priv->announced[GST_PAD (pad)];
+  if (last.first == name && last.second == role)
+    return;
+  last = {name, role};
+  GST_OBJECT_LOCK (pad);
+  guint channel = pad->channel;
+  GST_OBJECT_UNLOCK (pad);
+  priv->outgoing.push_back (gst_voice_channel_structure_new (channel,
+          name.c_str (), role));
+}
+
+static void
+gst_voice_timeline_speaker_of (GstVoiceTimeline * self,
+    GstVoiceTimelinePad * pad, std::string & name, GstVoiceRole & role)
+{
+  gst_voice_timeline_unique_speaker (self, pad, name, role);
+  gst_voice_timeline_announce (self, pad, name, role);
+}
+
+/* Every channel's speaker, when the conversation starts (aggregate
+ * thread). */
+static void
+gst_voice_timeline_announce_all (GstVoiceTimeline * self)
+{
+  std::vector < GstVoiceTimelinePad * >pads;
+  GST_OBJECT_LOCK (self);
+  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    pads.push_back (GST_VOICE_TIMELINE_PAD (gst_object_ref (l->data)));
+  GST_OBJECT_UNLOCK (self);
+  for (auto pad:pads) {
+    std::string name;
+    GstVoiceRole role;
+    gst_voice_timeline_speaker_of (self, pad, name, role);
+    gst_object_unref (pad);
+  }
 }
 
 static gboolean
@@ -741,6 +792,19 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
   return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
 }
 
+/* Sends the latency figures downstream when they changed, or @always (at
+ * the end), after what is already queued. */
+static void
+gst_voice_timeline_queue_summary (GstVoiceTimeline * self, bool always)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+  guint version = priv->builder->latency_version ();
+  if (!always && version == priv->summary_version)
+    return;
+  priv->summary_version = version;
+  priv->outgoing.push_back (gst_voice_timeline_latency_summary (self));
+}
+
 /* Keeps the "stats" property up to date when the figures change. */
 static void
 gst_voice_timeline_update_stats (GstVoiceTimeline * self)
@@ -778,9 +842,15 @@ gst_voice_timeline_conversation_start (GstVoiceTimeline * self,
   }
   gchar *iso = g_date_time_format_iso8601 (zero);
   g_date_time_unref (zero);
+  GstClockTime settle;
+  {
+    std::lock_guard < std::mutex > lk (self->priv->lock);
+    settle = self->priv->settle_time;
+  }
   GstStructure *s = gst_structure_new ("voice-conversation-start",
       "started-at", G_TYPE_STRING, iso,
-      "origin-running-time", G_TYPE_UINT64, origin, nullptr);
+      "origin-running-time", G_TYPE_UINT64, origin,
+      "settle-time", G_TYPE_UINT64, settle, nullptr);
   g_free (iso);
   return s;
 }
@@ -801,6 +871,7 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
       priv->builder->set_origin (start);
       priv->outgoing.push_back (gst_voice_timeline_conversation_start (self,
               start));
+      gst_voice_timeline_announce_all (self);
     }
     /* from the size: the base class can stamp a final GAP buffer with a
      * duration that wrapped around */
@@ -824,6 +895,8 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
    * buffer, and what follows describes times settle-time in the past */
   GstFlowReturn ret = GST_AGGREGATOR_CLASS (parent_class)->finish_buffer (agg,
       buffer);
+  if (GST_CLOCK_TIME_IS_VALID (priv->origin))
+    gst_voice_timeline_queue_summary (self, false);
   gst_voice_timeline_push_outgoing (self);
   gst_voice_timeline_update_stats (self);
   return ret;
@@ -842,7 +915,7 @@ gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
     gst_voice_timeline_take_inbox (self);
     priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
         priv->position : 0);
-    priv->outgoing.push_back (gst_voice_timeline_latency_summary (self));
+    gst_voice_timeline_queue_summary (self, true);
     gst_voice_timeline_push_outgoing (self);
     gst_voice_timeline_update_stats (self);
     priv->builder.reset ();
@@ -1025,7 +1098,7 @@ gst_voice_timeline_stop (GstAggregator * agg)
     gst_voice_timeline_take_inbox (self);
     priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
         priv->position : 0);
-    priv->outgoing.push_back (gst_voice_timeline_latency_summary (self));
+    gst_voice_timeline_queue_summary (self, true);
     gst_voice_timeline_push_outgoing (self);
     gst_voice_timeline_update_stats (self);
   }

@@ -7,6 +7,7 @@
 #include <gst/voice/voice.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,9 @@ struct Output
   std::vector < GstVoiceTimelineEvent > events;
   std::vector < GstVoiceSegment > segments;
   GstStructure *summary = nullptr;
+  guint n_summaries = 0;
+  /* the last speaker announced for each channel */
+  std::map < guint, std::pair < std::string, GstVoiceRole > >speakers;
 
   ~Output ()
   {
@@ -132,6 +136,9 @@ collect (GstHarness * out, Output & o)
     const GstStructure *s = gst_event_get_structure (ev);
     GstVoiceTimelineEvent te;
     GstVoiceSegment seg;
+    guint channel;
+    gchar *name;
+    GstVoiceRole role;
     if (type == GST_EVENT_CAPS) {
       GstCaps *caps;
       GstAudioInfo info;
@@ -142,8 +149,15 @@ collect (GstHarness * out, Output & o)
       o.events.push_back (te);
     } else if (s && gst_voice_segment_from_structure (s, &seg)) {
       o.segments.push_back (seg);
+    } else if (s && gst_voice_channel_structure_parse (s, &channel, &name,
+            &role)) {
+      o.speakers[channel] = {name, role};
+      g_free (name);
     } else if (s && gst_structure_has_name (s, "voice-latency-summary")) {
+      if (o.summary)
+        gst_structure_free (o.summary);
       o.summary = gst_structure_copy (s);
+      o.n_summaries++;
     }
     gst_event_unref (ev);
     if (type == GST_EVENT_EOS)
@@ -231,6 +245,15 @@ GST_START_TEST (test_three_speakers_one_leaves_early)
       "{\"speaker\": \"alice\", \"response_time\": 0.25}");
 
   /* segments: the bot's is truncated; alice's last one closes at the end */
+  /* downstream is told which channel carries whom */
+  fail_unless_equals_int (o.speakers.size (), 3);
+  fail_unless (o.speakers[0] == std::make_pair (std::string ("alice"),
+          GST_VOICE_ROLE_USER));
+  fail_unless (o.speakers[1] == std::make_pair (std::string ("bot"),
+          GST_VOICE_ROLE_AGENT));
+  fail_unless (o.speakers[2] == std::make_pair (std::string ("carol"),
+          GST_VOICE_ROLE_USER));
+
   fail_unless_equals_int (o.segments.size (), 4);
   for (const auto & s:o.segments) {
     fail_unless_equals_int (s.transcript_truncated,
@@ -238,6 +261,9 @@ GST_START_TEST (test_three_speakers_one_leaves_early)
     if (s.idx == 3)
       fail_unless_equals_float (s.end_time, 3.0);
   }
+  /* the figures leave when they change (the answer, settled at 2.7 s) and
+   * at the end (the interruption is only settled by EOS) */
+  fail_unless_equals_int (o.n_summaries, 2);
   fail_unless (o.summary != nullptr);
   guint count;
   gdouble ttfb, irt;
@@ -286,6 +312,8 @@ GST_START_TEST (test_same_name_on_two_legs)
   std::sort (names.begin (), names.end ());
   fail_unless_equals_string (names[0].c_str (), "user");
   fail_unless_equals_string (names[1].c_str (), "user-sink_1");
+  fail_unless_equals_string (o.speakers[0].first.c_str (), "user");
+  fail_unless_equals_string (o.speakers[1].first.c_str (), "user-sink_1");
 }
 
 GST_END_TEST;
