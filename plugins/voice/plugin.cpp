@@ -5,6 +5,7 @@
 #include "config.h"
 #endif
 
+#include "gstvoicemanifestsink.h"
 #include "gstvoicesegmenter.h"
 #include "gstvoicetimeline.h"
 
@@ -15,6 +16,7 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (voicesegmenter, plugin);
   ret |= GST_ELEMENT_REGISTER (voicetimeline, plugin);
+  ret |= GST_ELEMENT_REGISTER (voicemanifestsink, plugin);
 
   return ret;
 }

@@ -1,0 +1,567 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "conversationrecorder.h"
+
+#include <json-glib/json-glib.h>
+
+#include <cmath>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_voice_manifest_sink_debug);
+#define GST_CAT_DEFAULT gst_voice_manifest_sink_debug
+
+/* how far behind the newest audio the timeline may still tell about a
+ * moment, beyond its settle-time: one output buffer and rounding */
+#define SETTLE_MARGIN (500 * GST_MSECOND)
+
+ConversationRecorder::ConversationRecorder (const Settings & settings,
+    FailureFunc on_failure, WarningFunc on_warning, MessageFunc on_message)
+:  settings_ (settings), on_failure_ (std::move (on_failure)),
+    on_warning_ (std::move (on_warning)), on_message_ (std::move (on_message)),
+    manifest_ (gst_voice_manifest_new ())
+{
+  gst_voice_manifest_set_format (manifest_,
+      recording_format_info (settings_.format).extension);
+}
+
+ConversationRecorder::~ConversationRecorder ()
+{
+  for (auto & f:unpublished_)
+    gst_voice_segment_clear (&f.record);
+  gst_voice_manifest_free (manifest_);
+}
+
+void
+ConversationRecorder::fail (gint code, const std::string & text,
+    const std::string & debug)
+{
+  /* the first failure is the one to report; what follows is its echo */
+  if (failed_) {
+    GST_WARNING ("%s (%s)", text.c_str (), debug.c_str ());
+    return;
+  }
+  failed_ = true;
+  on_failure_ ({GST_RESOURCE_ERROR, code, text, debug});
+}
+
+void
+ConversationRecorder::fail_write (const EncodedFile & file,
+    const std::string & path)
+{
+  fail (file.no_space ()? GST_RESOURCE_ERROR_NO_SPACE_LEFT :
+      GST_RESOURCE_ERROR_WRITE, "Could not write " + path, file.error ());
+}
+
+std::string
+ConversationRecorder::extension () const
+{
+  return recording_format_info (settings_.format).extension;
+}
+
+guint64
+ConversationRecorder::frame_at (gdouble seconds) const
+{
+  /* times are exact sample times in seconds: rounding gets the sample */
+  return seconds > 0 ? (guint64) std::llround (seconds * rate_) : 0;
+}
+
+bool
+ConversationRecorder::start ()
+{
+  std::string error;
+  if (!dir_.open (settings_.location, error)) {
+    fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
+    return false;
+  }
+  return true;
+}
+
+bool
+ConversationRecorder::set_format (gint rate, gint channels,
+    guint64 channel_mask)
+{
+  if (full_ || rate_) {
+    if (rate == rate_ && channels == channels_)
+      return true;
+    on_failure_ ({GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+            "The stream's format changed during the recording",
+            "a recording keeps one rate and one channel per speaker"});
+    failed_ = true;
+    return false;
+  }
+  rate_ = rate;
+  channels_ = channels;
+  chunk_ = MAX (1, rate / 10);
+  lag_ = gst_util_uint64_scale_int (settings_.lookback, rate, GST_SECOND);
+  history_.reset (channels, lag_ + chunk_);
+  gst_voice_manifest_set_sample_rate (manifest_, rate);
+
+  full_name_ = "full." + extension ();
+  std::string error;
+  int fd = dir_.create (RecordingDir::TOP, full_name_, error);
+  if (fd < 0) {
+    fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
+    return false;
+  }
+  full_ = EncodedFile::create (settings_.format, rate, settings_.mixed ? 1 :
+      channels, settings_.mixed ? 0 : channel_mask, fd, error);
+  if (!full_) {
+    fail (GST_RESOURCE_ERROR_OPEN_WRITE, "Could not encode " + dir_.path
+        (RecordingDir::TOP, full_name_), error);
+    return false;
+  }
+  gst_voice_manifest_set_full (manifest_, full_name_.c_str (),
+      settings_.mixed ? "mixed" : "channels", 0.0);
+  dirty_ = true;
+  return true;
+}
+
+/* The full file: the stream as it is, or every speaker mixed into one
+ * channel. Speakers seldom overlap, so they are added, not averaged, to
+ * keep each at its level; overlaps saturate. */
+GstFlowReturn
+ConversationRecorder::write_full (GstBuffer * buffer)
+{
+  if (!full_)
+    return GST_FLOW_OK;
+  GstBuffer *out;
+  if (!settings_.mixed || channels_ == 1) {
+    out = gst_buffer_ref (buffer);
+  } else {
+    GstMapInfo in, mix;
+    gst_buffer_map (buffer, &in, GST_MAP_READ);
+    gsize n = in.size / (2 * channels_);
+    out = gst_buffer_new_allocate (nullptr, n * 2, nullptr);
+    gst_buffer_map (out, &mix, GST_MAP_WRITE);
+    const gint16 *src = (const gint16 *) in.data;
+    gint16 *dst = (gint16 *) mix.data;
+    for (gsize f = 0; f < n; f++) {
+      gint sum = 0;
+      for (gint c = 0; c < channels_; c++)
+        sum += *src++;
+      dst[f] = (gint16) CLAMP (sum, G_MININT16, G_MAXINT16);
+    }
+    gst_buffer_unmap (out, &mix);
+    gst_buffer_unmap (buffer, &in);
+  }
+  GstFlowReturn ret = full_->write (out);
+  if (ret != GST_FLOW_OK)
+    fail_write (*full_, dir_.path (RecordingDir::TOP, full_name_));
+  return ret;
+}
+
+GstFlowReturn
+ConversationRecorder::write (GstBuffer * buffer)
+{
+  if (failed_)
+    return GST_FLOW_ERROR;
+  if (!rate_) {
+    fail (GST_RESOURCE_ERROR_FAILED, "Audio before its format");
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  GstFlowReturn ret = write_full (buffer);
+  if (ret != GST_FLOW_OK)
+    return ret;
+
+  GstMapInfo map;
+  gst_buffer_map (buffer, &map, GST_MAP_READ);
+  const gint16 *frames = (const gint16 *) map.data;
+  guint64 n = map.size / (2 * channels_);
+  /* a bit at a time, feeding the open segments after each, so that the
+   * history always still holds what they need next */
+  for (guint64 done = 0; done < n;) {
+    guint64 step = MIN (chunk_, n - done);
+    history_.append (frames + done * channels_, step);
+    done += step;
+    guint64 upto = history_.end () > lag_ ? history_.end () - lag_ : 0;
+    for (auto & o:open_)
+      if (!feed (o.second, upto))
+        ret = GST_FLOW_ERROR;
+    if (ret != GST_FLOW_OK)
+      break;
+  }
+  gst_buffer_unmap (buffer, &map);
+  if (ret == GST_FLOW_OK)
+    commit (false);
+  return ret;
+}
+
+/* Writes @seg's channel up to frame @upto. */
+bool
+ConversationRecorder::feed (OpenSegment & seg, guint64 upto)
+{
+  upto = MIN (upto, history_.end ());
+  if (upto <= seg.fed)
+    return true;
+  if (seg.fed < history_.begin ()) {
+    on_warning_ ("segment " + std::to_string (seg.idx) + " of " +
+        seg.speaker + ": " + std::to_string (history_.begin () - seg.fed) +
+        " samples were no longer held and are missing from its file; "
+        "raise lookback");
+    seg.fed = history_.begin ();
+    if (upto <= seg.fed)
+      return true;
+  }
+  guint64 n = upto - seg.fed;
+  GstBuffer *buf = gst_buffer_new_allocate (nullptr, n * 2, nullptr);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  history_.copy_channel (seg.channel, seg.fed, n, (gint16 *) map.data);
+  gst_buffer_unmap (buf, &map);
+  seg.fed = upto;
+  if (seg.file->write (buf) != GST_FLOW_OK) {
+    fail_write (*seg.file, dir_.path (RecordingDir::SEGMENTS, seg.part));
+    return false;
+  }
+  return true;
+}
+
+bool
+ConversationRecorder::open_segment (const std::string & speaker,
+    GstVoiceRole role, guint idx, guint64 start)
+{
+  auto sp = speakers_.find (speaker);
+  if (sp == speakers_.end () || (gint) sp->second.first >= channels_) {
+    on_warning_ ("no channel carries speaker " + speaker + ": segment " +
+        std::to_string (idx) + " gets no audio file");
+    return false;
+  }
+  if (start < history_.begin ()) {
+    on_warning_ ("segment " + std::to_string (idx) + " of " + speaker +
+        " was told too late: its first " + std::to_string
+        (history_.begin () - start) + " samples are missing from its file; "
+        "raise lookback");
+    start = history_.begin ();
+  }
+  OpenSegment seg;
+  seg.speaker = speaker;
+  seg.role = role;
+  seg.channel = sp->second.first;
+  seg.idx = idx;
+  seg.start = seg.fed = start;
+  seg.part = ".part-" + std::to_string (n_parts_++) + "." + extension ();
+  std::string error;
+  int fd = dir_.create (RecordingDir::SEGMENTS, seg.part, error);
+  if (fd < 0) {
+    fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
+    return false;
+  }
+  seg.file = EncodedFile::create (settings_.format, rate_, 1, 0, fd, error);
+  if (!seg.file) {
+    dir_.remove (RecordingDir::SEGMENTS, seg.part);
+    fail (GST_RESOURCE_ERROR_OPEN_WRITE, "Could not encode " +
+        dir_.path (RecordingDir::SEGMENTS, seg.part), error);
+    return false;
+  }
+  open_.erase (speaker);
+  open_.emplace (speaker, std::move (seg));
+  return true;
+}
+
+/* Completes @seg's file up to @record's end; it is published with the
+ * next manifest. */
+void
+ConversationRecorder::close_segment (OpenSegment & seg,
+    GstVoiceSegment & record)
+{
+  guint64 end = MIN (frame_at (record.end_time), history_.end ());
+  if (end < seg.fed)
+    on_warning_ ("segment " + std::to_string (record.idx) + " of " +
+        seg.speaker + " ended before audio already written to its file; "
+        "raise lookback");
+  bool ok = feed (seg, end) && seg.file->finish ();
+  if (!ok) {
+    if (!failed_)
+      fail_write (*seg.file, dir_.path (RecordingDir::SEGMENTS, seg.part));
+    dir_.remove (RecordingDir::SEGMENTS, seg.part);
+    g_clear_pointer (&record.file, g_free);
+    listed_[record.idx] = false;
+    gst_voice_manifest_add_segment (manifest_, &record);
+    dirty_ = true;
+    return;
+  }
+  gchar *name = gst_voice_segment_file_name (record.idx, record.role,
+      record.start_time, extension ().c_str ());
+  Finished f;
+  f.record = record;
+  f.record.file = g_strconcat ("segments/", name, nullptr);
+  f.part = seg.part;
+  f.name = name;
+  g_free (name);
+  g_free (record.file);
+  /* the record is now f's */
+  gst_voice_segment_init (&record);
+  listed_[f.record.idx] = true;
+  unpublished_.push_back (f);
+  dirty_ = true;
+}
+
+void
+ConversationRecorder::on_timeline_event (const GstVoiceTimelineEvent & ev)
+{
+  gst_voice_manifest_add_event (manifest_, &ev);
+  dirty_ = true;
+  if (ev.type == GST_VOICE_EVENT_AGENT_START_SPEAKING && ev.has_latency)
+    gst_voice_latency_stats_add (gst_voice_manifest_get_latency (manifest_),
+        ev.latency);
+
+  if (ev.type != GST_VOICE_EVENT_USER_START_SPEAKING
+      && ev.type != GST_VOICE_EVENT_AGENT_START_SPEAKING)
+    return;
+  /* a segment starts: its index is its place among the starts */
+  guint idx = n_starts_++;
+  std::string speaker;
+  JsonNode *meta = ev.metadata ? json_from_string (ev.metadata, nullptr) :
+      nullptr;
+  if (meta && JSON_NODE_HOLDS_OBJECT (meta)) {
+    const gchar *name = json_object_get_string_member_with_default
+        (json_node_get_object (meta), "speaker", "");
+    speaker = name ? name : "";
+  }
+  if (meta)
+    json_node_unref (meta);
+  if (speaker.empty ()) {
+    on_warning_ ("a speaking event without a speaker: segment " +
+        std::to_string (idx) + " gets no audio file");
+    return;
+  }
+  if (open_.count (speaker))
+    return;                     /* already speaking */
+  if (open_segment (speaker, ev.type == GST_VOICE_EVENT_USER_START_SPEAKING ?
+          GST_VOICE_ROLE_USER : GST_VOICE_ROLE_AGENT, idx,
+          frame_at (ev.time))) {
+    guint64 upto = history_.end () > lag_ ? history_.end () - lag_ : 0;
+    feed (open_.at (speaker), upto);
+  }
+}
+
+void
+ConversationRecorder::on_segment (GstVoiceSegment & seg)
+{
+  auto open = open_.find (seg.speaker);
+  if (open != open_.end () && open->second.idx == seg.idx) {
+    close_segment (open->second, seg);
+    open_.erase (open);
+    return;
+  }
+
+  auto listed = listed_.find (seg.idx);
+  if (listed == listed_.end ()) {
+    /* its start was missed: cut it from the history if it is still there */
+    if (open_segment (seg.speaker, seg.role, seg.idx,
+            frame_at (seg.start_time))) {
+      auto it = open_.find (seg.speaker);
+      close_segment (it->second, seg);
+      open_.erase (it);
+      return;
+    }
+    listed_[seg.idx] = false;
+  }
+
+  /* given again, with its transcript */
+  g_clear_pointer (&seg.file, g_free);
+  if (listed_[seg.idx]) {
+    gchar *name = gst_voice_segment_file_name (seg.idx, seg.role,
+        seg.start_time, extension ().c_str ());
+    seg.file = g_strconcat ("segments/", name, nullptr);
+    g_free (name);
+  }
+  for (auto & f:unpublished_) {
+    if (f.record.idx == seg.idx) {
+      gst_voice_segment_clear (&f.record);
+      gst_voice_segment_copy_into (&f.record, &seg);
+      dirty_ = true;
+      return;
+    }
+  }
+  gst_voice_manifest_add_segment (manifest_, &seg);
+  dirty_ = true;
+}
+
+void
+ConversationRecorder::on_channel (guint channel, const gchar * name,
+    GstVoiceRole role)
+{
+  speakers_[name] = {channel, role};
+  gst_voice_manifest_add_speaker (manifest_, name, role, channel);
+  dirty_ = true;
+}
+
+void
+ConversationRecorder::on_conversation_start (const GstStructure * s)
+{
+  const gchar *iso = gst_structure_get_string (s, "started-at");
+  GTimeZone *utc = g_time_zone_new_utc ();
+  GDateTime *t = iso ? g_date_time_new_from_iso8601 (iso, utc) : nullptr;
+  g_time_zone_unref (utc);
+  if (t) {
+    gst_voice_manifest_set_started_at (manifest_, t);
+    g_date_time_unref (t);
+  }
+  /* the timeline tells a moment up to its settle-time late: hold enough */
+  guint64 settle;
+  if (rate_ && gst_structure_get_uint64 (s, "settle-time", &settle)) {
+    guint64 needed = gst_util_uint64_scale_int (settle + SETTLE_MARGIN, rate_,
+        GST_SECOND);
+    if (needed > lag_) {
+      lag_ = needed;
+      history_.grow (lag_ + chunk_);
+    }
+  }
+  dirty_ = true;
+}
+
+void
+ConversationRecorder::on_latency_summary (const GstStructure * s)
+{
+  GstVoiceLatencyStats *stats = gst_voice_manifest_get_latency (manifest_);
+  gdouble v;
+  if (gst_structure_get_double (s, "time-to-first-byte", &v))
+    gst_voice_latency_stats_set_time_to_first_byte (stats, v);
+  if (gst_structure_get_double (s, "interrupt-response-time", &v))
+    gst_voice_latency_stats_set_interrupt_response_time (stats, v);
+  dirty_ = true;
+}
+
+void
+ConversationRecorder::handle (const GstStructure * s)
+{
+  if (finished_)
+    return;
+  GstVoiceTimelineEvent ev;
+  GstVoiceSegment seg;
+  guint channel;
+  gchar *name;
+  GstVoiceRole role;
+
+  if (gst_structure_has_name (s, GST_VOICE_TIMELINE_EVENT_STRUCTURE)) {
+    if (gst_voice_timeline_event_from_structure (s, &ev)) {
+      on_timeline_event (ev);
+      gst_voice_timeline_event_clear (&ev);
+    } else {
+      on_warning_ ("invalid voice-timeline-event ignored");
+    }
+  } else if (gst_structure_has_name (s, GST_VOICE_SEGMENT_STRUCTURE)) {
+    if (gst_voice_segment_from_structure (s, &seg)) {
+      on_segment (seg);
+      gst_voice_segment_clear (&seg);
+    } else {
+      on_warning_ ("invalid voice-segment ignored");
+    }
+  } else if (gst_voice_channel_structure_parse (s, &channel, &name, &role)) {
+    on_channel (channel, name, role);
+    g_free (name);
+  } else if (gst_structure_has_name (s, "voice-conversation-start")) {
+    on_conversation_start (s);
+  } else if (gst_structure_has_name (s, "voice-latency-summary")) {
+    on_latency_summary (s);
+  } else {
+    return;
+  }
+  if (!failed_)
+    commit (false);
+}
+
+/* Publishes the finished segment files and writes the manifest that lists
+ * them; at most once per manifest interval unless @force. */
+void
+ConversationRecorder::commit (bool force)
+{
+  if (!dirty_ && !force)
+    return;
+  gint64 now = g_get_monotonic_time ();
+  if (!force && last_commit_ &&
+      now - last_commit_ < (gint64) (settings_.manifest_interval / 1000))
+    return;
+
+  for (auto & f:unpublished_) {
+    std::string error;
+    if (!dir_.rename (RecordingDir::SEGMENTS, f.part, f.name, error)) {
+      fail (GST_RESOURCE_ERROR_WRITE, error);
+      g_clear_pointer (&f.record.file, g_free);
+    }
+    gst_voice_manifest_add_segment (manifest_, &f.record);
+    if (f.record.file)
+      on_message_ (gst_structure_new (GST_VOICE_FILE_WRITTEN_STRUCTURE,
+              "location", G_TYPE_STRING, dir_.path (RecordingDir::SEGMENTS,
+                  f.name).c_str (),
+              "file", G_TYPE_STRING, f.record.file,
+              "kind", G_TYPE_STRING, "segment",
+              "start-time", G_TYPE_DOUBLE, f.record.start_time,
+              "end-time", G_TYPE_DOUBLE, f.record.end_time,
+              "idx", G_TYPE_UINT, f.record.idx,
+              "speaker", G_TYPE_STRING, f.record.speaker,
+              "role", G_TYPE_STRING, gst_voice_role_to_string (f.record.role),
+              nullptr));
+    gst_voice_segment_clear (&f.record);
+  }
+  unpublished_.clear ();
+
+  if (full_)
+    gst_voice_manifest_set_full (manifest_, full_name_.c_str (),
+        settings_.mixed ? "mixed" : "channels",
+        rate_ ? (gdouble) full_->frames () / rate_ : 0.0);
+  GError *err = nullptr;
+  std::string path = dir_.path (RecordingDir::TOP, "manifest.json");
+  if (!gst_voice_manifest_write (manifest_, path.c_str (), &err)) {
+    fail (g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOSPC) ?
+        GST_RESOURCE_ERROR_NO_SPACE_LEFT : GST_RESOURCE_ERROR_WRITE,
+        "Could not write " + path, err->message);
+    g_error_free (err);
+  }
+  dirty_ = false;
+  last_commit_ = now;
+}
+
+void
+ConversationRecorder::finish ()
+{
+  if (finished_)
+    return;
+  finished_ = true;
+
+  /* what is still open ends with the audio received */
+  for (auto & o:open_) {
+    OpenSegment & seg = o.second;
+    GstVoiceSegment record;
+    gst_voice_segment_init (&record);
+    record.idx = seg.idx;
+    record.speaker = g_strdup (seg.speaker.c_str ());
+    record.role = seg.role;
+    record.start_time = (gdouble) seg.start / rate_;
+    record.end_time = (gdouble) history_.end () / rate_;
+    close_segment (seg, record);
+    gst_voice_segment_clear (&record);
+  }
+  open_.clear ();
+
+  gdouble duration = 0;
+  if (full_) {
+    duration = rate_ ? (gdouble) full_->frames () / rate_ : 0.0;
+    if (!full_->finish ())
+      fail_write (*full_, dir_.path (RecordingDir::TOP, full_name_));
+    else
+      on_message_ (gst_structure_new (GST_VOICE_FILE_WRITTEN_STRUCTURE,
+              "location", G_TYPE_STRING, dir_.path (RecordingDir::TOP,
+                  full_name_).c_str (),
+              "file", G_TYPE_STRING, full_name_.c_str (),
+              "kind", G_TYPE_STRING, "full",
+              "start-time", G_TYPE_DOUBLE, 0.0,
+              "end-time", G_TYPE_DOUBLE, duration, nullptr));
+  }
+  bool was_failed = failed_;
+  commit (true);
+  if (!was_failed && !failed_)
+    on_message_ (gst_structure_new (GST_VOICE_MANIFEST_FINAL_STRUCTURE,
+            "location", G_TYPE_STRING, dir_.path (RecordingDir::TOP,
+                "manifest.json").c_str (),
+            "segment-count", G_TYPE_UINT,
+            gst_voice_manifest_get_segment_count (manifest_),
+            "duration", G_TYPE_DOUBLE, duration, nullptr));
+  full_.reset ();
+  dir_.close ();
+}

@@ -1,0 +1,134 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "audiohistory.h"
+#include "encodedfile.h"
+#include "recordingdir.h"
+
+#include <gst/gst.h>
+#include <gst/voice/voice.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+/* Writes one conversation into a directory as it goes: the aggregated
+ * stream (one channel per speaker) into the full file, each speech segment
+ * of one speaker's channel into its own file, and manifest.json.
+ *
+ * The timeline tells a segment's start some time after it (once settled),
+ * and its end later still, so the last seconds of audio are kept: a
+ * segment's file is fed up to `lag` behind the newest audio, which is
+ * never past its end, still unknown. A finished segment's file keeps a
+ * temporary name until the next manifest is written, and both happen
+ * together, so that the manifest always lists exactly the complete files. */
+class ConversationRecorder
+{
+public:
+  struct Settings
+  {
+    std::string location;
+    RecordingFormat format = RECORDING_FORMAT_WAV;
+    bool mixed = true;          /* else one channel per speaker */
+    GstClockTime manifest_interval = GST_SECOND;
+    GstClockTime lookback = 3 * GST_SECOND;
+  };
+  /* turned into an element error by the caller */
+  struct Failure
+  {
+    GQuark domain;
+    gint code;
+    std::string text;
+    std::string debug;
+  };
+  using FailureFunc = std::function < void (const Failure &) >;
+  using WarningFunc = std::function < void (const std::string &) >;
+  /* an element message to post, transfer full */
+  using MessageFunc = std::function < void (GstStructure *) >;
+
+  ConversationRecorder (const Settings & settings, FailureFunc on_failure,
+      WarningFunc on_warning, MessageFunc on_message);
+  ~ConversationRecorder ();
+
+  /* Opens the directory. */
+  bool start ();
+  /* The stream's format; the first call opens the full file. */
+  bool set_format (gint rate, gint channels, guint64 channel_mask);
+  GstFlowReturn write (GstBuffer * buffer);
+  /* A structure from upstream (voicetimeline's events); unknown ones are
+   * ignored. */
+  void handle (const GstStructure * s);
+  /* Closes what is open with everything received, completes the full file
+   * and writes the final manifest. Once. */
+  void finish ();
+
+private:
+  struct OpenSegment
+  {
+    std::string speaker;
+    GstVoiceRole role;
+    guint channel;
+    guint idx;                  /* in order of start, as the timeline */
+    guint64 start;              /* frames */
+    guint64 fed;
+    std::string part;           /* temporary file name */
+    std::unique_ptr < EncodedFile > file;
+  };
+  struct Finished
+  {
+    GstVoiceSegment record;
+    std::string part;
+    std::string name;
+  };
+
+  void fail (gint code, const std::string & text, const std::string & debug =
+      "");
+  void fail_write (const EncodedFile & file, const std::string & path);
+  guint64 frame_at (gdouble seconds) const;
+  std::string extension () const;
+
+  void on_timeline_event (const GstVoiceTimelineEvent & ev);
+  void on_segment (GstVoiceSegment & seg);
+  void on_channel (guint channel, const gchar * name, GstVoiceRole role);
+  void on_conversation_start (const GstStructure * s);
+  void on_latency_summary (const GstStructure * s);
+
+  bool open_segment (const std::string & speaker, GstVoiceRole role,
+      guint idx, guint64 start);
+  bool feed (OpenSegment & seg, guint64 upto);
+  void close_segment (OpenSegment & seg, GstVoiceSegment & record);
+  GstFlowReturn write_full (GstBuffer * buffer);
+  void commit (bool force);
+
+  Settings settings_;
+  FailureFunc on_failure_;
+  WarningFunc on_warning_;
+  MessageFunc on_message_;
+  bool failed_ = false;
+  bool finished_ = false;
+
+  RecordingDir dir_;
+  GstVoiceManifest *manifest_;
+  gint rate_ = 0;
+  gint channels_ = 0;
+  guint64 lag_ = 0;             /* frames */
+  guint64 chunk_ = 0;           /* frames appended at a time */
+  AudioHistory history_;
+  std::unique_ptr < EncodedFile > full_;
+  std::string full_name_;
+
+  /* speaker name to channel and role */
+  std::map < std::string, std::pair < guint, GstVoiceRole > >speakers_;
+  std::map < std::string, OpenSegment > open_;
+  guint n_starts_ = 0;
+  guint n_parts_ = 0;
+  std::vector < Finished > unpublished_;
+  /* segments listed, by index: whether they have a file */
+  std::map < guint, bool > listed_;
+  bool dirty_ = false;
+  gint64 last_commit_ = 0;      /* monotonic, µs */
+};

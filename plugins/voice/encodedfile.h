@@ -1,0 +1,72 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <memory>
+#include <string>
+
+/* The formats a recording can be written in: an allow-list, so that no
+ * user string ever reaches an element factory. */
+enum RecordingFormat
+{
+  RECORDING_FORMAT_WAV,
+  RECORDING_FORMAT_FLAC,
+  RECORDING_FORMAT_OGG,
+  RECORDING_FORMAT_OPUS,
+  RECORDING_FORMAT_MP3,
+};
+
+struct RecordingFormatInfo
+{
+  const gchar *extension;
+  const gchar *encoder;         /* element factory */
+  const gchar *muxer;           /* element factory, or NULL */
+  const gchar *package;         /* the Debian package that has them */
+};
+
+const RecordingFormatInfo & recording_format_info (RecordingFormat format);
+
+/* The first element factory of @format that is not installed, or NULL. */
+const gchar *recording_format_missing_element (RecordingFormat format);
+
+/* One audio file being written: interleaved S16LE audio goes through
+ * GStreamer's encoder for the format (audioconvert ! audioresample !
+ * encoder [! oggmux] ! fdsink) in a small private pipeline, pushed from
+ * the caller's thread, so that nothing is queued and a write error is
+ * known when write () returns. */
+class EncodedFile
+{
+public:
+  /* Takes @fd, open for writing. NULL with @error set on failure. */
+  static std::unique_ptr < EncodedFile > create (RecordingFormat format,
+      gint rate, gint channels, guint64 channel_mask, int fd,
+      std::string & error);
+  ~EncodedFile ();
+
+  /* Takes @buffer, which holds whole frames. */
+  GstFlowReturn write (GstBuffer * buffer);
+  /* Drains the encoder, completes the file (headers) and closes it. */
+  bool finish ();
+  /* what went wrong, after write () or finish () failed */
+  const std::string & error () const { return error_; }
+  /* the failure was a full disk */
+  bool no_space () const { return no_space_; }
+  guint64 frames () const { return frames_; }
+
+private:
+  EncodedFile () = default;
+  bool take_error (const gchar * what);
+  void close_fd ();
+
+  GstElement *pipeline_ = nullptr;
+  GstPad *srcpad_ = nullptr;
+  int fd_ = -1;
+  gint rate_ = 0;
+  gint bpf_ = 0;
+  guint64 frames_ = 0;
+  std::string error_;
+  bool no_space_ = false;
+};
