@@ -1,0 +1,710 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/audio/audio.h>
+#include <gst/pbutils/missing-plugins.h>
+#include <gst/voice/voice.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include <string>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#define RATE 16000
+#define CHUNK 160               /* 10 ms */
+#define MS GST_MSECOND
+
+/* every frame of the input is known: channel 0 (alice) and 1 (bot) */
+static gint16
+sample_at (guint channel, guint64 frame)
+{
+  return channel == 0 ? (gint16) ((frame * 7) % 1000 + 1) :
+      (gint16) (2000 + (frame * 13) % 1000);
+}
+
+static GstBuffer *
+stereo_buffer (guint64 frame, guint n = CHUNK)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (nullptr, n * 4, nullptr);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  gint16 *d = (gint16 *) map.data;
+  for (guint i = 0; i < n; i++) {
+    d[2 * i] = sample_at (0, frame + i);
+    d[2 * i + 1] = sample_at (1, frame + i);
+  }
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (frame, GST_SECOND, RATE);
+  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_int (n, GST_SECOND, RATE);
+  return buf;
+}
+
+static GstCaps *
+stereo_caps (void)
+{
+  GstAudioInfo info;
+  GstAudioChannelPosition pos[2] = { GST_AUDIO_CHANNEL_POSITION_FRONT_LEFT,
+    GST_AUDIO_CHANNEL_POSITION_FRONT_RIGHT
+  };
+  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, RATE, 2, pos);
+  return gst_audio_info_to_caps (&info);
+}
+
+static void
+push_structure (GstHarness * h, GstStructure * s)
+{
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s)));
+}
+
+static void
+push_event (GstHarness * h, GstVoiceEventType type, gdouble time,
+    const gchar * speaker, gdouble latency = -1)
+{
+  GstVoiceTimelineEvent ev;
+  gst_voice_timeline_event_init (&ev, type, time);
+  if (latency >= 0) {
+    ev.has_latency = TRUE;
+    ev.latency = latency;
+  }
+  if (speaker)
+    ev.metadata = g_strdup_printf ("{\"speaker\": \"%s\"}", speaker);
+  push_structure (h, gst_voice_timeline_event_to_structure (&ev));
+  gst_voice_timeline_event_clear (&ev);
+}
+
+static void
+push_segment (GstHarness * h, guint idx, const gchar * speaker,
+    GstVoiceRole role, gdouble start, gdouble end,
+    const gchar * transcript = nullptr, gboolean truncated = FALSE)
+{
+  GstVoiceSegment seg;
+  gst_voice_segment_init (&seg);
+  seg.idx = idx;
+  seg.speaker = (gchar *) speaker;
+  seg.role = role;
+  seg.start_time = start;
+  seg.end_time = end;
+  seg.transcript = (gchar *) transcript;
+  seg.transcript_truncated = truncated;
+  push_structure (h, gst_voice_segment_to_structure (&seg));
+}
+
+/* A temporary recording directory and a harnessed sink writing into it. */
+struct Recording
+{
+  gchar *dir;
+  GstElement *sink;
+  GstHarness *h = nullptr;
+  GstBus *bus;
+
+  explicit Recording (const gchar * first_property = nullptr, ...)
+  {
+    dir = g_dir_make_tmp ("voicemanifestsink-XXXXXX", nullptr);
+    fail_unless (dir != nullptr);
+    sink = gst_element_factory_make ("voicemanifestsink", nullptr);
+    gchar *location = g_build_filename (dir, "call", nullptr);
+    g_object_set (sink, "location", location, "manifest-interval",
+        (guint64) 0, nullptr);
+    g_free (location);
+    va_list args;
+    va_start (args, first_property);
+    if (first_property)
+      g_object_set_valist (G_OBJECT (sink), first_property, args);
+    va_end (args);
+    bus = gst_bus_new ();
+    gst_element_set_bus (sink, bus);
+  }
+
+  void start ()
+  {
+    h = gst_harness_new_with_element (sink, "sink", nullptr);
+    gst_harness_set_src_caps (h, stereo_caps ());
+  }
+
+  ~Recording ()
+  {
+    if (h)
+      gst_harness_teardown (h);
+    gst_element_set_bus (sink, nullptr);
+    gst_object_unref (sink);
+    gst_object_unref (bus);
+    gchar *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+    fail_unless_equals_int (system (cmd), 0);
+    g_free (cmd);
+    g_free (dir);
+  }
+
+  std::string path (const gchar * name) const
+  {
+    gchar *p = g_build_filename (dir, "call", name, nullptr);
+    std::string s (p);
+    g_free (p);
+    return s;
+  }
+
+  /* the element messages of the sink, in order */
+  std::vector < GstStructure * >messages ()
+  {
+    std::vector < GstStructure * >out;
+    GstMessage *msg;
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+      out.push_back (gst_structure_copy (gst_message_get_structure (msg)));
+      gst_message_unref (msg);
+    }
+    return out;
+  }
+};
+
+struct Wav
+{
+  gint rate = 0;
+  gint channels = 0;
+  std::vector < gint16 > samples;
+};
+
+/* A PCM WAV file with exact sizes in its header. */
+static bool
+read_wav (const std::string & path, Wav & wav)
+{
+  gchar *data;
+  gsize size;
+  if (!g_file_get_contents (path.c_str (), &data, &size, nullptr))
+    return false;
+  bool ok = size >= 12 && memcmp (data, "RIFF", 4) == 0
+      && GST_READ_UINT32_LE (data + 4) == size - 8;
+  gsize pos = 12;
+  bool have_data = false;
+  while (ok && pos + 8 <= size) {
+    guint32 len = GST_READ_UINT32_LE (data + pos + 4);
+    if (memcmp (data + pos, "fmt ", 4) == 0) {
+      ok = GST_READ_UINT16_LE (data + pos + 8) == 1
+          && GST_READ_UINT16_LE (data + pos + 22) == 16;
+      wav.channels = GST_READ_UINT16_LE (data + pos + 10);
+      wav.rate = GST_READ_UINT32_LE (data + pos + 12);
+    } else if (memcmp (data + pos, "data", 4) == 0) {
+      ok = pos + 8 + len == size;
+      const gint16 *s = (const gint16 *) (data + pos + 8);
+      wav.samples.assign (s, s + len / 2);
+      have_data = true;
+    }
+    pos += 8 + len + (len & 1);
+  }
+  g_free (data);
+  return ok && have_data;
+}
+
+static JsonObject *
+read_manifest (const Recording & rec, JsonParser ** parser)
+{
+  *parser = json_parser_new ();
+  GError *err = nullptr;
+  fail_unless (json_parser_load_from_file (*parser,
+          rec.path ("manifest.json").c_str (), &err), "manifest: %s",
+      err ? err->message : "");
+  return json_node_get_object (json_parser_get_root (*parser));
+}
+
+/* segment @idx of the manifest */
+static JsonObject *
+manifest_segment (JsonObject * manifest, guint idx)
+{
+  JsonArray *segs = json_object_get_array_member (manifest, "segments");
+  fail_unless (idx < json_array_get_length (segs));
+  return json_array_get_object_element (segs, idx);
+}
+
+/* The call every test records: alice (channel 0) says something from 0.2
+ * to 0.8 s; the bot answers from 1.0 to 2.5 s; the call lasts 3 s. Each
+ * moment is told as voicetimeline tells it, settle-time (1.5 s) late. */
+static void
+record_call (GstHarness * h, bool eos = true, guint n_buffers = 300)
+{
+  for (guint i = 0; i < n_buffers; i++) {
+    fail_unless_equals_int (gst_harness_push (h, stereo_buffer (i * CHUNK)),
+        GST_FLOW_OK);
+    GstClockTime now = (i + 1) * 10 * MS;
+    if (i == 0) {
+      push_structure (h, gst_structure_new ("voice-conversation-start",
+              "started-at", G_TYPE_STRING, "2026-11-26T10:00:00.25Z",
+              "origin-running-time", G_TYPE_UINT64, (guint64) 0,
+              "settle-time", G_TYPE_UINT64, (guint64) 1500 * MS, nullptr));
+      push_structure (h, gst_voice_channel_structure_new (0, "alice",
+              GST_VOICE_ROLE_USER));
+      push_structure (h, gst_voice_channel_structure_new (1, "bot",
+              GST_VOICE_ROLE_AGENT));
+    } else if (now == 1700 * MS) {
+      push_event (h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
+    } else if (now == 2300 * MS) {
+      push_segment (h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8);
+      push_event (h, GST_VOICE_EVENT_USER_STOP_SPEAKING, 0.8, "alice");
+    } else if (now == 2500 * MS) {
+      push_event (h, GST_VOICE_EVENT_AGENT_START_SPEAKING, 1.0, "bot", 0.2);
+      push_structure (h, gst_structure_new ("voice-latency-summary",
+              "count", G_TYPE_UINT, 1, "time-to-first-byte", G_TYPE_DOUBLE,
+              0.2, nullptr));
+    }
+  }
+  if (!eos)
+    return;
+  /* the timeline's end: what was open closes, the figures come last */
+  push_segment (h, 1, "bot", GST_VOICE_ROLE_AGENT, 1.0, 2.5, "Your flight");
+  push_event (h, GST_VOICE_EVENT_AGENT_STOP_SPEAKING, 2.5, "bot");
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+}
+
+/* @wav holds channel @channel of the input from @from, @n frames */
+static void
+check_samples (const Wav & wav, guint channel, guint64 from, guint64 n)
+{
+  fail_unless_equals_int (wav.rate, RATE);
+  fail_unless_equals_int (wav.channels, 1);
+  fail_unless_equals_int (wav.samples.size (), n);
+  for (guint64 i = 0; i < n; i++)
+    if (wav.samples[i] != sample_at (channel, from + i))
+      fail ("sample %" G_GUINT64_FORMAT " is %d, not %d", i, wav.samples[i],
+          sample_at (channel, from + i));
+}
+
+GST_START_TEST (test_segments_full_file_and_manifest)
+{
+  Recording rec;
+  rec.start ();
+  record_call (rec.h);
+
+  /* each segment holds exactly its speaker's samples */
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/00-user-0200ms.wav"), wav));
+  check_samples (wav, 0, 3200, 9600);
+  wav = Wav ();
+  fail_unless (read_wav (rec.path ("segments/01-agent-1000ms.wav"), wav));
+  check_samples (wav, 1, 16000, 24000);
+
+  /* the full file: the whole call, both speakers added, aligned */
+  wav = Wav ();
+  fail_unless (read_wav (rec.path ("full.wav"), wav));
+  fail_unless_equals_int (wav.channels, 1);
+  fail_unless_equals_int (wav.samples.size (), 300 * CHUNK);
+  for (guint f = 0; f < 300 * CHUNK; f++)
+    fail_unless_equals_int (wav.samples[f], sample_at (0, f) + sample_at (1,
+            f));
+
+  /* no temporary file is left */
+  GDir *d = g_dir_open (rec.path ("segments").c_str (), 0, nullptr);
+  guint n_files = 0;
+  while (g_dir_read_name (d))
+    n_files++;
+  g_dir_close (d);
+  fail_unless_equals_int (n_files, 2);
+
+  /* the manifest: the reference's members first, then ours */
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  GList *members = json_object_get_members (m);
+  const gchar *order[] = { "generated_at", "duration", "segment_count",
+    "segments", "events", "version", "started_at", "sample_rate", "format",
+    "full", "speakers", "latency"
+  };
+  guint i = 0;
+  for (GList * l = members; l; l = l->next, i++)
+    fail_unless_equals_string ((const gchar *) l->data, order[i]);
+  fail_unless_equals_int (i, G_N_ELEMENTS (order));
+  g_list_free (members);
+
+  fail_unless_equals_float (json_object_get_double_member (m, "duration"),
+      2.5);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 2);
+  JsonObject *s0 = manifest_segment (m, 0);
+  fail_unless_equals_string (json_object_get_string_member (s0, "file"),
+      "segments/00-user-0200ms.wav");
+  fail_unless_equals_string (json_object_get_string_member (s0, "role"),
+      "user");
+  fail_unless_equals_float (json_object_get_double_member (s0, "start_time"),
+      0.2);
+  fail_unless_equals_float (json_object_get_double_member (s0, "end_time"),
+      0.8);
+  fail_unless (json_object_get_null_member (s0, "transcript"));
+  fail_unless (!json_object_has_member (s0, "transcript_truncated"));
+  fail_unless_equals_string (json_object_get_string_member (s0, "speaker"),
+      "alice");
+  JsonObject *s1 = manifest_segment (m, 1);
+  fail_unless_equals_string (json_object_get_string_member (s1, "file"),
+      "segments/01-agent-1000ms.wav");
+  fail_unless_equals_string (json_object_get_string_member (s1,
+          "transcript"), "Your flight");
+
+  JsonArray *events = json_object_get_array_member (m, "events");
+  fail_unless_equals_int (json_array_get_length (events), 4);
+  JsonObject *answer = json_array_get_object_element (events, 2);
+  fail_unless_equals_string (json_object_get_string_member (answer, "type"),
+      "agent_start_speaking");
+  fail_unless_equals_float (json_object_get_double_member (answer,
+          "latency"), 0.2);
+
+  fail_unless_equals_string (json_object_get_string_member (m, "started_at"),
+      "2026-11-26T10:00:00.250000+00:00");
+  fail_unless_equals_int (json_object_get_int_member (m, "sample_rate"),
+      RATE);
+  fail_unless_equals_string (json_object_get_string_member (m, "format"),
+      "wav");
+  JsonObject *full = json_object_get_object_member (m, "full");
+  fail_unless_equals_string (json_object_get_string_member (full, "file"),
+      "full.wav");
+  fail_unless_equals_string (json_object_get_string_member (full, "layout"),
+      "mixed");
+  fail_unless_equals_float (json_object_get_double_member (full, "duration"),
+      3.0);
+  JsonArray *speakers = json_object_get_array_member (m, "speakers");
+  fail_unless_equals_int (json_array_get_length (speakers), 2);
+  JsonObject *bot = json_array_get_object_element (speakers, 1);
+  fail_unless_equals_string (json_object_get_string_member (bot, "name"),
+      "bot");
+  fail_unless_equals_int (json_object_get_int_member (bot, "channel"), 1);
+  JsonObject *latency = json_object_get_object_member (m, "latency");
+  fail_unless_equals_int (json_object_get_int_member (latency, "count"), 1);
+  fail_unless_equals_float (json_object_get_double_member (latency, "p50"),
+      0.2);
+  fail_unless_equals_float (json_object_get_double_member (latency,
+          "time_to_first_byte"), 0.2);
+  g_object_unref (parser);
+
+  /* a message per file, then the final one */
+  std::vector < GstStructure * >msgs = rec.messages ();
+  std::vector < std::string > files;
+  for (auto s:msgs) {
+    if (gst_structure_has_name (s, GST_VOICE_FILE_WRITTEN_STRUCTURE))
+      files.push_back (gst_structure_get_string (s, "file"));
+    if (s == msgs.back ())
+      fail_unless (gst_structure_has_name (s,
+              GST_VOICE_MANIFEST_FINAL_STRUCTURE));
+    gst_structure_free (s);
+  }
+  fail_unless_equals_int (files.size (), 3);
+  fail_unless_equals_string (files[0].c_str (), "segments/00-user-0200ms.wav");
+  fail_unless_equals_string (files[2].c_str (), "full.wav");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_channels_layout)
+{
+  Recording rec ("full-layout", 1, nullptr);
+  rec.start ();
+  record_call (rec.h);
+
+  Wav wav;
+  fail_unless (read_wav (rec.path ("full.wav"), wav));
+  fail_unless_equals_int (wav.channels, 2);
+  fail_unless_equals_int (wav.samples.size (), 2 * 300 * CHUNK);
+  for (guint f = 0; f < 300 * CHUNK; f++) {
+    fail_unless_equals_int (wav.samples[2 * f], sample_at (0, f));
+    fail_unless_equals_int (wav.samples[2 * f + 1], sample_at (1, f));
+  }
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_object_get_object_member (m, "full"), "layout"), "channels");
+  g_object_unref (parser);
+}
+
+GST_END_TEST;
+
+/* The manifest lists exactly the complete files, at every moment: a
+ * finished segment gets its name with the manifest that lists it. */
+GST_START_TEST (test_manifest_lists_complete_files_only)
+{
+  Recording rec ("manifest-interval", (guint64) 3600 * GST_SECOND, nullptr);
+  rec.start ();
+  record_call (rec.h, false);
+
+  /* alice's segment is complete, but no manifest was written since */
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 0);
+  g_object_unref (parser);
+  fail_if (g_file_test (rec.path ("segments/00-user-0200ms.wav").c_str (),
+          G_FILE_TEST_EXISTS));
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/.part-0.wav"), wav));
+  check_samples (wav, 0, 3200, 9600);
+
+  /* the end publishes everything together */
+  push_segment (rec.h, 1, "bot", GST_VOICE_ROLE_AGENT, 1.0, 2.5);
+  fail_unless (gst_harness_push_event (rec.h, gst_event_new_eos ()));
+  m = read_manifest (rec, &parser);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 2);
+  g_object_unref (parser);
+  fail_unless (read_wav (rec.path ("segments/00-user-0200ms.wav"), wav));
+  fail_if (g_file_test (rec.path ("segments/.part-0.wav").c_str (),
+          G_FILE_TEST_EXISTS));
+}
+
+GST_END_TEST;
+
+/* With manifest-interval 0 the manifest follows every change. */
+GST_START_TEST (test_manifest_follows_the_call)
+{
+  Recording rec;
+  rec.start ();
+  record_call (rec.h, false);
+
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 1);
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (m, "events")), 3);
+  g_object_unref (parser);
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/00-user-0200ms.wav"), wav));
+  check_samples (wav, 0, 3200, 9600);
+
+  /* a transcript that comes after the segment was written */
+  push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8, "Hello");
+  m = read_manifest (rec, &parser);
+  JsonObject *s0 = manifest_segment (m, 0);
+  fail_unless_equals_string (json_object_get_string_member (s0,
+          "transcript"), "Hello");
+  fail_unless_equals_string (json_object_get_string_member (s0, "file"),
+      "segments/00-user-0200ms.wav");
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 1);
+  g_object_unref (parser);
+}
+
+GST_END_TEST;
+
+/* Hanging up (NULL without EOS) finishes every file with what came in. */
+GST_START_TEST (test_hang_up_without_eos)
+{
+  Recording rec;
+  rec.start ();
+  record_call (rec.h, false, 280);
+  gst_harness_teardown (rec.h);
+  rec.h = nullptr;
+
+  /* the bot was still speaking: its segment ends with the last sample */
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/01-agent-1000ms.wav"), wav));
+  check_samples (wav, 1, 16000, 280 * CHUNK - 16000);
+  fail_unless (read_wav (rec.path ("full.wav"), wav));
+  fail_unless_equals_int (wav.samples.size (), 280 * CHUNK);
+
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 2);
+  JsonObject *s1 = manifest_segment (m, 1);
+  fail_unless_equals_float (json_object_get_double_member (s1, "end_time"),
+      2.8);
+  fail_unless_equals_float (json_object_get_double_member
+      (json_object_get_object_member (m, "full"), "duration"), 2.8);
+  g_object_unref (parser);
+}
+
+GST_END_TEST;
+
+static gchar *
+error_of (GstBus * bus, GQuark * domain, gint * code)
+{
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != nullptr, "no error posted");
+  GError *err;
+  gst_message_parse_error (msg, &err, nullptr);
+  gchar *text = g_strdup (err->message);
+  *domain = err->domain;
+  *code = err->code;
+  g_error_free (err);
+  gst_message_unref (msg);
+  return text;
+}
+
+GST_START_TEST (test_location_is_a_file)
+{
+  Recording rec;
+  gchar *file = g_build_filename (rec.dir, "call", nullptr);
+  fail_unless (g_file_set_contents (file, "not a directory", -1, nullptr));
+  fail_unless_equals_int (gst_element_set_state (rec.sink,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  GQuark domain;
+  gint code;
+  gchar *text = error_of (rec.bus, &domain, &code);
+  fail_unless (domain == GST_RESOURCE_ERROR);
+  fail_unless_equals_int (code, GST_RESOURCE_ERROR_OPEN_WRITE);
+  fail_unless (strstr (text, file) != nullptr, "%s", text);
+  g_free (text);
+  /* what was there is untouched */
+  gchar *contents;
+  fail_unless (g_file_get_contents (file, &contents, nullptr, nullptr));
+  fail_unless_equals_string (contents, "not a directory");
+  g_free (contents);
+  g_free (file);
+  gst_element_set_state (rec.sink, GST_STATE_NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_no_location)
+{
+  GstElement *sink = gst_element_factory_make ("voicemanifestsink", nullptr);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (sink, bus);
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  GQuark domain;
+  gint code;
+  gchar *text = error_of (bus, &domain, &code);
+  fail_unless_equals_int (code, GST_RESOURCE_ERROR_NOT_FOUND);
+  g_free (text);
+  gst_element_set_state (sink, GST_STATE_NULL);
+  gst_element_set_bus (sink, nullptr);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
+/* Links planted where the recording writes are replaced, never followed. */
+GST_START_TEST (test_planted_symlinks)
+{
+  Recording rec;
+  gchar *victim = g_build_filename (rec.dir, "victim", nullptr);
+  fail_unless (g_file_set_contents (victim, "precious", -1, nullptr));
+  g_mkdir_with_parents (rec.path ("segments").c_str (), 0755);
+  for (const gchar * name:{"segments/00-user-0200ms.wav",
+          "segments/.part-0.wav", "full.wav"})
+    fail_unless_equals_int (symlink (victim, rec.path (name).c_str ()), 0);
+
+  rec.start ();
+  record_call (rec.h);
+
+  gchar *contents;
+  fail_unless (g_file_get_contents (victim, &contents, nullptr, nullptr));
+  fail_unless_equals_string (contents, "precious");
+  g_free (contents);
+  g_free (victim);
+  for (const gchar * name:{"segments/00-user-0200ms.wav", "full.wav"}) {
+    GStatBuf st;
+    fail_unless_equals_int (g_lstat (rec.path (name).c_str (), &st), 0);
+    fail_unless (S_ISREG (st.st_mode), "%s is not a regular file", name);
+  }
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/00-user-0200ms.wav"), wav));
+  check_samples (wav, 0, 3200, 9600);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_missing_encoder)
+{
+  GstRegistry *registry = gst_registry_get ();
+  GstPluginFeature *lame = gst_registry_lookup_feature (registry,
+      "lamemp3enc");
+  if (!lame) {
+    GST_INFO ("lamemp3enc is not installed: nothing to remove");
+  } else {
+    gst_registry_remove_feature (registry, lame);
+    gst_object_unref (lame);
+  }
+
+  Recording rec ("format", 4, nullptr);
+  fail_unless_equals_int (gst_element_set_state (rec.sink,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  /* the missing-plugin message, then the error */
+  GstMessage *msg = gst_bus_pop (rec.bus);
+  fail_unless (msg && gst_is_missing_plugin_message (msg));
+  gst_message_unref (msg);
+  GQuark domain;
+  gint code;
+  gchar *text = error_of (rec.bus, &domain, &code);
+  fail_unless (domain == GST_CORE_ERROR);
+  fail_unless_equals_int (code, GST_CORE_ERROR_MISSING_PLUGIN);
+  fail_unless (strstr (text, "lamemp3enc")
+      && strstr (text, "gstreamer1.0-plugins-good"), "%s", text);
+  g_free (text);
+  gst_element_set_state (rec.sink, GST_STATE_NULL);
+}
+
+GST_END_TEST;
+
+/* A full disk in the middle of the call: an error naming the path, and
+ * what is listed in the manifest is intact. Needs root for the tmpfs. */
+GST_START_TEST (test_disk_full)
+{
+  Recording rec ("full-layout", 1, nullptr);
+  gchar *mnt = g_build_filename (rec.dir, "call", nullptr);
+  g_mkdir_with_parents (mnt, 0755);
+  if (mount ("tmpfs", mnt, "tmpfs", 0, "size=256k") != 0) {
+    g_print ("SKIP test_disk_full: cannot mount a small tmpfs (%s); run as "
+        "root to test a full disk\n", g_strerror (errno));
+    g_free (mnt);
+    return;
+  }
+
+  rec.start ();
+  /* 256 kB hold about 4 s of the stereo full file */
+  GstFlowReturn ret = GST_FLOW_OK;
+  for (guint i = 0; i < 1000 && ret == GST_FLOW_OK; i++) {
+    ret = gst_harness_push (rec.h, stereo_buffer (i * CHUNK));
+    if (i == 0) {
+      push_structure (rec.h, gst_voice_channel_structure_new (0, "alice",
+              GST_VOICE_ROLE_USER));
+      push_structure (rec.h, gst_voice_channel_structure_new (1, "bot",
+              GST_VOICE_ROLE_AGENT));
+    } else if (i == 170) {
+      push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
+    } else if (i == 230) {
+      push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8);
+    }
+  }
+  fail_unless_equals_int (ret, GST_FLOW_ERROR);
+  GQuark domain;
+  gint code;
+  gchar *text = error_of (rec.bus, &domain, &code);
+  fail_unless (domain == GST_RESOURCE_ERROR);
+  fail_unless_equals_int (code, GST_RESOURCE_ERROR_NO_SPACE_LEFT);
+  fail_unless (strstr (text, mnt) != nullptr, "%s", text);
+  g_free (text);
+  gst_harness_teardown (rec.h);
+  rec.h = nullptr;
+
+  /* the manifest parses and every file it lists is complete */
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  JsonArray *segs = json_object_get_array_member (m, "segments");
+  for (guint i = 0; i < json_array_get_length (segs); i++) {
+    Wav wav;
+    JsonObject *s = json_array_get_object_element (segs, i);
+    fail_unless (read_wav (rec.path (json_object_get_string_member (s,
+                    "file")).c_str (), wav));
+  }
+  g_object_unref (parser);
+  fail_unless_equals_int (umount (mnt), 0);
+  g_free (mnt);
+}
+
+GST_END_TEST;
+
+static Suite *
+voicemanifestsink_suite (void)
+{
+  Suite *s = suite_create ("voicemanifestsink");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_segments_full_file_and_manifest);
+  tcase_add_test (tc, test_channels_layout);
+  tcase_add_test (tc, test_manifest_lists_complete_files_only);
+  tcase_add_test (tc, test_manifest_follows_the_call);
+  tcase_add_test (tc, test_hang_up_without_eos);
+  tcase_add_test (tc, test_location_is_a_file);
+  tcase_add_test (tc, test_no_location);
+  tcase_add_test (tc, test_planted_symlinks);
+  tcase_add_test (tc, test_missing_encoder);
+  tcase_add_test (tc, test_disk_full);
+  return s;
+}
+
+GST_CHECK_MAIN (voicemanifestsink);
