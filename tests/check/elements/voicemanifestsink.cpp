@@ -687,6 +687,117 @@ GST_START_TEST (test_disk_full)
 
 GST_END_TEST;
 
+/* Decodes @path back (decodebin) to 16 kHz S16 frames of @channel. */
+static std::vector < gint16 >
+decode (const std::string & path, guint channel = 0)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! "
+      "audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=%d ! "
+      "fakesink name=out signal-handoffs=true", path.c_str (), RATE);
+  GstElement *pipeline = gst_parse_launch (desc, nullptr);
+  g_free (desc);
+  fail_unless (pipeline != nullptr);
+  GstElement *out = gst_bin_get_by_name (GST_BIN (pipeline), "out");
+  std::vector < gint16 > samples;
+  struct Sink
+  {
+    std::vector < gint16 > *samples;
+    guint channel;
+  } sink = { &samples, channel };
+  g_signal_connect (out, "handoff", G_CALLBACK (+[](GstElement *,
+              GstBuffer * buf, GstPad * pad, Sink * s) {
+            GstCaps *caps = gst_pad_get_current_caps (pad);
+            GstAudioInfo info;
+            gst_audio_info_from_caps (&info, caps);
+            gst_caps_unref (caps);
+            GstMapInfo map;
+            gst_buffer_map (buf, &map, GST_MAP_READ);
+            const gint16 *d = (const gint16 *) map.data;
+            guint n = GST_AUDIO_INFO_CHANNELS (&info);
+            for (gsize f = 0; f < map.size / (2 * n); f++)
+              s->samples->push_back (d[f * n + MIN (s->channel, n - 1)]);
+            gst_buffer_unmap (buf, &map);
+          }), &sink);
+  gst_object_unref (out);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "%s does not decode", path.c_str ());
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  return samples;
+}
+
+/* Every format decodes back to the right length; the lossless ones to the
+ * very samples. */
+GST_START_TEST (test_formats)
+{
+  struct
+  {
+    gint format;
+    const gchar *ext;
+    const gchar *encoder;
+    bool lossless;
+    guint tolerance;            /* frames */
+  } formats[] = {
+    {0, "wav", "wavenc", true, 0},
+    {1, "flac", "flacenc", true, 0},
+    {2, "ogg", "vorbisenc", false, 0},
+    {3, "opus", "opusenc", false, 0},
+    /* MP3 has no gapless header from lamemp3enc: the decoder also gives
+     * the encoder's delay and the last frame's padding (84 ms here) */
+    {4, "mp3", "lamemp3enc", false, 1600},
+  };
+  for (const auto & f:formats) {
+    GstElementFactory *enc = gst_element_factory_find (f.encoder);
+    if (!enc) {
+      g_print ("SKIP format %s: %s is not installed\n", f.ext, f.encoder);
+      continue;
+    }
+    gst_object_unref (enc);
+
+    Recording rec ("format", f.format, "full-layout", 1, nullptr);
+    rec.start ();
+    record_call (rec.h);
+
+    struct
+    {
+      std::string name;
+      guint channel;
+      guint64 from, n;
+    } files[] = {
+      {std::string ("segments/00-user-0200ms.") + f.ext, 0, 3200, 9600},
+      {std::string ("segments/01-agent-1000ms.") + f.ext, 1, 16000, 24000},
+      {std::string ("full.") + f.ext, 1, 0, 48000},
+    };
+    for (const auto & file:files) {
+      std::vector < gint16 > got = decode (rec.path (file.name.c_str ()),
+          file.channel);
+      guint64 diff = got.size () > file.n ? got.size () - file.n :
+          file.n - got.size ();
+      fail_unless (diff <= f.tolerance, "%s: %u frames, not %u",
+          file.name.c_str (), (guint) got.size (), (guint) file.n);
+      if (f.lossless)
+        for (guint64 i = 0; i < file.n; i++)
+          fail_unless_equals_int (got[i], sample_at (file.channel,
+                  file.from + i));
+    }
+    JsonParser *parser;
+    JsonObject *m = read_manifest (rec, &parser);
+    fail_unless_equals_string (json_object_get_string_member (m, "format"),
+        f.ext);
+    fail_unless (g_str_has_suffix (json_object_get_string_member
+            (manifest_segment (m, 0), "file"), f.ext));
+    g_object_unref (parser);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 voicemanifestsink_suite (void)
 {
@@ -696,6 +807,7 @@ voicemanifestsink_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_segments_full_file_and_manifest);
   tcase_add_test (tc, test_channels_layout);
+  tcase_add_test (tc, test_formats);
   tcase_add_test (tc, test_manifest_lists_complete_files_only);
   tcase_add_test (tc, test_manifest_follows_the_call);
   tcase_add_test (tc, test_hang_up_without_eos);
