@@ -1,17 +1,20 @@
 #!/usr/bin/python3
 """A flushing seek in the middle of a recorded call: voicetimeline forgets
 what it had and starts a new conversation at the seek position, whose time
-zero is the first output after the flush.
+zero is the first output after the flush; voicemanifestsink writes that
+conversation in place of the first.
 
   timeline_flush.py [--check]
 
-With --check, exits 1 unless, after a seek to 8 s, the timeline holds
-exactly the second exchange of the built-in conversation, timed from 8 s,
-with its latency.
+With --check, exits 1 unless, after a seek to 8 s, the timeline and the
+recording hold exactly the second exchange of the built-in conversation,
+timed from 8 s, with its latency.
 """
 import argparse
+import json
 import os
 import sys
+import tempfile
 
 import gi
 gi.require_version("Gst", "1.0")
@@ -25,11 +28,13 @@ def main():
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     Gst.init(None)
+    tmp = tempfile.TemporaryDirectory()
+    out = os.path.join(tmp.name, "call")
     pipeline = Gst.parse_launch(
-        "voicetimeline name=t ! fakesink "
+        "voicetimeline name=t ! voicemanifestsink location=%s "
         "filesrc location=%s ! wavparse ! voicesegmenter role=user ! t.sink_0 "
         "filesrc location=%s ! wavparse ! voicesegmenter role=agent ! t.sink_1"
-        % (os.path.join(FILES, "conversation-user.wav"),
+        % (out, os.path.join(FILES, "conversation-user.wav"),
            os.path.join(FILES, "conversation-agent.wav")))
     pipeline.set_state(Gst.State.PAUSED)
     pipeline.get_state(Gst.CLOCK_TIME_NONE)
@@ -61,6 +66,16 @@ def main():
         and [e[0] for e in events] == [w[0] for w in want] \
         and all(abs(e[1] - w[1]) < 1e-6 for e, w in zip(events, want)) \
         and abs(events[2][2] - 0.59) < 1e-6
+    with open(os.path.join(out, "manifest.json")) as f:
+        m = json.load(f)
+    files = sorted(os.listdir(os.path.join(out, "segments")))
+    print("recording:", files, "full %.3f s" % m["full"]["duration"])
+    ok = ok and [s["file"] for s in m["segments"]] == [
+        "segments/00-user-0390ms.wav", "segments/01-agent-3720ms.wav"] \
+        and files == ["00-user-0390ms.wav", "01-agent-3720ms.wav"] \
+        and abs(m["full"]["duration"] - (17.435 - 8)) < 1e-6 \
+        and m["latency"]["measurements"] == [0.59]
+    tmp.cleanup()
     sys.exit(0 if ok else 1)
 
 
