@@ -45,6 +45,19 @@ gst_voice_latency_stats_new (void)
 }
 
 /**
+ * gst_voice_latency_stats_copy:
+ * @stats: statistics
+ *
+ * Returns: (transfer full): a copy of @stats
+ */
+GstVoiceLatencyStats *
+gst_voice_latency_stats_copy (const GstVoiceLatencyStats * stats)
+{
+  g_return_val_if_fail (stats != nullptr, nullptr);
+  return new GstVoiceLatencyStats (*stats);
+}
+
+/**
  * gst_voice_latency_stats_free:
  * @stats: (transfer full) (nullable): statistics
  */

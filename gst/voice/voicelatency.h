@@ -25,6 +25,10 @@ GST_VOICE_API
 void gst_voice_latency_stats_free (GstVoiceLatencyStats * stats);
 
 GST_VOICE_API
+GstVoiceLatencyStats * gst_voice_latency_stats_copy (
+    const GstVoiceLatencyStats * stats);
+
+GST_VOICE_API
 void gst_voice_latency_stats_add (GstVoiceLatencyStats * stats,
     gdouble seconds);
 

@@ -293,3 +293,69 @@ gst_voice_timeline_event_to_json (const GstVoiceTimelineEvent * event)
   json_object_unref (obj);
   return node;
 }
+
+/**
+ * gst_voice_query_new_pending:
+ *
+ * Returns: (transfer full): a new "voice-pending" query, to send upstream
+ */
+GstQuery *
+gst_voice_query_new_pending (void)
+{
+  GValue items = G_VALUE_INIT;
+  g_value_init (&items, GST_TYPE_ARRAY);
+  GstStructure *s = gst_structure_new_empty (GST_VOICE_PENDING_QUERY);
+  gst_structure_take_value (s, "items", &items);
+  return gst_query_new_custom (GST_QUERY_CUSTOM, s);
+}
+
+/**
+ * gst_voice_query_add_pending:
+ * @query: a "voice-pending" query
+ * @item: (transfer full): a structure the timeline would send downstream
+ *
+ * Appends @item to the answer.
+ */
+void
+gst_voice_query_add_pending (GstQuery * query, GstStructure * item)
+{
+  g_return_if_fail (GST_IS_QUERY (query) && item != nullptr);
+  GstStructure *s = gst_query_writable_structure (query);
+  g_return_if_fail (gst_structure_has_name (s, GST_VOICE_PENDING_QUERY));
+
+  GValue v = G_VALUE_INIT;
+  g_value_init (&v, GST_TYPE_STRUCTURE);
+  g_value_take_boxed (&v, item);
+  GValue *items = (GValue *) gst_structure_get_value (s, "items");
+  gst_value_array_append_and_take_value (items, &v);
+}
+
+/**
+ * gst_voice_query_parse_pending:
+ * @query: a query
+ *
+ * Returns: (transfer full) (element-type GstStructure) (nullable): the
+ * structures of the answer, in order, or %NULL if @query is not a
+ * "voice-pending" query
+ */
+GPtrArray *
+gst_voice_query_parse_pending (GstQuery * query)
+{
+  g_return_val_if_fail (GST_IS_QUERY (query), nullptr);
+  const GstStructure *s = gst_query_get_structure (query);
+  if (GST_QUERY_TYPE (query) != GST_QUERY_CUSTOM || !s
+      || !gst_structure_has_name (s, GST_VOICE_PENDING_QUERY))
+    return nullptr;
+
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  const GValue *items = gst_structure_get_value (s, "items");
+  if (!items || !GST_VALUE_HOLDS_ARRAY (items))
+    return out;
+  for (guint i = 0; i < gst_value_array_get_size (items); i++) {
+    const GValue *v = gst_value_array_get_value (items, i);
+    if (GST_VALUE_HOLDS_STRUCTURE (v))
+      g_ptr_array_add (out, gst_structure_copy (gst_value_get_structure (v)));
+  }
+  return out;
+}

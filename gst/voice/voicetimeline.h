@@ -107,6 +107,28 @@ GST_VOICE_API
 JsonNode * gst_voice_timeline_event_to_json (
     const GstVoiceTimelineEvent * event);
 
+/**
+ * GST_VOICE_PENDING_QUERY:
+ *
+ * Name of the custom upstream query that an element downstream of
+ * voicetimeline sends when the conversation ends without EOS (the pipeline
+ * is set to NULL: a hang-up): the timeline answers with what it would give
+ * out at the end of the conversation and has not yet (the events and
+ * segments of its last settle-time, the spans still open, closed at its
+ * last output, and the latency figures), as the structures it sends
+ * downstream, in order. Read them with gst_voice_query_parse_pending().
+ */
+#define GST_VOICE_PENDING_QUERY "voice-pending"
+
+GST_VOICE_API
+GstQuery * gst_voice_query_new_pending (void);
+
+GST_VOICE_API
+void gst_voice_query_add_pending (GstQuery * query, GstStructure * item);
+
+GST_VOICE_API
+GPtrArray * gst_voice_query_parse_pending (GstQuery * query);
+
 G_END_DECLS
 
 #endif /* __GST_VOICE_TIMELINE_H__ */

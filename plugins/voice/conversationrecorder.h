@@ -65,6 +65,7 @@ public:
   /* Closes what is open with everything received, completes the full file
    * and writes the final manifest. Once. */
   void finish ();
+  bool finished () const { return finished_; }
 
 private:
   struct OpenSegment

@@ -129,7 +129,8 @@ struct GstVoiceManifestSinkPrivate
   std::mutex lock;              /* the settings */
   ConversationRecorder::Settings settings;
 
-  /* streaming thread, and state changes while it does not run */
+  /* from READY to PAUSED to READY: the streaming thread's, and the state
+   * change's when that does not run */
   std::unique_ptr < ConversationRecorder > recorder;
   GstAudioInfo info;
   bool have_info = false;
@@ -206,28 +207,59 @@ gst_voice_manifest_sink_start (GstBaseSink * sink)
         ("No location set: give the recording's directory"), (nullptr));
     return FALSE;
   }
-  if (!gst_voice_manifest_sink_check_elements (self, settings.format))
-    return FALSE;
-
-  priv->have_info = false;
-  priv->recorder = gst_voice_manifest_sink_new_recorder (self);
-  if (!priv->recorder->start ()) {
-    priv->recorder.reset ();
-    return FALSE;
-  }
-  return TRUE;
+  return gst_voice_manifest_sink_check_elements (self, settings.format);
 }
 
-static gboolean
-gst_voice_manifest_sink_stop (GstBaseSink * sink)
+/* The end of the recording without EOS (the pipeline is set to NULL: a
+ * hang-up). The timeline upstream, still running, is asked for what it has
+ * not given out yet (the last settle-time, the spans still open), so that
+ * the recording ends as it would with EOS; then every file is finished. */
+static void
+gst_voice_manifest_sink_hang_up (GstVoiceManifestSink * self)
 {
-  GstVoiceManifestSinkPrivate *priv = GST_VOICE_MANIFEST_SINK (sink)->priv;
-
-  /* hung up without EOS: finish with what was received */
-  if (priv->recorder)
+  GstVoiceManifestSinkPrivate *priv = self->priv;
+  if (!priv->recorder)
+    return;
+  if (!priv->recorder->finished ()) {
+    GstQuery *query = gst_voice_query_new_pending ();
+    if (gst_pad_peer_query (GST_BASE_SINK_PAD (self), query)) {
+      GPtrArray *items = gst_voice_query_parse_pending (query);
+      for (guint i = 0; items && i < items->len; i++)
+        priv->recorder->handle ((const GstStructure *)
+            g_ptr_array_index (items, i));
+      if (items)
+        g_ptr_array_unref (items);
+    }
+    gst_query_unref (query);
     priv->recorder->finish ();
+  }
   priv->recorder.reset ();
-  return TRUE;
+  priv->have_info = false;
+}
+
+static GstStateChangeReturn
+gst_voice_manifest_sink_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstVoiceManifestSink *self = GST_VOICE_MANIFEST_SINK (element);
+  GstVoiceManifestSinkPrivate *priv = self->priv;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    priv->have_info = false;
+    priv->recorder = gst_voice_manifest_sink_new_recorder (self);
+    if (!priv->recorder->start ()) {
+      priv->recorder.reset ();
+      return GST_STATE_CHANGE_FAILURE;
+    }
+  }
+
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  /* the streaming thread has stopped: the recorder is this thread's */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_voice_manifest_sink_hang_up (self);
+  return ret;
 }
 
 static gboolean
@@ -385,6 +417,8 @@ gst_voice_manifest_sink_class_init (GstVoiceManifestSinkClass * klass)
   gobject_class->set_property = gst_voice_manifest_sink_set_property;
   gobject_class->get_property = gst_voice_manifest_sink_get_property;
   gobject_class->finalize = gst_voice_manifest_sink_finalize;
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_voice_manifest_sink_change_state);
 
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -421,7 +455,6 @@ gst_voice_manifest_sink_class_init (GstVoiceManifestSinkClass * klass)
       "gst-voice-recorder developers");
 
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_voice_manifest_sink_start);
-  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_voice_manifest_sink_stop);
   basesink_class->set_caps =
       GST_DEBUG_FUNCPTR (gst_voice_manifest_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_voice_manifest_sink_render);

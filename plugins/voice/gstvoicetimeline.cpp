@@ -346,7 +346,10 @@ struct GstVoiceTimelinePrivate
   guint stats_version = G_MAXUINT;
   GstClockTime last_position = GST_CLOCK_TIME_NONE;
 
-  /* aggregate thread */
+  /* aggregate thread; changes to the builder also under builder_lock, for
+   * the "voice-pending" query of a hang-up, which reads it from another
+   * thread (taken before lock when both are) */
+  std::mutex builder_lock;
   std::unique_ptr < TimelineBuilder > builder;
   GstClockTime origin = GST_CLOCK_TIME_NONE;
   GstClockTime position = GST_CLOCK_TIME_NONE;
@@ -388,6 +391,7 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
 {
   GstVoiceTimelinePrivate *priv = self->priv;
 
+  std::lock_guard < std::mutex > bl (priv->builder_lock);
   priv->builder.reset (new TimelineBuilder (
           [priv](const GstVoiceTimelineEvent & e) {
             priv->outgoing.push_back (gst_voice_timeline_event_to_structure
@@ -431,6 +435,7 @@ gst_voice_timeline_take_inbox (GstVoiceTimeline * self)
     std::lock_guard < std::mutex > lk (priv->lock);
     inbox.swap (priv->inbox);
   }
+  std::lock_guard < std::mutex > bl (priv->builder_lock);
   for (auto & a:inbox) {
     if (priv->builder && a.transcript)
       priv->builder->set_transcript (a.speaker, a.idx, a.running_time,
@@ -602,9 +607,8 @@ gst_voice_timeline_push_outgoing (GstVoiceTimeline * self)
 }
 
 static GstStructure *
-gst_voice_timeline_latency_summary (GstVoiceTimeline * self)
+gst_voice_timeline_summary_of (const GstVoiceLatencyStats * stats)
 {
-  const GstVoiceLatencyStats *stats = self->priv->builder->latency ();
   JsonNode *node = gst_voice_latency_stats_to_json (stats);
   JsonObject *obj = json_node_get_object (node);
   GstStructure *s = gst_structure_new ("voice-latency-summary", "count",
@@ -620,6 +624,70 @@ gst_voice_timeline_latency_summary (GstVoiceTimeline * self)
           json_object_get_double_member (obj, f[0]), nullptr);
   json_node_unref (node);
   return s;
+}
+
+static GstStructure *
+gst_voice_timeline_latency_summary (GstVoiceTimeline * self)
+{
+  return gst_voice_timeline_summary_of (self->priv->builder->latency ());
+}
+
+/* A hang-up downstream (NULL without EOS) asks for what the timeline has
+ * not given out yet: answered from a copy of the timeline finished at the
+ * last output, with the application's events still in the inbox. */
+static gboolean
+gst_voice_timeline_answer_pending (GstVoiceTimeline * self, GstQuery * query)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+  std::vector < GstStructure * >items;
+  {
+    std::lock_guard < std::mutex > bl (priv->builder_lock);
+    if (!priv->builder || !GST_CLOCK_TIME_IS_VALID (priv->origin))
+      return TRUE;
+    GstClockTime end;
+    std::vector < AppEvent > inbox;
+    {
+      std::lock_guard < std::mutex > lk (priv->lock);
+      end = priv->last_position;
+      for (const auto & a:priv->inbox) {
+        AppEvent copy = a;
+        gst_voice_timeline_event_copy_into (&copy.event, &a.event);
+        inbox.push_back (copy);
+      }
+    }
+    GstVoiceLatencyStats *stats = priv->builder->preview_finish (
+        GST_CLOCK_TIME_IS_VALID (end) ? end : 0,
+        [&inbox](TimelineBuilder & b) {
+          for (auto & a:inbox) {
+            if (a.transcript)
+              b.set_transcript (a.speaker, a.idx, a.running_time, a.text);
+            else
+              b.add_event (a.event, a.running_time);
+          }
+        },[&items](const GstVoiceTimelineEvent & e) {
+          items.push_back (gst_voice_timeline_event_to_structure (&e));
+        },[&items](const GstVoiceSegment & seg) {
+          items.push_back (gst_voice_segment_to_structure (&seg));
+        });
+    for (auto & a:inbox)
+      gst_voice_timeline_event_clear (&a.event);
+    items.push_back (gst_voice_timeline_summary_of (stats));
+    gst_voice_latency_stats_free (stats);
+  }
+  for (auto s:items)
+    gst_voice_query_add_pending (query, s);
+  return TRUE;
+}
+
+static gboolean
+gst_voice_timeline_src_query (GstAggregator * agg, GstQuery * query)
+{
+  const GstStructure *s = gst_query_get_structure (query);
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CUSTOM && s
+      && gst_structure_has_name (s, GST_VOICE_PENDING_QUERY))
+    return gst_voice_timeline_answer_pending (GST_VOICE_TIMELINE (agg),
+        query);
+  return GST_AGGREGATOR_CLASS (parent_class)->src_query (agg, query);
 }
 
 /* The name a pad speaks as in the timeline: its identity, made unique with
@@ -775,6 +843,7 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     if (!GST_CLOCK_TIME_IS_VALID (start))
       start = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
           speech.start);
+    std::lock_guard < std::mutex > bl (self->priv->builder_lock);
     if (speech.kind == GST_VOICE_SPEECH_START) {
       self->priv->builder->span_start (who, role, start);
     } else {
@@ -867,6 +936,7 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
   gst_voice_timeline_take_inbox (self);
   if (GST_CLOCK_TIME_IS_VALID (start)) {
     if (!GST_CLOCK_TIME_IS_VALID (priv->origin)) {
+      std::lock_guard < std::mutex > bl (priv->builder_lock);
       priv->origin = start;
       priv->builder->set_origin (start);
       priv->outgoing.push_back (gst_voice_timeline_conversation_start (self,
@@ -888,8 +958,10 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
       std::lock_guard < std::mutex > lk (priv->lock);
       settle = priv->settle_time;
     }
-    if (priv->position > settle)
+    if (priv->position > settle) {
+      std::lock_guard < std::mutex > bl (priv->builder_lock);
       priv->builder->settle (priv->position - settle);
+    }
   }
   /* the audio first: the base class sends the segment with the first
    * buffer, and what follows describes times settle-time in the past */
@@ -913,11 +985,15 @@ gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
     /* the conversation is over: everything is settled */
     GstVoiceTimelinePrivate *priv = self->priv;
     gst_voice_timeline_take_inbox (self);
-    priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
-        priv->position : 0);
+    {
+      std::lock_guard < std::mutex > bl (priv->builder_lock);
+      priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
+          priv->position : 0);
+    }
     gst_voice_timeline_queue_summary (self, true);
     gst_voice_timeline_push_outgoing (self);
     gst_voice_timeline_update_stats (self);
+    std::lock_guard < std::mutex > bl (priv->builder_lock);
     priv->builder.reset ();
   }
   return ret;
@@ -1096,8 +1172,11 @@ gst_voice_timeline_stop (GstAggregator * agg)
    * in; posted (the source pad no longer runs) and kept in "stats" */
   if (priv->builder) {
     gst_voice_timeline_take_inbox (self);
-    priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
-        priv->position : 0);
+    {
+      std::lock_guard < std::mutex > bl (priv->builder_lock);
+      priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
+          priv->position : 0);
+    }
     gst_voice_timeline_queue_summary (self, true);
     gst_voice_timeline_push_outgoing (self);
     gst_voice_timeline_update_stats (self);
@@ -1105,7 +1184,8 @@ gst_voice_timeline_stop (GstAggregator * agg)
 
   gst_voice_timeline_reset (self);
   gst_voice_timeline_clear_inbox (self);
-  self->priv->builder.reset ();
+  std::lock_guard < std::mutex > bl (priv->builder_lock);
+  priv->builder.reset ();
   GST_OBJECT_LOCK (self);
   self->streaming = FALSE;
   GST_OBJECT_UNLOCK (self);
@@ -1285,6 +1365,7 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
       GST_DEBUG_FUNCPTR (gst_voice_timeline_release_pad);
 
   agg_class->sink_event = GST_DEBUG_FUNCPTR (gst_voice_timeline_sink_event);
+  agg_class->src_query = GST_DEBUG_FUNCPTR (gst_voice_timeline_src_query);
   agg_class->finish_buffer =
       GST_DEBUG_FUNCPTR (gst_voice_timeline_finish_buffer);
   agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_voice_timeline_aggregate);

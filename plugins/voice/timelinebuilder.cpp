@@ -156,8 +156,12 @@ call_id_of (const GstVoiceTimelineEvent * e)
 void
 TimelineBuilder::process_app_event (const Boundary & b)
 {
-  GstVoiceTimelineEvent *e = b.event.get ();
-  e->time = seconds (b.time);
+  /* the queued event is shared with copies of this builder: given out
+   * with its time from a copy of it */
+  GstVoiceTimelineEvent given;
+  gst_voice_timeline_event_copy_into (&given, b.event.get ());
+  given.time = seconds (b.time);
+  const GstVoiceTimelineEvent *e = &given;
 
   if (e->type == GST_VOICE_EVENT_TOOL_CALL) {
     open_calls_.insert (call_id_of (e));
@@ -170,7 +174,8 @@ TimelineBuilder::process_app_event (const Boundary & b)
       on_warning_ ("tool_result " + (e->name ? std::string (e->name) : "")
           + " (call_id \"" + id + "\") has no matching tool_call");
   }
-  on_event_ (*e);
+  on_event_ (given);
+  gst_voice_timeline_event_clear (&given);
 }
 
 void
@@ -194,6 +199,36 @@ TimelineBuilder::finish (GstClockTime end)
             o.second.role, nullptr, false, -1, ""});
   for (const auto & b:closing)
     process (b);
+}
+
+GstVoiceLatencyStats *
+TimelineBuilder::preview_finish (GstClockTime end,
+    const std::function < void (TimelineBuilder &) > &prepare,
+    EventFunc on_event, SegmentFunc on_segment) const
+{
+  TimelineBuilder copy (std::move (on_event), std::move (on_segment));
+  copy.open_calls_ = open_calls_;
+  for (const auto & s:segments_)
+    gst_voice_segment_copy_into (&copy.segments_[s.first], &s.second);
+  copy.transcripts_ = transcripts_;
+  copy.last_idx_of_ = last_idx_of_;
+  /* application events are shared, never changed once queued */
+  copy.pending_ = pending_;
+  copy.open_ = open_;
+  copy.next_idx_ = next_idx_;
+  copy.last_user_stop_ = last_user_stop_;
+  copy.turn_answered_ = turn_answered_;
+  copy.interrupts_ = interrupts_;
+  copy.interrupt_responses_ = interrupt_responses_;
+  copy.agent_spoke_ = agent_spoke_;
+  copy.stats_version_ = stats_version_;
+  gst_voice_latency_stats_free (copy.stats_);
+  copy.stats_ = gst_voice_latency_stats_copy (stats_);
+  copy.origin_ = origin_;
+  if (prepare)
+    prepare (copy);
+  copy.finish (end);
+  return gst_voice_latency_stats_copy (copy.stats_);
 }
 
 bool

@@ -61,6 +61,12 @@ public:
   /* End of the conversation: process everything, close what is open at
    * @end (the last sample). */
   void finish (GstClockTime end);
+  /* What finish (@end) would give out, on a copy of this builder that
+   * @prepare may first add to; this one is left as it is. Returns the
+   * final latency figures, transfer full. */
+  GstVoiceLatencyStats *preview_finish (GstClockTime end,
+      const std::function < void (TimelineBuilder &) > &prepare,
+      EventFunc on_event, SegmentFunc on_segment) const;
 
   void set_origin (GstClockTime origin) { origin_ = origin; }
   const GstVoiceLatencyStats *latency () const { return stats_; }
