@@ -78,7 +78,14 @@ def check(out, position):
     """Raises unless the directory is sound; returns what it holds."""
     manifest = os.path.join(out, "manifest.json")
     if not os.path.exists(manifest):
-        assert position is None, "no manifest after audio was written"
+        # killed between the first audio and the first manifest: nothing
+        # can have been finished yet
+        assert position is None or position < 2e9, \
+            "no manifest %.3f s into the call" % (position / 1e9)
+        seg_dir = os.path.join(out, "segments")
+        assert not os.path.isdir(seg_dir) or not [
+            n for n in os.listdir(seg_dir) if not n.startswith(".part-")], \
+            "unlisted segments"
         return 0, 0.0
     with open(manifest) as f:
         m = json.load(f)
