@@ -21,8 +21,16 @@
 #include "voicemanifest.h"
 #include "voicejson.h"
 
+#include <glib/gstdio.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <functional>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace
@@ -251,35 +259,15 @@ manifest_to_json (const GstVoiceManifest * m, GDateTime * generated_at)
   json_object_set_string_member (root, "generated_at", when);
   g_free (when);
 
-  std::vector < const GstVoiceSegment *>segs;
   gdouble duration = 0.0;
-  for (const auto & s:m->segments) {
-    segs.push_back (&s);
+  for (const auto & s:m->segments)
     duration = std::max (duration, s.end_time);
-  }
-  std::stable_sort (segs.begin (), segs.end (),
-      [](const GstVoiceSegment * a, const GstVoiceSegment * b) {
-        return a->start_time < b->start_time;
-      });
   json_object_set_double_member (root, "duration", duration);
-  json_object_set_int_member (root, "segment_count", segs.size ());
+  json_object_set_int_member (root, "segment_count", m->segments.size ());
 
-  JsonArray *arr = json_array_sized_new (segs.size ());
-  for (const auto * s:segs)
-    json_array_add_element (arr, gst_voice_segment_to_json (s));
-  json_object_set_array_member (root, "segments", arr);
-
-  std::vector < const GstVoiceTimelineEvent *>evs;
-  for (const auto & e:m->events)
-    evs.push_back (&e);
-  std::stable_sort (evs.begin (), evs.end (),
-      [](const GstVoiceTimelineEvent * a, const GstVoiceTimelineEvent * b) {
-        return a->time < b->time;
-      });
-  arr = json_array_sized_new (evs.size ());
-  for (const auto * e:evs)
-    json_array_add_element (arr, gst_voice_timeline_event_to_json (e));
-  json_object_set_array_member (root, "events", arr);
+  /* the long lists are written entry by entry (manifest_write_text) */
+  json_object_set_array_member (root, "segments", json_array_new ());
+  json_object_set_array_member (root, "events", json_array_new ());
 
   /* added members */
   json_object_set_int_member (root, "version", GST_VOICE_MANIFEST_VERSION);
@@ -302,7 +290,7 @@ manifest_to_json (const GstVoiceManifest * m, GDateTime * generated_at)
   } else {
     json_object_set_null_member (root, "full");
   }
-  arr = json_array_new ();
+  JsonArray *arr = json_array_new ();
   for (const auto & sp:m->speakers) {
     JsonObject *o = json_object_new ();
     json_object_set_string_member (o, "name", sp.name.c_str ());
@@ -318,6 +306,91 @@ manifest_to_json (const GstVoiceManifest * m, GDateTime * generated_at)
   JsonNode *node = json_node_init_object (json_node_alloc (), root);
   json_object_unref (root);
   return node;
+}
+
+using TextSink = std::function < bool (const gchar *, gsize) >;
+
+/* @text, a value at nesting level @level, as it reads inside the whole
+ * document: every line after the first indented by two spaces a level */
+static bool
+write_nested (const TextSink & out, const gchar * text, guint level)
+{
+  std::string indent = "\n" + std::string (2 * level, ' ');
+  for (const gchar * nl; (nl = strchr (text, '\n')); text = nl + 1) {
+    if (!out (text, nl - text) || !out (indent.data (), indent.size ()))
+      return false;
+  }
+  return out (text, strlen (text));
+}
+
+static bool
+write_node (const TextSink & out, JsonNode * node, guint level)
+{
+  gchar *text = voice_json_to_text (node);
+  json_node_unref (node);
+  bool ok = write_nested (out, text, level);
+  g_free (text);
+  return ok;
+}
+
+/* A list member: its entries made and written one at a time, so that no
+ * tree of the whole manifest is ever held. */
+template < typename T > static bool
+write_list (const TextSink & out, const std::vector < const T *>&items,
+    JsonNode * (*to_json) (const T *))
+{
+  if (items.empty ())
+    return out ("[]", 2);
+  bool ok = out ("[", 1);
+  for (gsize i = 0; ok && i < items.size (); i++)
+    ok = out (i ? ",\n    " : "\n    ", i ? 6 : 5)
+        && write_node (out, to_json (items[i]), 2);
+  return ok && out ("\n  ]", 4);
+}
+
+/* The manifest's text, the same as voice_json_to_text () of the whole
+ * document (Python's json.dumps (..., indent=2)), a piece at a time. */
+static bool
+manifest_write_text (const GstVoiceManifest * m, GDateTime * generated_at,
+    const TextSink & out)
+{
+  std::vector < const GstVoiceSegment *>segs;
+  for (const auto & s:m->segments)
+    segs.push_back (&s);
+  std::stable_sort (segs.begin (), segs.end (),
+      [](const GstVoiceSegment * a, const GstVoiceSegment * b) {
+        return a->start_time < b->start_time;
+      });
+  std::vector < const GstVoiceTimelineEvent *>evs;
+  for (const auto & e:m->events)
+    evs.push_back (&e);
+  std::stable_sort (evs.begin (), evs.end (),
+      [](const GstVoiceTimelineEvent * a, const GstVoiceTimelineEvent * b) {
+        return a->time < b->time;
+      });
+
+  JsonNode *root = manifest_to_json (m, generated_at);
+  JsonObject *obj = json_node_get_object (root);
+  GList *members = json_object_get_members (obj);
+  bool ok = out ("{", 1);
+  for (GList * l = members; ok && l; l = l->next) {
+    const gchar *name = (const gchar *) l->data;
+    std::string key = std::string (l == members ? "\n  \"" : ",\n  \"") +
+        name + "\": ";
+    ok = out (key.data (), key.size ());
+    if (!ok)
+      break;
+    if (g_str_equal (name, "segments"))
+      ok = write_list (out, segs, gst_voice_segment_to_json);
+    else if (g_str_equal (name, "events"))
+      ok = write_list (out, evs, gst_voice_timeline_event_to_json);
+    else
+      ok = write_node (out, json_node_copy (json_object_get_member (obj,
+                  name)), 1);
+  }
+  g_list_free (members);
+  json_node_unref (root);
+  return ok && out ("\n}", 2);
 }
 
 /**
@@ -338,12 +411,13 @@ gst_voice_manifest_to_string (const GstVoiceManifest * manifest,
 
   GDateTime *now = generated_at ? g_date_time_ref (generated_at) :
       g_date_time_new_now_utc ();
-  JsonNode *node = manifest_to_json (manifest, now);
+  GString *text = g_string_new (nullptr);
+  manifest_write_text (manifest, now,[text](const gchar * s, gsize n) {
+        g_string_append_len (text, s, n);
+        return true;
+      });
   g_date_time_unref (now);
-
-  gchar *text = voice_json_to_text (node);
-  json_node_unref (node);
-  return text;
+  return g_string_free (text, FALSE);
 }
 
 /**
@@ -364,10 +438,41 @@ gst_voice_manifest_write (const GstVoiceManifest * manifest,
 {
   g_return_val_if_fail (manifest != nullptr && path != nullptr, FALSE);
 
-  gchar *text = gst_voice_manifest_to_string (manifest, nullptr);
-  gboolean ok = g_file_set_contents_full (path, text, -1,
-      (GFileSetContentsFlags) (G_FILE_SET_CONTENTS_CONSISTENT |
-          G_FILE_SET_CONTENTS_DURABLE), 0644, error);
-  g_free (text);
+  /* written as it is made: a long call's manifest is never held whole */
+  gchar *tmp = g_strconcat (path, ".XXXXXX", nullptr);
+  gint fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int err = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err),
+        "Could not create %s: %s", tmp, g_strerror (err));
+    g_free (tmp);
+    return FALSE;
+  }
+  FILE *f = fdopen (fd, "w");
+  GDateTime *now = g_date_time_new_now_utc ();
+  bool ok = manifest_write_text (manifest, now,[f](const gchar * s, gsize n) {
+        return fwrite (s, 1, n, f) == n;
+      });
+  g_date_time_unref (now);
+  ok = fflush (f) == 0 && ok;
+  int err = ok ? 0 : errno;
+  if (ok && fsync (fd) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (fclose (f) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && rename (tmp, path) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err),
+        "Could not write %s: %s", path, g_strerror (err ? err : EIO));
+    g_unlink (tmp);
+  }
+  g_free (tmp);
   return ok;
 }
