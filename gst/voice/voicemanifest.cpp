@@ -448,31 +448,72 @@ gst_voice_manifest_write (const GstVoiceManifest * manifest,
     g_free (tmp);
     return FALSE;
   }
-  FILE *f = fdopen (fd, "w");
+  gboolean ok = gst_voice_manifest_write_fd (manifest, fd, error);
+  if (close (fd) != 0 && ok) {
+    ok = FALSE;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+        "Could not write %s: %s", tmp, g_strerror (errno));
+  }
+  if (ok && rename (tmp, path) != 0) {
+    ok = FALSE;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+        "Could not rename %s: %s", tmp, g_strerror (errno));
+  }
+  if (!ok)
+    g_unlink (tmp);
+  g_free (tmp);
+  return ok;
+}
+
+/**
+ * gst_voice_manifest_write_fd:
+ * @manifest: a manifest
+ * @fd: a file open for writing, left open
+ * @error: (optional): the error
+ *
+ * Writes the manifest's text to @fd, as it is made (never holding the
+ * whole text), and syncs it. For a caller that creates and renames the
+ * file itself, relative to a directory it holds open.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+gst_voice_manifest_write_fd (const GstVoiceManifest * manifest, gint fd,
+    GError ** error)
+{
+  g_return_val_if_fail (manifest != nullptr && fd >= 0, FALSE);
+
+  int err = 0;
+  std::string buf;
+  /* buffered: the text comes in many small pieces */
+  auto flush = [&]() {
+    gsize done = 0;
+    while (done < buf.size ()) {
+      gssize n = write (fd, buf.data () + done, buf.size () - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0) {
+        err = errno;
+        return false;
+      }
+      done += n;
+    }
+    buf.clear ();
+    return true;
+  };
   GDateTime *now = g_date_time_new_now_utc ();
-  bool ok = manifest_write_text (manifest, now,[f](const gchar * s, gsize n) {
-        return fwrite (s, 1, n, f) == n;
+  bool ok = manifest_write_text (manifest, now,[&](const gchar * s, gsize n) {
+        buf.append (s, n);
+        return buf.size () < 65536 || flush ();
       });
   g_date_time_unref (now);
-  ok = fflush (f) == 0 && ok;
-  int err = ok ? 0 : errno;
+  ok = ok && flush ();
   if (ok && fsync (fd) != 0) {
     ok = false;
     err = errno;
   }
-  if (fclose (f) != 0 && ok) {
-    ok = false;
-    err = errno;
-  }
-  if (ok && rename (tmp, path) != 0) {
-    ok = false;
-    err = errno;
-  }
-  if (!ok) {
+  if (!ok)
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err),
-        "Could not write %s: %s", path, g_strerror (err ? err : EIO));
-    g_unlink (tmp);
-  }
-  g_free (tmp);
+        "Could not write the manifest: %s", g_strerror (err ? err : EIO));
   return ok;
 }

@@ -97,6 +97,10 @@ GST_VOICE_API
 gboolean gst_voice_manifest_write (const GstVoiceManifest * manifest,
     const gchar * path, GError ** error);
 
+GST_VOICE_API
+gboolean gst_voice_manifest_write_fd (const GstVoiceManifest * manifest,
+    gint fd, GError ** error);
+
 G_END_DECLS
 
 #endif /* __GST_VOICE_MANIFEST_H__ */

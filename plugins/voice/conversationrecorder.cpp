@@ -9,7 +9,9 @@
 
 #include <json-glib/json-glib.h>
 
+#include <cerrno>
 #include <cmath>
+#include <unistd.h>
 
 GST_DEBUG_CATEGORY_EXTERN (gst_voice_manifest_sink_debug);
 #define GST_CAT_DEFAULT gst_voice_manifest_sink_debug
@@ -84,6 +86,8 @@ bool
 ConversationRecorder::set_format (gint rate, gint channels,
     guint64 channel_mask)
 {
+  if (failed_)
+    return false;
   if (full_ || rate_) {
     if (rate == rate_ && channels == channels_)
       return true;
@@ -93,13 +97,34 @@ ConversationRecorder::set_format (gint rate, gint channels,
     failed_ = true;
     return false;
   }
+  /* only WAV and Opus hold more than two channels without positions */
+  if (!settings_.mixed && channels > 2
+      && settings_.format != RECORDING_FORMAT_WAV
+      && settings_.format != RECORDING_FORMAT_OPUS) {
+    on_failure_ ({GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+            "full-layout=channels with " + std::to_string (channels) +
+            " speakers needs format wav or opus",
+            std::string (recording_format_info (settings_.format).encoder) +
+            " takes no more than two channels without positions"});
+    failed_ = true;
+    return false;
+  }
   rate_ = rate;
   channels_ = channels;
+  channel_mask_ = channel_mask;
   chunk_ = MAX (1, rate / 10);
-  lag_ = gst_util_uint64_scale_int (settings_.lookback, rate, GST_SECOND);
+  base_lag_ = lag_ = gst_util_uint64_scale_int (settings_.lookback, rate,
+      GST_SECOND);
   history_.reset (channels, lag_ + chunk_);
   gst_voice_manifest_set_sample_rate (manifest_, rate);
+  return true;
+}
 
+/* The full file, with the first audio: a recording that gets none leaves
+ * what is in the directory as it was. */
+bool
+ConversationRecorder::open_full ()
+{
   full_name_ = "full." + extension ();
   std::string error;
   int fd = dir_.create (RecordingDir::TOP, full_name_, error);
@@ -107,8 +132,8 @@ ConversationRecorder::set_format (gint rate, gint channels,
     fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
     return false;
   }
-  full_ = EncodedFile::create (settings_.format, rate, settings_.mixed ? 1 :
-      channels, settings_.mixed ? 0 : channel_mask, fd, error);
+  full_ = EncodedFile::create (settings_.format, rate_, settings_.mixed ? 1 :
+      channels_, settings_.mixed ? 0 : channel_mask_, fd, error);
   if (!full_) {
     fail (GST_RESOURCE_ERROR_OPEN_WRITE, "Could not encode " + dir_.path
         (RecordingDir::TOP, full_name_), error);
@@ -118,6 +143,16 @@ ConversationRecorder::set_format (gint rate, gint channels,
       settings_.mixed ? "mixed" : "channels", 0.0);
   dirty_ = true;
   return true;
+}
+
+/* The full file failed: it keeps what was written, but is not listed. */
+void
+ConversationRecorder::fail_full ()
+{
+  fail_write (*full_, dir_.path (RecordingDir::TOP, full_name_));
+  full_.reset ();
+  gst_voice_manifest_set_full (manifest_, "", "", 0.0);
+  dirty_ = true;
 }
 
 /* The full file: the stream as it is, or every speaker mixed into one
@@ -150,7 +185,7 @@ ConversationRecorder::write_full (GstBuffer * buffer)
   }
   GstFlowReturn ret = full_->write (out);
   if (ret != GST_FLOW_OK)
-    fail_write (*full_, dir_.path (RecordingDir::TOP, full_name_));
+    fail_full ();
   return ret;
 }
 
@@ -163,6 +198,9 @@ ConversationRecorder::write (GstBuffer * buffer)
     fail (GST_RESOURCE_ERROR_FAILED, "Audio before its format");
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  received_ = true;
+  if (!full_ && !open_full ())
+    return GST_FLOW_ERROR;
   GstFlowReturn ret = write_full (buffer);
   if (ret != GST_FLOW_OK)
     return ret;
@@ -171,6 +209,12 @@ ConversationRecorder::write (GstBuffer * buffer)
   gst_buffer_map (buffer, &map, GST_MAP_READ);
   const gint16 *frames = (const gint16 *) map.data;
   guint64 n = map.size / (2 * channels_);
+  /* what the timeline tells after this buffer can be a buffer older */
+  if (n > longest_buffer_) {
+    longest_buffer_ = n;
+    lag_ = MAX (lag_, base_lag_ + longest_buffer_);
+    history_.grow (lag_ + chunk_);
+  }
   /* a bit at a time, feeding the open segments after each, so that the
    * history always still holds what they need next */
   for (guint64 done = 0; done < n;) {
@@ -179,7 +223,7 @@ ConversationRecorder::write (GstBuffer * buffer)
     done += step;
     guint64 upto = history_.end () > lag_ ? history_.end () - lag_ : 0;
     for (auto & o:open_)
-      if (!feed (o.second, upto))
+      if (!feed (*o.second, upto))
         ret = GST_FLOW_ERROR;
     if (ret != GST_FLOW_OK)
       break;
@@ -220,7 +264,7 @@ ConversationRecorder::feed (OpenSegment & seg, guint64 upto)
   return true;
 }
 
-bool
+std::unique_ptr < ConversationRecorder::OpenSegment >
 ConversationRecorder::open_segment (const std::string & speaker,
     GstVoiceRole role, guint idx, guint64 start)
 {
@@ -228,7 +272,7 @@ ConversationRecorder::open_segment (const std::string & speaker,
   if (sp == speakers_.end () || (gint) sp->second.first >= channels_) {
     on_warning_ ("no channel carries speaker " + speaker + ": segment " +
         std::to_string (idx) + " gets no audio file");
-    return false;
+    return nullptr;
   }
   if (start < history_.begin ()) {
     on_warning_ ("segment " + std::to_string (idx) + " of " + speaker +
@@ -237,29 +281,27 @@ ConversationRecorder::open_segment (const std::string & speaker,
         "raise lookback");
     start = history_.begin ();
   }
-  OpenSegment seg;
-  seg.speaker = speaker;
-  seg.role = role;
-  seg.channel = sp->second.first;
-  seg.idx = idx;
-  seg.start = seg.fed = start;
-  seg.part = ".part-" + std::to_string (n_parts_++) + "." + extension ();
+  auto seg = std::make_unique < OpenSegment > ();
+  seg->speaker = speaker;
+  seg->role = role;
+  seg->channel = sp->second.first;
+  seg->idx = idx;
+  seg->start = seg->fed = start;
+  seg->part = ".part-" + std::to_string (n_parts_++) + "." + extension ();
   std::string error;
-  int fd = dir_.create (RecordingDir::SEGMENTS, seg.part, error);
+  int fd = dir_.create (RecordingDir::SEGMENTS, seg->part, error);
   if (fd < 0) {
     fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
-    return false;
+    return nullptr;
   }
-  seg.file = EncodedFile::create (settings_.format, rate_, 1, 0, fd, error);
-  if (!seg.file) {
-    dir_.remove (RecordingDir::SEGMENTS, seg.part);
+  seg->file = EncodedFile::create (settings_.format, rate_, 1, 0, fd, error);
+  if (!seg->file) {
+    dir_.remove (RecordingDir::SEGMENTS, seg->part);
     fail (GST_RESOURCE_ERROR_OPEN_WRITE, "Could not encode " +
-        dir_.path (RecordingDir::SEGMENTS, seg.part), error);
-    return false;
+        dir_.path (RecordingDir::SEGMENTS, seg->part), error);
+    return nullptr;
   }
-  open_.erase (speaker);
-  open_.emplace (speaker, std::move (seg));
-  return true;
+  return seg;
 }
 
 /* Completes @seg's file up to @record's end; it is published with the
@@ -317,11 +359,11 @@ ConversationRecorder::on_timeline_event (const GstVoiceTimelineEvent & ev)
   std::string speaker;
   JsonNode *meta = ev.metadata ? json_from_string (ev.metadata, nullptr) :
       nullptr;
-  if (meta && JSON_NODE_HOLDS_OBJECT (meta)) {
-    const gchar *name = json_object_get_string_member_with_default
-        (json_node_get_object (meta), "speaker", "");
-    speaker = name ? name : "";
-  }
+  JsonNode *name = meta && JSON_NODE_HOLDS_OBJECT (meta) ?
+      json_object_get_member (json_node_get_object (meta), "speaker") : nullptr;
+  if (name && JSON_NODE_HOLDS_VALUE (name)
+      && json_node_get_value_type (name) == G_TYPE_STRING)
+    speaker = json_node_get_string (name);
   if (meta)
     json_node_unref (meta);
   if (speaker.empty ()) {
@@ -331,20 +373,25 @@ ConversationRecorder::on_timeline_event (const GstVoiceTimelineEvent & ev)
   }
   if (open_.count (speaker))
     return;                     /* already speaking */
-  if (open_segment (speaker, ev.type == GST_VOICE_EVENT_USER_START_SPEAKING ?
-          GST_VOICE_ROLE_USER : GST_VOICE_ROLE_AGENT, idx,
-          frame_at (ev.time))) {
+  auto seg = open_segment (speaker, ev.type ==
+      GST_VOICE_EVENT_USER_START_SPEAKING ? GST_VOICE_ROLE_USER :
+      GST_VOICE_ROLE_AGENT, idx, frame_at (ev.time));
+  if (seg) {
     guint64 upto = history_.end () > lag_ ? history_.end () - lag_ : 0;
-    feed (open_.at (speaker), upto);
+    feed (*seg, upto);
+    open_[speaker] = std::move (seg);
   }
 }
 
 void
 ConversationRecorder::on_segment (GstVoiceSegment & seg)
 {
+  /* the open segment this record ends: the same index, or, should the
+   * numbering differ (a start event was refused), the same start */
   auto open = open_.find (seg.speaker);
-  if (open != open_.end () && open->second.idx == seg.idx) {
-    close_segment (open->second, seg);
+  if (open != open_.end () && (open->second->idx == seg.idx
+          || open->second->start == frame_at (seg.start_time))) {
+    close_segment (*open->second, seg);
     open_.erase (open);
     return;
   }
@@ -352,12 +399,17 @@ ConversationRecorder::on_segment (GstVoiceSegment & seg)
   auto listed = listed_.find (seg.idx);
   if (listed == listed_.end ()) {
     /* its start was missed: cut it from the history if it is still there */
-    if (open_segment (seg.speaker, seg.role, seg.idx,
-            frame_at (seg.start_time))) {
-      auto it = open_.find (seg.speaker);
-      close_segment (it->second, seg);
-      open_.erase (it);
-      return;
+    if (frame_at (seg.end_time) > history_.begin ()) {
+      auto cut = open_segment (seg.speaker, seg.role, seg.idx,
+          frame_at (seg.start_time));
+      if (cut) {
+        close_segment (*cut, seg);
+        return;
+      }
+    } else {
+      on_warning_ ("segment " + std::to_string (seg.idx) + " of " +
+          seg.speaker + " was told after its audio was gone: listed "
+          "without a file; raise lookback");
     }
     listed_[seg.idx] = false;
   }
@@ -386,6 +438,12 @@ void
 ConversationRecorder::on_channel (guint channel, const gchar * name,
     GstVoiceRole role)
 {
+  if (rate_ && (gint) channel >= channels_) {
+    on_warning_ (std::string ("voice-channel for ") + name + " names channel "
+        + std::to_string (channel) + " of a stream of " +
+        std::to_string (channels_) + ": ignored");
+    return;
+  }
   speakers_[name] = {channel, role};
   gst_voice_manifest_add_speaker (manifest_, name, role, channel);
   dirty_ = true;
@@ -407,8 +465,9 @@ ConversationRecorder::on_conversation_start (const GstStructure * s)
   if (rate_ && gst_structure_get_uint64 (s, "settle-time", &settle)) {
     guint64 needed = gst_util_uint64_scale_int (settle + SETTLE_MARGIN, rate_,
         GST_SECOND);
-    if (needed > lag_) {
-      lag_ = needed;
+    if (needed > base_lag_) {
+      base_lag_ = needed;
+      lag_ = MAX (lag_, base_lag_ + longest_buffer_);
       history_.grow (lag_ + chunk_);
     }
   }
@@ -462,8 +521,45 @@ ConversationRecorder::handle (const GstStructure * s)
   } else {
     return;
   }
+  received_ = true;
   if (!failed_)
     commit (false);
+}
+
+/* manifest.json, replaced atomically: written to a temporary file in the
+ * directory, synced, renamed over it */
+bool
+ConversationRecorder::write_manifest ()
+{
+  const std::string tmp = ".manifest.json.tmp";
+  std::string error;
+  int fd = dir_.create (RecordingDir::TOP, tmp, error);
+  if (fd < 0) {
+    fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
+    return false;
+  }
+  GError *err = nullptr;
+  bool ok = gst_voice_manifest_write_fd (manifest_, fd, &err);
+  if (close (fd) != 0 && ok) {
+    ok = false;
+    g_set_error (&err, G_FILE_ERROR, g_file_error_from_errno (errno), "%s",
+        g_strerror (errno));
+  }
+  if (!ok) {
+    dir_.remove (RecordingDir::TOP, tmp);
+    fail (g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOSPC) ?
+        GST_RESOURCE_ERROR_NO_SPACE_LEFT : GST_RESOURCE_ERROR_WRITE,
+        "Could not write " + dir_.path (RecordingDir::TOP, "manifest.json"),
+        err->message);
+    g_error_free (err);
+    return false;
+  }
+  if (!dir_.rename (RecordingDir::TOP, tmp, "manifest.json", error)) {
+    dir_.remove (RecordingDir::TOP, tmp);
+    fail (GST_RESOURCE_ERROR_WRITE, error);
+    return false;
+  }
+  return true;
 }
 
 /* Publishes the finished segment files and writes the manifest that lists
@@ -505,14 +601,7 @@ ConversationRecorder::commit (bool force)
     gst_voice_manifest_set_full (manifest_, full_name_.c_str (),
         settings_.mixed ? "mixed" : "channels",
         rate_ ? (gdouble) full_->frames () / rate_ : 0.0);
-  GError *err = nullptr;
-  std::string path = dir_.path (RecordingDir::TOP, "manifest.json");
-  if (!gst_voice_manifest_write (manifest_, path.c_str (), &err)) {
-    fail (g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOSPC) ?
-        GST_RESOURCE_ERROR_NO_SPACE_LEFT : GST_RESOURCE_ERROR_WRITE,
-        "Could not write " + path, err->message);
-    g_error_free (err);
-  }
+  write_manifest ();
   dirty_ = false;
   last_commit_ = now;
 }
@@ -526,7 +615,7 @@ ConversationRecorder::finish ()
 
   /* what is still open ends with the audio received */
   for (auto & o:open_) {
-    OpenSegment & seg = o.second;
+    OpenSegment & seg = *o.second;
     GstVoiceSegment record;
     gst_voice_segment_init (&record);
     record.idx = seg.idx;
@@ -542,8 +631,10 @@ ConversationRecorder::finish ()
   gdouble duration = 0;
   if (full_) {
     duration = rate_ ? (gdouble) full_->frames () / rate_ : 0.0;
+    gst_voice_manifest_set_full (manifest_, full_name_.c_str (),
+        settings_.mixed ? "mixed" : "channels", duration);
     if (!full_->finish ())
-      fail_write (*full_, dir_.path (RecordingDir::TOP, full_name_));
+      fail_full ();
     else
       on_message_ (gst_structure_new (GST_VOICE_FILE_WRITTEN_STRUCTURE,
               "location", G_TYPE_STRING, dir_.path (RecordingDir::TOP,
@@ -552,6 +643,11 @@ ConversationRecorder::finish ()
               "kind", G_TYPE_STRING, "full",
               "start-time", G_TYPE_DOUBLE, 0.0,
               "end-time", G_TYPE_DOUBLE, duration, nullptr));
+  }
+  /* nothing came: what is in the directory stays as it was */
+  if (!received_) {
+    dir_.close ();
+    return;
   }
   bool was_failed = failed_;
   commit (true);

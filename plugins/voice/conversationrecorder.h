@@ -98,11 +98,14 @@ private:
   void on_conversation_start (const GstStructure * s);
   void on_latency_summary (const GstStructure * s);
 
-  bool open_segment (const std::string & speaker, GstVoiceRole role,
-      guint idx, guint64 start);
+  std::unique_ptr < OpenSegment > open_segment (const std::string & speaker,
+      GstVoiceRole role, guint idx, guint64 start);
   bool feed (OpenSegment & seg, guint64 upto);
   void close_segment (OpenSegment & seg, GstVoiceSegment & record);
+  bool open_full ();
+  void fail_full ();
   GstFlowReturn write_full (GstBuffer * buffer);
+  bool write_manifest ();
   void commit (bool force);
 
   Settings settings_;
@@ -116,7 +119,14 @@ private:
   GstVoiceManifest *manifest_;
   gint rate_ = 0;
   gint channels_ = 0;
-  guint64 lag_ = 0;             /* frames */
+  guint64 channel_mask_ = 0;
+  bool received_ = false;       /* any audio or event */
+  /* how far behind the newest audio the open segments are written, in
+   * frames: the timeline tells a moment up to its settle-time late, after
+   * the buffer that settled it, which can be long */
+  guint64 base_lag_ = 0;
+  guint64 longest_buffer_ = 0;
+  guint64 lag_ = 0;
   guint64 chunk_ = 0;           /* frames appended at a time */
   AudioHistory history_;
   std::unique_ptr < EncodedFile > full_;
@@ -124,7 +134,7 @@ private:
 
   /* speaker name to channel and role */
   std::map < std::string, std::pair < guint, GstVoiceRole > >speakers_;
-  std::map < std::string, OpenSegment > open_;
+  std::map < std::string, std::unique_ptr < OpenSegment > >open_;
   guint n_starts_ = 0;
   guint n_parts_ = 0;
   std::vector < Finished > unpublished_;

@@ -133,6 +133,7 @@ struct GstVoiceManifestSinkPrivate
    * change's when that does not run */
   std::unique_ptr < ConversationRecorder > recorder;
   GstAudioInfo info;
+  guint64 channel_mask = 0;
   bool have_info = false;
 };
 
@@ -285,6 +286,7 @@ gst_voice_manifest_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
           GST_AUDIO_INFO_CHANNELS (&info), mask))
     return FALSE;
   priv->info = info;
+  priv->channel_mask = mask;
   priv->have_info = true;
   return TRUE;
 }
@@ -324,7 +326,7 @@ gst_voice_manifest_sink_event (GstBaseSink * sink, GstEvent * event)
         if (!priv->recorder->start () || (priv->have_info
                 && !priv->recorder->set_format (GST_AUDIO_INFO_RATE
                     (&priv->info), GST_AUDIO_INFO_CHANNELS (&priv->info),
-                    0))) {
+                    priv->channel_mask))) {
           priv->recorder.reset ();
           priv->have_info = false;
         }

@@ -506,6 +506,112 @@ GST_START_TEST (test_hang_up_without_eos)
 
 GST_END_TEST;
 
+/* Long buffers (4 s): the timeline tells what a buffer settled after it,
+ * so the segments are written a whole buffer further behind. */
+GST_START_TEST (test_long_buffers)
+{
+  Recording rec;
+  rec.start ();
+  const guint n = 4 * RATE;
+  for (guint i = 0; i < 3; i++) {
+    fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (i * n,
+                n)), GST_FLOW_OK);
+    if (i == 0) {
+      push_structure (rec.h, gst_voice_channel_structure_new (0, "alice",
+              GST_VOICE_ROLE_USER));
+      push_structure (rec.h, gst_voice_channel_structure_new (1, "bot",
+              GST_VOICE_ROLE_AGENT));
+      /* settled up to 2.5 s */
+      push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
+      push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8);
+      push_event (rec.h, GST_VOICE_EVENT_AGENT_START_SPEAKING, 1.0, "bot");
+    } else if (i == 1) {
+      /* settled up to 6.5 s */
+      push_segment (rec.h, 1, "bot", GST_VOICE_ROLE_AGENT, 1.0, 6.0);
+    }
+  }
+  fail_unless (gst_harness_push_event (rec.h, gst_event_new_eos ()));
+
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/00-user-0200ms.wav"), wav));
+  check_samples (wav, 0, 3200, 9600);
+  wav = Wav ();
+  fail_unless (read_wav (rec.path ("segments/01-agent-1000ms.wav"), wav));
+  check_samples (wav, 1, 16000, 80000);
+}
+
+GST_END_TEST;
+
+/* A start event refused upstream shifts the sink's count of starts: the
+ * record still finds its open segment, by its start. */
+GST_START_TEST (test_refused_start_event)
+{
+  Recording rec;
+  rec.start ();
+  for (guint i = 0; i < 300; i++) {
+    fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (i *
+                CHUNK)), GST_FLOW_OK);
+    if (i == 0) {
+      push_structure (rec.h, gst_voice_channel_structure_new (0, "alice",
+              GST_VOICE_ROLE_USER));
+      push_structure (rec.h, gst_voice_channel_structure_new (1, "bot",
+              GST_VOICE_ROLE_AGENT));
+      push_structure (rec.h, gst_structure_new (
+              GST_VOICE_TIMELINE_EVENT_STRUCTURE, "type", G_TYPE_STRING,
+              "agent_start_speaking", "time", G_TYPE_DOUBLE, 0.0,
+              "metadata", G_TYPE_STRING, "{not json", nullptr));
+    } else if (i == 170) {
+      push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
+    } else if (i == 230) {
+      push_segment (rec.h, 1, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8);
+    }
+  }
+  fail_unless (gst_harness_push_event (rec.h, gst_event_new_eos ()));
+
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/01-user-0200ms.wav"), wav));
+  check_samples (wav, 0, 3200, 9600);
+  GDir *d = g_dir_open (rec.path ("segments").c_str (), 0, nullptr);
+  guint n_files = 0;
+  while (g_dir_read_name (d))
+    n_files++;
+  g_dir_close (d);
+  fail_unless_equals_int (n_files, 1);
+}
+
+GST_END_TEST;
+
+/* A recording that receives nothing leaves the directory as it was. */
+GST_START_TEST (test_no_data_keeps_the_last_recording)
+{
+  Recording rec;
+  rec.start ();
+  record_call (rec.h);
+  gst_harness_teardown (rec.h);
+  rec.h = nullptr;
+  gchar *before;
+  fail_unless (g_file_get_contents (rec.path ("manifest.json").c_str (),
+          &before, nullptr, nullptr));
+
+  GstElement *sink = gst_element_factory_make ("voicemanifestsink", nullptr);
+  g_object_set (sink, "location", rec.path ("").c_str (), nullptr);
+  gst_element_set_state (sink, GST_STATE_PAUSED);
+  gst_element_set_state (sink, GST_STATE_NULL);
+  gst_object_unref (sink);
+
+  gchar *after;
+  fail_unless (g_file_get_contents (rec.path ("manifest.json").c_str (),
+          &after, nullptr, nullptr));
+  fail_unless_equals_string (after, before);
+  Wav wav;
+  fail_unless (read_wav (rec.path ("full.wav"), wav));
+  fail_unless_equals_int (wav.samples.size (), 300 * CHUNK);
+  g_free (before);
+  g_free (after);
+}
+
+GST_END_TEST;
+
 static gchar *
 error_of (GstBus * bus, GQuark * domain, gint * code)
 {
@@ -832,6 +938,9 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_segments_full_file_and_manifest);
   tcase_add_test (tc, test_channels_layout);
   tcase_add_test (tc, test_formats);
+  tcase_add_test (tc, test_long_buffers);
+  tcase_add_test (tc, test_refused_start_event);
+  tcase_add_test (tc, test_no_data_keeps_the_last_recording);
   tcase_add_test (tc, test_manifest_lists_complete_files_only);
   tcase_add_test (tc, test_manifest_follows_the_call);
   tcase_add_test (tc, test_hang_up_without_eos);
