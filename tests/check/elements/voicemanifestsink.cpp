@@ -95,6 +95,16 @@ push_segment (GstHarness * h, guint idx, const gchar * speaker,
   push_structure (h, gst_voice_segment_to_structure (&seg));
 }
 
+/* alice on channel 0, the bot on channel 1, as voicetimeline tells it */
+static void
+announce_speakers (GstHarness * h)
+{
+  push_structure (h, gst_voice_channel_structure_new (0, "alice",
+          GST_VOICE_ROLE_USER));
+  push_structure (h, gst_voice_channel_structure_new (1, "bot",
+          GST_VOICE_ROLE_AGENT));
+}
+
 /* A temporary recording directory and a harnessed sink writing into it. */
 struct Recording
 {
@@ -234,10 +244,7 @@ record_call (GstHarness * h, bool eos = true, guint n_buffers = 300)
               "started-at", G_TYPE_STRING, "2026-11-26T10:00:00.25Z",
               "origin-running-time", G_TYPE_UINT64, (guint64) 0,
               "settle-time", G_TYPE_UINT64, (guint64) 1500 * MS, nullptr));
-      push_structure (h, gst_voice_channel_structure_new (0, "alice",
-              GST_VOICE_ROLE_USER));
-      push_structure (h, gst_voice_channel_structure_new (1, "bot",
-              GST_VOICE_ROLE_AGENT));
+      announce_speakers (h);
     } else if (now == 1700 * MS) {
       push_event (h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
     } else if (now == 2300 * MS) {
@@ -517,10 +524,7 @@ GST_START_TEST (test_long_buffers)
     fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (i * n,
                 n)), GST_FLOW_OK);
     if (i == 0) {
-      push_structure (rec.h, gst_voice_channel_structure_new (0, "alice",
-              GST_VOICE_ROLE_USER));
-      push_structure (rec.h, gst_voice_channel_structure_new (1, "bot",
-              GST_VOICE_ROLE_AGENT));
+      announce_speakers (rec.h);
       /* settled up to 2.5 s */
       push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
       push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8);
@@ -552,10 +556,7 @@ GST_START_TEST (test_refused_start_event)
     fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (i *
                 CHUNK)), GST_FLOW_OK);
     if (i == 0) {
-      push_structure (rec.h, gst_voice_channel_structure_new (0, "alice",
-              GST_VOICE_ROLE_USER));
-      push_structure (rec.h, gst_voice_channel_structure_new (1, "bot",
-              GST_VOICE_ROLE_AGENT));
+      announce_speakers (rec.h);
       push_structure (rec.h, gst_structure_new (
               GST_VOICE_TIMELINE_EVENT_STRUCTURE, "type", G_TYPE_STRING,
               "agent_start_speaking", "time", G_TYPE_DOUBLE, 0.0,
@@ -755,10 +756,7 @@ GST_START_TEST (test_disk_full)
   for (guint i = 0; i < 1000 && ret == GST_FLOW_OK; i++) {
     ret = gst_harness_push (rec.h, stereo_buffer (i * CHUNK));
     if (i == 0) {
-      push_structure (rec.h, gst_voice_channel_structure_new (0, "alice",
-              GST_VOICE_ROLE_USER));
-      push_structure (rec.h, gst_voice_channel_structure_new (1, "bot",
-              GST_VOICE_ROLE_AGENT));
+      announce_speakers (rec.h);
     } else if (i == 170) {
       push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
     } else if (i == 230) {
