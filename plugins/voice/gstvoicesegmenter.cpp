@@ -787,7 +787,10 @@ gst_voice_segmenter_mark (GstVoiceSegmenter * self, gboolean speaking,
   bool open = GST_CLOCK_TIME_IS_VALID (priv->span_open.start)
       || priv->mark_start_pending;
 
-  if (!GST_CLOCK_TIME_IS_VALID (timestamp))
+  /* without a time, a start is at the first sample after the mark (the
+   * next buffer may come after a gap: a TTS stream between two answers),
+   * a stop at the last sample before it */
+  if (!GST_CLOCK_TIME_IS_VALID (timestamp) && !speaking)
     timestamp = priv->position;
 
   if (speaking && !open) {
