@@ -570,8 +570,12 @@ ConversationRecorder::commit (bool force)
   if (!dirty_ && !force)
     return;
   gint64 now = g_get_monotonic_time ();
-  if (!force && last_commit_ &&
-      now - last_commit_ < (gint64) (settings_.manifest_interval / 1000))
+  /* a long call's manifest takes a while to write: at most a twentieth
+   * of the time goes to rewriting it (unless every change is asked for) */
+  gint64 interval = settings_.manifest_interval == 0 ? 0 :
+      MAX ((gint64) (settings_.manifest_interval / 1000),
+      20 * last_commit_cost_);
+  if (!force && last_commit_ && now - last_commit_ < interval)
     return;
 
   for (auto & f:unpublished_) {
@@ -603,7 +607,8 @@ ConversationRecorder::commit (bool force)
         rate_ ? (gdouble) full_->frames () / rate_ : 0.0);
   write_manifest ();
   dirty_ = false;
-  last_commit_ = now;
+  last_commit_ = g_get_monotonic_time ();
+  last_commit_cost_ = last_commit_ - now;
 }
 
 void

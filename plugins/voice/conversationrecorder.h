@@ -142,4 +142,5 @@ private:
   std::map < guint, bool > listed_;
   bool dirty_ = false;
   gint64 last_commit_ = 0;      /* monotonic, µs */
+  gint64 last_commit_cost_ = 0; /* µs */
 };
