@@ -41,6 +41,15 @@ struct Speaker
   GstVoiceRole role;
   gint channel;
 };
+
+/* A list's first entries, written out: their text, as it reads inside the
+ * list, joined by the list's separators. */
+struct Archive
+{
+  int fd = -1;
+  guint count = 0;
+  guint64 size = 0;
+};
 }
 
 struct _GstVoiceManifest
@@ -54,6 +63,13 @@ struct _GstVoiceManifest
   std::vector < Speaker > speakers;
   std::vector < GstVoiceSegment > segments;
   std::vector < GstVoiceTimelineEvent > events;
+
+  /* entries that can no longer change, as text in files beside the
+   * manifest, so that a long call does not keep them in memory */
+  Archive archived_segments;
+  Archive archived_events;
+  gdouble archived_duration = 0.0;
+  std::vector < guint > archived_idx;   /* sorted */
   GstVoiceLatencyStats *latency = gst_voice_latency_stats_new ();
 };
 
@@ -81,6 +97,9 @@ gst_voice_manifest_free (GstVoiceManifest * manifest)
     gst_voice_segment_clear (&s);
   for (auto & e:manifest->events)
     gst_voice_timeline_event_clear (&e);
+  for (Archive * a: {&manifest->archived_segments, &manifest->archived_events})
+    if (a->fd >= 0)
+      close (a->fd);
   g_clear_pointer (&manifest->started_at, g_date_time_unref);
   gst_voice_latency_stats_free (manifest->latency);
   delete manifest;
@@ -175,13 +194,19 @@ gst_voice_manifest_add_speaker (GstVoiceManifest * manifest,
  * @segment: (transfer none): a finished segment, copied
  *
  * A segment with the index of one already added replaces it (it is given
- * again with its transcript, say).
+ * again with its transcript, say), unless that one was archived.
+ *
+ * Returns: %FALSE if a segment with this index was archived: it can no
+ * longer change
  */
-void
+gboolean
 gst_voice_manifest_add_segment (GstVoiceManifest * manifest,
     const GstVoiceSegment * segment)
 {
-  g_return_if_fail (manifest != nullptr && segment != nullptr);
+  g_return_val_if_fail (manifest != nullptr && segment != nullptr, FALSE);
+  if (std::binary_search (manifest->archived_idx.begin (),
+          manifest->archived_idx.end (), segment->idx))
+    return FALSE;
   GstVoiceSegment copy;
   gst_voice_segment_copy_into (&copy, segment);
   /* replacements are for recent segments: look from the end */
@@ -190,10 +215,11 @@ gst_voice_manifest_add_segment (GstVoiceManifest * manifest,
     if (it->idx == segment->idx) {
       gst_voice_segment_clear (&*it);
       *it = copy;
-      return;
+      return TRUE;
     }
   }
   manifest->segments.push_back (copy);
+  return TRUE;
 }
 
 /**
@@ -221,7 +247,8 @@ guint
 gst_voice_manifest_get_segment_count (const GstVoiceManifest * manifest)
 {
   g_return_val_if_fail (manifest != nullptr, 0);
-  return (guint) manifest->segments.size ();
+  return (guint) manifest->segments.size () +
+      manifest->archived_segments.count;
 }
 
 /**
@@ -259,11 +286,12 @@ manifest_to_json (const GstVoiceManifest * m, GDateTime * generated_at)
   json_object_set_string_member (root, "generated_at", when);
   g_free (when);
 
-  gdouble duration = 0.0;
+  gdouble duration = m->archived_duration;
   for (const auto & s:m->segments)
     duration = std::max (duration, s.end_time);
   json_object_set_double_member (root, "duration", duration);
-  json_object_set_int_member (root, "segment_count", m->segments.size ());
+  json_object_set_int_member (root, "segment_count", m->segments.size () +
+      m->archived_segments.count);
 
   /* the long lists are written entry by entry (manifest_write_text) */
   json_object_set_array_member (root, "segments", json_array_new ());
@@ -335,16 +363,35 @@ write_node (const TextSink & out, JsonNode * node, guint level)
 
 /* A list member: its entries made and written one at a time, so that no
  * tree of the whole manifest is ever held. */
-template < typename T > static bool
-write_list (const TextSink & out, const std::vector < const T *>&items,
-    JsonNode * (*to_json) (const T *))
+static bool
+copy_archive (const TextSink & out, const Archive & archive)
 {
-  if (items.empty ())
+  gchar buf[65536];
+  guint64 done = 0;
+  while (done < archive.size) {
+    gssize n = pread (archive.fd, buf, MIN (sizeof (buf), archive.size - done),
+        done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0 || !out (buf, n))
+      return false;
+    done += n;
+  }
+  return true;
+}
+
+template < typename T > static bool
+write_list (const TextSink & out, const Archive & archive,
+    const std::vector < const T *>&items, JsonNode * (*to_json) (const T *))
+{
+  if (items.empty () && archive.count == 0)
     return out ("[]", 2);
-  bool ok = out ("[", 1);
-  for (gsize i = 0; ok && i < items.size (); i++)
-    ok = out (i ? ",\n    " : "\n    ", i ? 6 : 5)
-        && write_node (out, to_json (items[i]), 2);
+  bool ok = out ("[\n    ", 6) && copy_archive (out, archive);
+  for (gsize i = 0; ok && i < items.size (); i++) {
+    if (i > 0 || archive.count > 0)
+      ok = out (",\n    ", 6);
+    ok = ok && write_node (out, to_json (items[i]), 2);
+  }
   return ok && out ("\n  ]", 4);
 }
 
@@ -381,9 +428,11 @@ manifest_write_text (const GstVoiceManifest * m, GDateTime * generated_at,
     if (!ok)
       break;
     if (g_str_equal (name, "segments"))
-      ok = write_list (out, segs, gst_voice_segment_to_json);
+      ok = write_list (out, m->archived_segments, segs,
+          gst_voice_segment_to_json);
     else if (g_str_equal (name, "events"))
-      ok = write_list (out, evs, gst_voice_timeline_event_to_json);
+      ok = write_list (out, m->archived_events, evs,
+          gst_voice_timeline_event_to_json);
     else
       ok = write_node (out, json_node_copy (json_object_get_member (obj,
                   name)), 1);
@@ -391,6 +440,160 @@ manifest_write_text (const GstVoiceManifest * m, GDateTime * generated_at,
   g_list_free (members);
   json_node_unref (root);
   return ok && out ("\n}", 2);
+}
+
+static int
+open_archive_file (gint dir_fd)
+{
+  /* a file without a name: nothing to clean up after a crash */
+  int fd = openat (dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+    return fd;
+  gchar name[] = ".manifest-archive-XXXXXX";
+  for (int tries = 0; tries < 100; tries++) {
+    for (gchar * c = name + strlen (name) - 6; *c; c++)
+      *c = "abcdefghijklmnopqrstuvwxyz0123456789"[g_random_int_range (0, 36)];
+    fd = openat (dir_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+        O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      unlinkat (dir_fd, name, 0);
+      return fd;
+    }
+    if (errno != EEXIST)
+      break;
+  }
+  return -1;
+}
+
+/**
+ * gst_voice_manifest_set_archive:
+ * @manifest: a manifest
+ * @dir_fd: a directory open for reading, where the archive is kept
+ * @error: (optional): the error
+ *
+ * Lets gst_voice_manifest_archive () keep the entries that can no longer
+ * change as text in two unnamed files in @dir_fd instead of in memory, so
+ * that a manifest of a long call costs the same memory as a short one.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+gst_voice_manifest_set_archive (GstVoiceManifest * manifest, gint dir_fd,
+    GError ** error)
+{
+  g_return_val_if_fail (manifest != nullptr, FALSE);
+  g_return_val_if_fail (manifest->archived_segments.fd < 0, FALSE);
+
+  for (Archive * a: {&manifest->archived_segments, &manifest->archived_events}) {
+    a->fd = open_archive_file (dir_fd);
+    if (a->fd < 0) {
+      int err = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err),
+          "Could not create the manifest's archive: %s", g_strerror (err));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static bool
+append_archive (Archive & archive, const std::string & text)
+{
+  gsize done = 0;
+  while (done < text.size ()) {
+    gssize n = pwrite (archive.fd, text.data () + done, text.size () - done,
+        archive.size + done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return false;
+    done += n;
+  }
+  archive.size += text.size ();
+  return true;
+}
+
+/* Moves the first @n of @items (in list order) to @archive. */
+template < typename T > static bool
+archive_entries (Archive & archive, std::vector < T > &items, gsize n,
+    JsonNode * (*to_json) (const T *), void (*clear) (T *))
+{
+  if (n == 0)
+    return true;
+  std::string text;
+  TextSink sink =[&text](const gchar * s, gsize len) {
+    text.append (s, len);
+    return true;
+  };
+  for (gsize i = 0; i < n; i++) {
+    if (archive.count + i > 0)
+      text += ",\n    ";
+    write_node (sink, to_json (&items[i]), 2);
+  }
+  if (!append_archive (archive, text))
+    return false;
+  archive.count += n;
+  for (gsize i = 0; i < n; i++)
+    clear (&items[i]);
+  items.erase (items.begin (), items.begin () + n);
+  return true;
+}
+
+/**
+ * gst_voice_manifest_archive:
+ * @manifest: a manifest with an archive (gst_voice_manifest_set_archive ())
+ * @before: seconds from conversation time zero
+ * @error: (optional): the error
+ *
+ * Archives the segments that start and the events that happen before
+ * @before: they are written out and no longer held. Call it with a time
+ * before which nothing can be added any more: an entry added later that
+ * sorts before it is listed after the archived ones, and an archived
+ * segment can no longer be replaced.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+gst_voice_manifest_archive (GstVoiceManifest * manifest, gdouble before,
+    GError ** error)
+{
+  g_return_val_if_fail (manifest != nullptr, FALSE);
+  if (manifest->archived_segments.fd < 0)
+    return TRUE;
+
+  auto & segs = manifest->segments;
+  std::stable_sort (segs.begin (), segs.end (),
+      [](const GstVoiceSegment & a, const GstVoiceSegment & b) {
+        return a.start_time < b.start_time;
+      });
+  gsize n = 0;
+  while (n < segs.size () && segs[n].start_time < before) {
+    manifest->archived_duration = std::max (manifest->archived_duration,
+        segs[n].end_time);
+    manifest->archived_idx.insert (std::upper_bound
+        (manifest->archived_idx.begin (), manifest->archived_idx.end (),
+            segs[n].idx), segs[n].idx);
+    n++;
+  }
+  bool ok = archive_entries (manifest->archived_segments, segs, n,
+      gst_voice_segment_to_json, gst_voice_segment_clear);
+
+  auto & evs = manifest->events;
+  std::stable_sort (evs.begin (), evs.end (),
+      [](const GstVoiceTimelineEvent & a, const GstVoiceTimelineEvent & b) {
+        return a.time < b.time;
+      });
+  n = 0;
+  while (n < evs.size () && evs[n].time < before)
+    n++;
+  ok = ok && archive_entries (manifest->archived_events, evs, n,
+      gst_voice_timeline_event_to_json, gst_voice_timeline_event_clear);
+  if (!ok) {
+    int err = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err),
+        "Could not write the manifest's archive: %s", g_strerror (err));
+  }
+  return ok;
 }
 
 /**

@@ -75,12 +75,20 @@ void gst_voice_manifest_add_speaker (GstVoiceManifest * manifest,
     const gchar * name, GstVoiceRole role, gint channel);
 
 GST_VOICE_API
-void gst_voice_manifest_add_segment (GstVoiceManifest * manifest,
+gboolean gst_voice_manifest_add_segment (GstVoiceManifest * manifest,
     const GstVoiceSegment * segment);
 
 GST_VOICE_API
 void gst_voice_manifest_add_event (GstVoiceManifest * manifest,
     const GstVoiceTimelineEvent * event);
+
+GST_VOICE_API
+gboolean gst_voice_manifest_set_archive (GstVoiceManifest * manifest,
+    gint dir_fd, GError ** error);
+
+GST_VOICE_API
+gboolean gst_voice_manifest_archive (GstVoiceManifest * manifest,
+    gdouble before, GError ** error);
 
 GST_VOICE_API
 guint gst_voice_manifest_get_segment_count (const GstVoiceManifest * manifest);

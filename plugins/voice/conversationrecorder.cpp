@@ -20,6 +20,9 @@ GST_DEBUG_CATEGORY_EXTERN (gst_voice_manifest_sink_debug);
  * moment, beyond its settle-time: one output buffer and rounding */
 #define SETTLE_MARGIN (500 * GST_MSECOND)
 
+/* seconds: voicetimeline gives a transcript a minute after its segment */
+#define ARCHIVE_AFTER 70
+
 ConversationRecorder::ConversationRecorder (const Settings & settings,
     FailureFunc on_failure, WarningFunc on_warning, MessageFunc on_message)
 :  settings_ (settings), on_failure_ (std::move (on_failure)),
@@ -78,6 +81,12 @@ ConversationRecorder::start ()
   if (!dir_.open (settings_.location, error)) {
     fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
     return false;
+  }
+  GError *err = nullptr;
+  if (!gst_voice_manifest_set_archive (manifest_, dir_.top_fd (), &err)) {
+    on_warning_ (std::string (err->message) + ": the manifest's entries are "
+        "kept in memory");
+    g_error_free (err);
   }
   return true;
 }
@@ -338,6 +347,9 @@ ConversationRecorder::close_segment (OpenSegment & seg,
   /* the record is now f's */
   gst_voice_segment_init (&record);
   listed_[f.record.idx] = true;
+  /* a segment given again long after is not looked up */
+  while (listed_.size () > 4096)
+    listed_.erase (listed_.begin ());
   unpublished_.push_back (f);
   dirty_ = true;
 }
@@ -430,7 +442,9 @@ ConversationRecorder::on_segment (GstVoiceSegment & seg)
       return;
     }
   }
-  gst_voice_manifest_add_segment (manifest_, &seg);
+  if (!gst_voice_manifest_add_segment (manifest_, &seg))
+    on_warning_ ("segment " + std::to_string (seg.idx) + " came again "
+        "after its entry was archived: the manifest keeps the first one");
   dirty_ = true;
 }
 
@@ -526,6 +540,27 @@ ConversationRecorder::handle (const GstStructure * s)
     commit (false);
 }
 
+/* Entries that can no longer change leave memory for the manifest's
+ * archive: those before every open segment, and more than the timeline's
+ * lateness plus a minute (its window for transcripts) in the past. */
+void
+ConversationRecorder::archive ()
+{
+  if (!rate_)
+    return;
+  guint64 before = history_.end () > lag_ ? history_.end () - lag_ : 0;
+  before = before > ARCHIVE_AFTER * (guint64) rate_ ? before -
+      ARCHIVE_AFTER * (guint64) rate_ : 0;
+  for (const auto & o:open_)
+    before = MIN (before, o.second->start);
+  GError *err = nullptr;
+  if (before > 0 && !gst_voice_manifest_archive (manifest_,
+          (gdouble) before / rate_, &err)) {
+    on_warning_ (err->message);
+    g_error_free (err);
+  }
+}
+
 /* manifest.json, replaced atomically: written to a temporary file in the
  * directory, synced, renamed over it */
 bool
@@ -605,6 +640,7 @@ ConversationRecorder::commit (bool force)
     gst_voice_manifest_set_full (manifest_, full_name_.c_str (),
         settings_.mixed ? "mixed" : "channels",
         rate_ ? (gdouble) full_->frames () / rate_ : 0.0);
+  archive ();
   write_manifest ();
   dirty_ = false;
   last_commit_ = g_get_monotonic_time ();

@@ -105,6 +105,7 @@ private:
   bool open_full ();
   void fail_full ();
   GstFlowReturn write_full (GstBuffer * buffer);
+  void archive ();
   bool write_manifest ();
   void commit (bool force);
 

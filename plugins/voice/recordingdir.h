@@ -34,6 +34,7 @@ public:
   /* for messages and the manifest */
   std::string path (Where where, const std::string & name) const;
   const std::string & location () const { return location_; }
+  int top_fd () const { return top_; }
 
 private:
   int fd (Where where) const { return where == TOP ? top_ : segments_; }

@@ -9,6 +9,9 @@
 
 #include <numeric>
 
+/* how long after its end a segment can still get its transcript */
+#define TRANSCRIPT_WINDOW_S 60.0
+
 /* on equal times a stop comes before a start: an answer that starts on the
  * very sample the question ended has a latency of 0, not an overlap */
 enum
@@ -74,10 +77,37 @@ TimelineBuilder::process_transcript (const Boundary & b)
           ", which does not exist, dropped");
     return;
   }
+  /* a finished segment is kept a while for its transcript, not forever */
+  bool open = false;
+  for (const auto & o:open_)
+    open = open || (gint) o.second.idx == idx;
+  if (idx < (gint) next_idx_ && !open && !segments_.count (idx)) {
+    if (on_warning_)
+      on_warning_ ("transcript for segment " + std::to_string (idx) +
+          " came more than a minute after it ended, dropped");
+    return;
+  }
   std::string & t = transcripts_[idx];
   t = t.empty ()? b.text : t + " " + b.text;
   if (segments_.count (idx))
     emit_segment (idx);
+}
+
+/* Forgets the segments that ended long enough before @time: a long call
+ * keeps only its last minute of them, for late transcripts. */
+void
+TimelineBuilder::forget_before (GstClockTime time)
+{
+  gdouble limit = seconds (time) - TRANSCRIPT_WINDOW_S;
+  for (auto it = segments_.begin (); it != segments_.end ();) {
+    if (it->second.end_time >= limit) {
+      ++it;
+      continue;
+    }
+    transcripts_.erase (it->first);
+    gst_voice_segment_clear (&it->second);
+    it = segments_.erase (it);
+  }
 }
 
 void
@@ -186,6 +216,8 @@ TimelineBuilder::settle (GstClockTime time)
     pending_.erase (pending_.begin ());
     process (b);
   }
+  if (GST_CLOCK_TIME_IS_VALID (time))
+    forget_before (time);
 }
 
 void

@@ -52,7 +52,8 @@ public:
    * of @speaker that is open at running time @time (else the last one
    * before it; if there is none, a warning). Texts given for one segment
    * are joined with a space. A segment already given out is given out
-   * again, with its transcript. */
+   * again, with its transcript, up to a minute after it ended (later, a
+   * warning). */
   void set_transcript (const std::string & speaker, gint idx,
       GstClockTime time, const std::string & text);
 
@@ -106,6 +107,7 @@ private:
   void process (const Boundary & b);
   void process_app_event (const Boundary & b);
   void process_transcript (const Boundary & b);
+  void forget_before (GstClockTime time);
   void emit_segment (guint idx);
   void emit (GstVoiceEventType type, GstClockTime time, bool has_latency =
       false, GstClockTime latency = 0, const std::string & speaker = "",

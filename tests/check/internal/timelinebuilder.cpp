@@ -337,6 +337,46 @@ GST_START_TEST (test_transcripts)
 
 GST_END_TEST;
 
+/* A long call keeps its segments a minute after they end, for their
+ * transcripts, not longer. */
+GST_START_TEST (test_old_segments_are_forgotten)
+{
+  Recorded rec;
+  std::vector < std::string > warnings;
+  TimelineBuilder tl ([](const GstVoiceTimelineEvent &) {
+      },[&rec](const GstVoiceSegment & s) {
+        GstVoiceSegment copy;
+        gst_voice_segment_copy_into (&copy, &s);
+        rec.segments.push_back (copy);
+      },[&warnings](const std::string & w) {
+        warnings.push_back (w);
+      });
+
+  tl.span_start ("alice", USER, 0);
+  tl.span_stop ("alice", USER, 0, 1000 * MS);
+  tl.span_start ("alice", USER, 100 * GST_SECOND);
+  tl.span_stop ("alice", USER, 100 * GST_SECOND, 101 * GST_SECOND);
+  tl.settle (50 * GST_SECOND);
+  /* 49 s after its end: still given again with its transcript */
+  tl.set_transcript ("", 0, 50 * GST_SECOND, "Hello");
+  tl.settle (51 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 2);
+  fail_unless_equals_string (rec.segments[1].transcript, "Hello");
+  fail_unless (warnings.empty ());
+
+  /* 79 s after: forgotten, a warning */
+  tl.settle (80 * GST_SECOND);
+  tl.set_transcript ("", 0, 80 * GST_SECOND, "again");
+  tl.settle (81 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 2);
+  fail_unless_equals_int (warnings.size (), 1);
+  fail_unless (warnings[0].find ("segment 0") != std::string::npos);
+  tl.finish (102 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 3);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_agent_speaks_first)
 {
   Recorded rec;
@@ -379,6 +419,7 @@ timelinebuilder_suite (void)
   tcase_add_test (tc, test_settle_holds_back_the_unsure);
   tcase_add_test (tc, test_tool_events);
   tcase_add_test (tc, test_transcripts);
+  tcase_add_test (tc, test_old_segments_are_forgotten);
   tcase_add_test (tc, test_agent_speaks_first);
   return s;
 }

@@ -5,6 +5,9 @@
 #include <gst/voice/voice.h>
 #include <glib/gstdio.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -391,6 +394,93 @@ GST_START_TEST (test_manifest_write_is_atomic)
 
 GST_END_TEST;
 
+/* Archived entries leave memory, not the manifest: the text is the same
+ * as if everything had been kept. */
+GST_START_TEST (test_manifest_archive)
+{
+  gchar *dir = g_dir_make_tmp ("manifest-archive-XXXXXX", nullptr);
+  int dir_fd = open (dir, O_RDONLY | O_DIRECTORY);
+  fail_unless (dir_fd >= 0);
+  GstVoiceManifest *kept = gst_voice_manifest_new ();
+  GstVoiceManifest *archived = gst_voice_manifest_new ();
+  fail_unless (gst_voice_manifest_set_archive (archived, dir_fd, nullptr));
+
+  for (guint i = 0; i < 200; i++) {
+    for (GstVoiceManifest * m: {kept, archived}) {
+      add_segment (m, i, i % 2 ? "bot" : "alice", i % 2 ?
+          GST_VOICE_ROLE_AGENT : GST_VOICE_ROLE_USER, i * 2.0, i * 2.0 + 1.5,
+          i % 3 ? "words" : nullptr, FALSE);
+      GstVoiceTimelineEvent ev;
+      gst_voice_timeline_event_init (&ev, i % 2 ?
+          GST_VOICE_EVENT_AGENT_START_SPEAKING :
+          GST_VOICE_EVENT_USER_START_SPEAKING, i * 2.0);
+      ev.metadata = g_strdup ("{\"speaker\": \"x\"}");
+      gst_voice_manifest_add_event (m, &ev);
+      gst_voice_timeline_event_clear (&ev);
+    }
+    /* as a recording goes: now and then, what is well past */
+    if (i % 17 == 16)
+      fail_unless (gst_voice_manifest_archive (archived, i * 2.0 - 30,
+              nullptr));
+  }
+  /* the archive holds most of it now; the last entries are still held */
+  GDateTime *when = g_date_time_new_utc (2026, 11, 26, 12, 0, 0);
+  gchar *a = gst_voice_manifest_to_string (kept, when);
+  gchar *b = gst_voice_manifest_to_string (archived, when);
+  fail_unless_equals_string (b, a);
+  fail_unless_equals_int (gst_voice_manifest_get_segment_count (archived),
+      200);
+
+  /* an archived segment can no longer change; a held one can */
+  GstVoiceSegment seg;
+  gst_voice_segment_init (&seg);
+  seg.idx = 3;
+  seg.speaker = g_strdup ("bot");
+  seg.start_time = 6.0;
+  seg.end_time = 7.5;
+  fail_if (gst_voice_manifest_add_segment (archived, &seg));
+  seg.idx = 199;
+  seg.start_time = 398.0;
+  seg.end_time = 399.5;
+  fail_unless (gst_voice_manifest_add_segment (archived, &seg));
+  gst_voice_segment_clear (&seg);
+
+  /* written to a file, the same text */
+  gchar *path = g_build_filename (dir, "manifest.json", nullptr);
+  fail_unless (gst_voice_manifest_write (archived, path, nullptr));
+  gchar *written;
+  fail_unless (g_file_get_contents (path, &written, nullptr, nullptr));
+  JsonNode *node = parse (written);
+  JsonObject *root = json_node_get_object (node);
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (root, "segments")), 200);
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (root, "events")), 200);
+  json_node_unref (node);
+  g_free (written);
+
+  /* the archive has no name: the directory holds only the manifest */
+  GDir *d = g_dir_open (dir, 0, nullptr);
+  guint n = 0;
+  while (g_dir_read_name (d))
+    n++;
+  g_dir_close (d);
+  fail_unless_equals_int (n, 1);
+
+  g_unlink (path);
+  g_free (path);
+  g_free (a);
+  g_free (b);
+  g_date_time_unref (when);
+  gst_voice_manifest_free (kept);
+  gst_voice_manifest_free (archived);
+  close (dir_fd);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 manifest_suite (void)
 {
@@ -404,6 +494,7 @@ manifest_suite (void)
   tcase_add_test (tc, test_manifest_matches_reference);
   tcase_add_test (tc, test_manifest_empty_and_hostile_text);
   tcase_add_test (tc, test_manifest_write_is_atomic);
+  tcase_add_test (tc, test_manifest_archive);
   return s;
 }
 
