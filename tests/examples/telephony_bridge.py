@@ -18,6 +18,7 @@ no drift), and the manifest has each leg's speaker on its channel.
 import argparse
 import json
 import os
+import random
 import socket
 import sys
 import tempfile
@@ -73,6 +74,7 @@ def make_legs(tmp, repeat):
 
 def record(out, paths, ports):
     # the caller's leg crosses a bad network: 2 % loss, 0-30 ms of jitter
+    # (netsim; the loss is seeded, below)
     receiver = Gst.parse_launch(
         "voicetimeline name=t ! audio/x-raw,rate=8000 ! "
         "voicemanifestsink location=\"%s\" full-layout=channels "
@@ -85,14 +87,19 @@ def record(out, paths, ports):
         % (out, ports[0], RTP_CAPS, ports[1], RTP_CAPS))
     sender = Gst.parse_launch(
         "filesrc location=\"%s\" ! wavparse ! audioresample ! "
-        "audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay min-ptime=20000000 "
-        "max-ptime=20000000 ! netsim drop-probability=0.02 "
+        "audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay name=lossy "
+        "min-ptime=20000000 max-ptime=20000000 ! netsim "
         "delay-distribution=uniform min-delay=0 max-delay=30 ! "
         "udpsink host=127.0.0.1 port=%d "
         "filesrc location=\"%s\" ! wavparse ! audioresample ! "
         "audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay min-ptime=20000000 "
         "max-ptime=20000000 ! udpsink host=127.0.0.1 port=%d"
         % (paths["user"], ports[0], paths["agent"], ports[1]))
+    # 2 % of the caller's packets lost, the same ones every run
+    rng = random.Random(7)
+    sender.get_by_name("lossy").get_static_pad("src").add_probe(
+        Gst.PadProbeType.BUFFER, lambda pad, info: Gst.PadProbeReturn.DROP
+        if rng.random() < 0.02 else Gst.PadProbeReturn.OK)
     receiver.set_state(Gst.State.PLAYING)
     receiver.get_state(Gst.CLOCK_TIME_NONE)
     sender.set_state(Gst.State.PLAYING)
