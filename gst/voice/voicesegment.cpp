@@ -93,7 +93,8 @@ gst_voice_segment_file_name (guint idx, GstVoiceRole role, gdouble start_time,
  * The manifest entry, with the reference's members and order: `idx`,
  * `file`, `role`, `start_time`, `end_time`, `duration`, `transcript` (null
  * when unknown), `transcript_truncated` (only when true); then, added,
- * `speaker`.
+ * `speaker`, and `padding_before` and `padding_after` when the file holds
+ * audio around the speech.
  *
  * Returns: (transfer full): a JSON object node
  */
@@ -123,6 +124,12 @@ gst_voice_segment_to_json (const GstVoiceSegment * segment)
     json_object_set_boolean_member (obj, "transcript_truncated", TRUE);
   if (segment->speaker)
     json_object_set_string_member (obj, "speaker", segment->speaker);
+  if (segment->padding_before > 0 || segment->padding_after > 0) {
+    json_object_set_double_member (obj, "padding_before",
+        segment->padding_before);
+    json_object_set_double_member (obj, "padding_after",
+        segment->padding_after);
+  }
 
   JsonNode *node = json_node_init_object (json_node_alloc (), obj);
   json_object_unref (obj);

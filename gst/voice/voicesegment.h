@@ -21,6 +21,9 @@ G_BEGIN_DECLS
  * @transcript_truncated: the agent was interrupted in this segment
  * @file: (nullable): the segment's audio file, relative to the recording
  *   directory
+ * @padding_before: seconds of audio its file holds before @start_time (the
+ *   segmenter's padding, less what came before the conversation)
+ * @padding_after: seconds of audio its file holds after @end_time
  *
  * One speech segment (the reference's `AudioSegment`, without the audio).
  */
@@ -33,6 +36,8 @@ typedef struct {
   gchar *transcript;
   gboolean transcript_truncated;
   gchar *file;
+  gdouble padding_before;
+  gdouble padding_after;
 } GstVoiceSegment;
 
 GST_VOICE_API

@@ -64,7 +64,9 @@ gboolean gst_voice_event_parse_speaker (GstEvent * event, gchar ** name,
  * serialized custom downstream event (and posted as an element message)
  * when the conversation starts and whenever a channel's speaker becomes
  * known or changes. Fields: `channel` (uint, from 0), `name` (string),
- * `role` (string, "user" or "agent").
+ * `role` (string, "user" or "agent"), and optionally `padding` (guint64
+ * nanoseconds: the audio the speaker's segmenter asks to keep on each side
+ * of a span).
  */
 #define GST_VOICE_CHANNEL_STRUCTURE "voice-channel"
 

@@ -221,8 +221,7 @@ ConversationRecorder::write (GstBuffer * buffer)
   /* what the timeline tells after this buffer can be a buffer older */
   if (n > longest_buffer_) {
     longest_buffer_ = n;
-    lag_ = MAX (lag_, base_lag_ + longest_buffer_);
-    history_.grow (lag_ + chunk_);
+    update_lag ();
   }
   /* a bit at a time, feeding the open segments after each, so that the
    * history always still holds what they need next */
@@ -234,6 +233,8 @@ ConversationRecorder::write (GstBuffer * buffer)
     for (auto & o:open_)
       if (!feed (*o.second, upto))
         ret = GST_FLOW_ERROR;
+    if (!feed_closing ())
+      ret = GST_FLOW_ERROR;
     if (ret != GST_FLOW_OK)
       break;
   }
@@ -241,6 +242,35 @@ ConversationRecorder::write (GstBuffer * buffer)
   if (ret == GST_FLOW_OK)
     commit (false);
   return ret;
+}
+
+/* The open segments are written this far behind the newest audio: the
+ * timeline's lateness, the longest buffer, and the padding kept before a
+ * segment's start. */
+void
+ConversationRecorder::update_lag ()
+{
+  lag_ = MAX (lag_, base_lag_ + longest_buffer_ + max_padding_);
+  history_.grow (lag_ + chunk_);
+}
+
+/* The segments waiting for their padding after the end: written as the
+ * audio comes, finished once it is all there. */
+bool
+ConversationRecorder::feed_closing ()
+{
+  bool ok = true;
+  for (auto it = closing_.begin (); it != closing_.end ();) {
+    OpenSegment & seg = **it;
+    ok = feed (seg, MIN (seg.close_at, history_.end ())) && ok;
+    if (history_.end () < seg.close_at) {
+      ++it;
+      continue;
+    }
+    finish_segment (seg, seg.close_at);
+    it = closing_.erase (it);
+  }
+  return ok;
 }
 
 /* Writes @seg's channel up to frame @upto. */
@@ -278,7 +308,7 @@ ConversationRecorder::open_segment (const std::string & speaker,
     GstVoiceRole role, guint idx, guint64 start)
 {
   auto sp = speakers_.find (speaker);
-  if (sp == speakers_.end () || (gint) sp->second.first >= channels_) {
+  if (sp == speakers_.end () || (gint) sp->second.channel >= channels_) {
     on_warning_ ("no channel carries speaker " + speaker + ": segment " +
         std::to_string (idx) + " gets no audio file");
     return nullptr;
@@ -288,14 +318,17 @@ ConversationRecorder::open_segment (const std::string & speaker,
         " was told too late: its first " + std::to_string
         (history_.begin () - start) + " samples are missing from its file; "
         "raise lookback");
-    start = history_.begin ();
   }
   auto seg = std::make_unique < OpenSegment > ();
   seg->speaker = speaker;
   seg->role = role;
-  seg->channel = sp->second.first;
+  seg->channel = sp->second.channel;
   seg->idx = idx;
-  seg->start = seg->fed = start;
+  seg->start = start;
+  seg->padding = sp->second.padding;
+  /* the padding before it, as far as the conversation and history go */
+  seg->file_start = seg->fed = MAX (start - MIN (start, seg->padding),
+      MIN (start, history_.begin ()));
   seg->part = ".part-" + std::to_string (n_parts_++) + "." + extension ();
   std::string error;
   int fd = dir_.create (RecordingDir::SEGMENTS, seg->part, error);
@@ -313,17 +346,36 @@ ConversationRecorder::open_segment (const std::string & speaker,
   return seg;
 }
 
-/* Completes @seg's file up to @record's end; it is published with the
- * next manifest. */
+/* @record ends @seg: its file goes on to the end and the padding after
+ * it, then is finished and published with the next manifest. */
 void
-ConversationRecorder::close_segment (OpenSegment & seg,
+ConversationRecorder::close_segment (std::unique_ptr < OpenSegment > seg,
     GstVoiceSegment & record)
 {
-  guint64 end = MIN (frame_at (record.end_time), history_.end ());
-  if (end < seg.fed)
+  guint64 end = frame_at (record.end_time);
+  if (end < seg->fed)
     on_warning_ ("segment " + std::to_string (record.idx) + " of " +
-        seg.speaker + " ended before audio already written to its file; "
+        seg->speaker + " ended before audio already written to its file; "
         "raise lookback");
+  /* the record is the segment's now */
+  gst_voice_segment_clear (&seg->record);
+  seg->record = record;
+  gst_voice_segment_init (&record);
+  seg->close_at = MAX (end + seg->padding, seg->fed);
+  closing_.push_back (std::move (seg));
+  if (!feed_closing () && !failed_)
+    fail (GST_RESOURCE_ERROR_WRITE, "Could not write a segment");
+}
+
+/* Completes @seg's file at frame @end. */
+void
+ConversationRecorder::finish_segment (OpenSegment & seg, guint64 end)
+{
+  GstVoiceSegment & record = seg.record;
+  guint64 speech_end = frame_at (record.end_time);
+  record.padding_before = (gdouble) (seg.start - seg.file_start) / rate_;
+  record.padding_after = end > speech_end ? (gdouble) (end - speech_end) /
+      rate_ : 0.0;
   bool ok = feed (seg, end) && seg.file->finish ();
   if (!ok) {
     if (!failed_)
@@ -403,8 +455,9 @@ ConversationRecorder::on_segment (GstVoiceSegment & seg)
   auto open = open_.find (seg.speaker);
   if (open != open_.end () && (open->second->idx == seg.idx
           || open->second->start == frame_at (seg.start_time))) {
-    close_segment (*open->second, seg);
+    auto closed = std::move (open->second);
     open_.erase (open);
+    close_segment (std::move (closed), seg);
     return;
   }
 
@@ -415,7 +468,7 @@ ConversationRecorder::on_segment (GstVoiceSegment & seg)
       auto cut = open_segment (seg.speaker, seg.role, seg.idx,
           frame_at (seg.start_time));
       if (cut) {
-        close_segment (*cut, seg);
+        close_segment (std::move (cut), seg);
         return;
       }
     } else {
@@ -434,6 +487,13 @@ ConversationRecorder::on_segment (GstVoiceSegment & seg)
     seg.file = g_strconcat ("segments/", name, nullptr);
     g_free (name);
   }
+  for (auto & c:closing_) {
+    if (c->record.idx == seg.idx) {
+      gst_voice_segment_clear (&c->record);
+      gst_voice_segment_copy_into (&c->record, &seg);
+      return;
+    }
+  }
   for (auto & f:unpublished_) {
     if (f.record.idx == seg.idx) {
       gst_voice_segment_clear (&f.record);
@@ -449,8 +509,8 @@ ConversationRecorder::on_segment (GstVoiceSegment & seg)
 }
 
 void
-ConversationRecorder::on_channel (guint channel, const gchar * name,
-    GstVoiceRole role)
+ConversationRecorder::on_channel (const GstStructure * s, guint channel,
+    const gchar * name, GstVoiceRole role)
 {
   if (rate_ && (gint) channel >= channels_) {
     on_warning_ (std::string ("voice-channel for ") + name + " names channel "
@@ -458,7 +518,14 @@ ConversationRecorder::on_channel (guint channel, const gchar * name,
         std::to_string (channels_) + ": ignored");
     return;
   }
-  speakers_[name] = {channel, role};
+  guint64 padding = 0;
+  if (rate_ && gst_structure_get_uint64 (s, "padding", &padding))
+    padding = gst_util_uint64_scale_int (padding, rate_, GST_SECOND);
+  speakers_[name] = {channel, role, padding};
+  if (padding > max_padding_) {
+    max_padding_ = padding;
+    update_lag ();
+  }
   gst_voice_manifest_add_speaker (manifest_, name, role, channel);
   dirty_ = true;
 }
@@ -481,8 +548,7 @@ ConversationRecorder::on_conversation_start (const GstStructure * s)
         GST_SECOND);
     if (needed > base_lag_) {
       base_lag_ = needed;
-      lag_ = MAX (lag_, base_lag_ + longest_buffer_);
-      history_.grow (lag_ + chunk_);
+      update_lag ();
     }
   }
   dirty_ = true;
@@ -526,7 +592,7 @@ ConversationRecorder::handle (const GstStructure * s)
       on_warning_ ("invalid voice-segment ignored");
     }
   } else if (gst_voice_channel_structure_parse (s, &channel, &name, &role)) {
-    on_channel (channel, name, role);
+    on_channel (s, channel, name, role);
     g_free (name);
   } else if (gst_structure_has_name (s, "voice-conversation-start")) {
     on_conversation_start (s);
@@ -553,6 +619,8 @@ ConversationRecorder::archive ()
       ARCHIVE_AFTER * (guint64) rate_ : 0;
   for (const auto & o:open_)
     before = MIN (before, o.second->start);
+  for (const auto & c:closing_)
+    before = MIN (before, c->start);
   GError *err = nullptr;
   if (before > 0 && !gst_voice_manifest_archive (manifest_,
           (gdouble) before / rate_, &err)) {
@@ -655,17 +723,18 @@ ConversationRecorder::finish ()
   finished_ = true;
 
   /* what is still open ends with the audio received */
+  for (auto & c:closing_)
+    finish_segment (*c, MIN (c->close_at, history_.end ()));
+  closing_.clear ();
   for (auto & o:open_) {
     OpenSegment & seg = *o.second;
-    GstVoiceSegment record;
-    gst_voice_segment_init (&record);
-    record.idx = seg.idx;
-    record.speaker = g_strdup (seg.speaker.c_str ());
-    record.role = seg.role;
-    record.start_time = (gdouble) seg.start / rate_;
-    record.end_time = (gdouble) history_.end () / rate_;
-    close_segment (seg, record);
-    gst_voice_segment_clear (&record);
+    gst_voice_segment_clear (&seg.record);
+    seg.record.idx = seg.idx;
+    seg.record.speaker = g_strdup (seg.speaker.c_str ());
+    seg.record.role = seg.role;
+    seg.record.start_time = (gdouble) seg.start / rate_;
+    seg.record.end_time = (gdouble) history_.end () / rate_;
+    finish_segment (seg, history_.end ());
   }
   open_.clear ();
 

@@ -70,14 +70,26 @@ public:
 private:
   struct OpenSegment
   {
+    ~OpenSegment () { gst_voice_segment_clear (&record); }
     std::string speaker;
     GstVoiceRole role;
     guint channel;
     guint idx;                  /* in order of start, as the timeline */
-    guint64 start;              /* frames */
+    guint64 start;              /* frames: where the speech starts */
+    guint64 padding;            /* frames to keep around it */
+    guint64 file_start;         /* frames: start less the padding held */
     guint64 fed;
     std::string part;           /* temporary file name */
     std::unique_ptr < EncodedFile > file;
+    /* once its record came: written up to close_at (its end and padding) */
+    GstVoiceSegment record = { };
+    guint64 close_at = 0;
+  };
+  struct Speaker
+  {
+    guint channel;
+    GstVoiceRole role;
+    guint64 padding;            /* frames */
   };
   struct Finished
   {
@@ -94,14 +106,19 @@ private:
 
   void on_timeline_event (const GstVoiceTimelineEvent & ev);
   void on_segment (GstVoiceSegment & seg);
-  void on_channel (guint channel, const gchar * name, GstVoiceRole role);
+  void on_channel (const GstStructure * s, guint channel, const gchar * name,
+      GstVoiceRole role);
   void on_conversation_start (const GstStructure * s);
   void on_latency_summary (const GstStructure * s);
 
   std::unique_ptr < OpenSegment > open_segment (const std::string & speaker,
       GstVoiceRole role, guint idx, guint64 start);
   bool feed (OpenSegment & seg, guint64 upto);
-  void close_segment (OpenSegment & seg, GstVoiceSegment & record);
+  void close_segment (std::unique_ptr < OpenSegment > seg,
+      GstVoiceSegment & record);
+  void finish_segment (OpenSegment & seg, guint64 end);
+  bool feed_closing ();
+  void update_lag ();
   bool open_full ();
   void fail_full ();
   GstFlowReturn write_full (GstBuffer * buffer);
@@ -133,9 +150,11 @@ private:
   std::unique_ptr < EncodedFile > full_;
   std::string full_name_;
 
-  /* speaker name to channel and role */
-  std::map < std::string, std::pair < guint, GstVoiceRole > >speakers_;
+  std::map < std::string, Speaker > speakers_;
+  guint64 max_padding_ = 0;     /* frames */
   std::map < std::string, std::unique_ptr < OpenSegment > >open_;
+  /* told their end, waiting for the audio of their padding after it */
+  std::vector < std::unique_ptr < OpenSegment > >closing_;
   guint n_starts_ = 0;
   guint n_parts_ = 0;
   std::vector < Finished > unpublished_;

@@ -94,6 +94,7 @@ struct _GstVoiceTimelinePad
   guint channel;
   gchar *stream_speaker;        /* from the "voice-speaker" event */
   GstVoiceRole stream_role;
+  GstClockTime padding;         /* from the speech events */
 
   /* aggregate thread: mono conversion to the output rate and format */
   GstAudioConverter *converter;
@@ -357,8 +358,14 @@ struct GstVoiceTimelinePrivate
   std::vector < std::string > warnings;
   /* which pad speaks as which name, so that two legs never merge */
   std::map < std::string, GstPad * >owners;
-  /* the name and role each pad's channel was last announced with */
-  std::map < GstPad *, std::pair < std::string, GstVoiceRole > >announced;
+  /* what each pad's channel was last announced with */
+  struct Announced
+  {
+    std::string name;
+    GstVoiceRole role;
+    GstClockTime padding;
+  };
+  std::map < GstPad *, Announced > announced;
   guint summary_version = 0;    /* of the last summary sent */
 };
 
@@ -726,15 +733,19 @@ gst_voice_timeline_announce (GstVoiceTimeline * self,
   GstVoiceTimelinePrivate *priv = self->priv;
   if (!GST_CLOCK_TIME_IS_VALID (priv->origin))
     return;
-  auto & last = priv->announced[GST_PAD (pad)];
-  if (last.first == name && last.second == role)
-    return;
-  last = {name, role};
   GST_OBJECT_LOCK (pad);
   guint channel = pad->channel;
+  GstClockTime padding = pad->padding;
   GST_OBJECT_UNLOCK (pad);
-  priv->outgoing.push_back (gst_voice_channel_structure_new (channel,
-          name.c_str (), role));
+  auto & last = priv->announced[GST_PAD (pad)];
+  if (last.name == name && last.role == role && last.padding == padding)
+    return;
+  last = {name, role, padding};
+  GstStructure *s = gst_voice_channel_structure_new (channel, name.c_str (),
+      role);
+  if (padding > 0)
+    gst_structure_set (s, "padding", G_TYPE_UINT64, padding, nullptr);
+  priv->outgoing.push_back (s);
 }
 
 static void
@@ -837,6 +848,10 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
   }
 
   if (gst_voice_event_parse_speech (event, &speech)) {
+    /* the segmenter's padding: downstream keeps it around each segment */
+    GST_OBJECT_LOCK (pad);
+    pad->padding = speech.padding;
+    GST_OBJECT_UNLOCK (pad);
     std::string who;
     gst_voice_timeline_speaker_of (self, pad, who, role);
     GstClockTime start = speech.start_running_time;

@@ -97,10 +97,14 @@ push_segment (GstHarness * h, guint idx, const gchar * speaker,
 
 /* alice on channel 0, the bot on channel 1, as voicetimeline tells it */
 static void
-announce_speakers (GstHarness * h)
+announce_speakers (GstHarness * h, GstClockTime alice_padding = 0)
 {
-  push_structure (h, gst_voice_channel_structure_new (0, "alice",
-          GST_VOICE_ROLE_USER));
+  GstStructure *alice = gst_voice_channel_structure_new (0, "alice",
+      GST_VOICE_ROLE_USER);
+  if (alice_padding)
+    gst_structure_set (alice, "padding", G_TYPE_UINT64, alice_padding,
+        nullptr);
+  push_structure (h, alice);
   push_structure (h, gst_voice_channel_structure_new (1, "bot",
           GST_VOICE_ROLE_AGENT));
 }
@@ -233,7 +237,8 @@ manifest_segment (JsonObject * manifest, guint idx)
  * to 0.8 s; the bot answers from 1.0 to 2.5 s; the call lasts 3 s. Each
  * moment is told as voicetimeline tells it, settle-time (1.5 s) late. */
 static void
-record_call (GstHarness * h, bool eos = true, guint n_buffers = 300)
+record_call (GstHarness * h, bool eos = true, guint n_buffers = 300,
+    GstClockTime alice_padding = 0)
 {
   for (guint i = 0; i < n_buffers; i++) {
     fail_unless_equals_int (gst_harness_push (h, stereo_buffer (i * CHUNK)),
@@ -244,7 +249,7 @@ record_call (GstHarness * h, bool eos = true, guint n_buffers = 300)
               "started-at", G_TYPE_STRING, "2026-11-26T10:00:00.25Z",
               "origin-running-time", G_TYPE_UINT64, (guint64) 0,
               "settle-time", G_TYPE_UINT64, (guint64) 1500 * MS, nullptr));
-      announce_speakers (h);
+      announce_speakers (h, alice_padding);
     } else if (now == 1700 * MS) {
       push_event (h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
     } else if (now == 2300 * MS) {
@@ -508,6 +513,37 @@ GST_START_TEST (test_hang_up_without_eos)
       2.8);
   fail_unless_equals_float (json_object_get_double_member
       (json_object_get_object_member (m, "full"), "duration"), 2.8);
+  g_object_unref (parser);
+}
+
+GST_END_TEST;
+
+/* The segmenter's padding: alice's file holds 150 ms more on each side,
+ * and the manifest says so. */
+GST_START_TEST (test_padding)
+{
+  Recording rec;
+  rec.start ();
+  record_call (rec.h, true, 300, 150 * MS);
+
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/00-user-0200ms.wav"), wav));
+  check_samples (wav, 0, 3200 - 2400, 9600 + 2 * 2400);
+  wav = Wav ();
+  fail_unless (read_wav (rec.path ("segments/01-agent-1000ms.wav"), wav));
+  check_samples (wav, 1, 16000, 24000);
+
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  JsonObject *s0 = manifest_segment (m, 0);
+  fail_unless_equals_float (json_object_get_double_member (s0, "start_time"),
+      0.2);
+  fail_unless_equals_float (json_object_get_double_member (s0,
+          "padding_before"), 0.15);
+  fail_unless_equals_float (json_object_get_double_member (s0,
+          "padding_after"), 0.15);
+  fail_if (json_object_has_member (manifest_segment (m, 1),
+          "padding_before"));
   g_object_unref (parser);
 }
 
@@ -937,6 +973,7 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_channels_layout);
   tcase_add_test (tc, test_formats);
   tcase_add_test (tc, test_long_buffers);
+  tcase_add_test (tc, test_padding);
   tcase_add_test (tc, test_refused_start_event);
   tcase_add_test (tc, test_no_data_keeps_the_last_recording);
   tcase_add_test (tc, test_manifest_lists_complete_files_only);
