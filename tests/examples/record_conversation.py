@@ -6,7 +6,11 @@ tool call and transcripts from the application, the timeline printed live
 from the bus.
 
   record_conversation.py [--out DIR] [--format wav|flac|ogg|opus|mp3]
-                         [--layout mixed|channels] [--check]
+                         [--layout mixed|channels] [--barge-in] [--check]
+
+--barge-in records another conversation instead, synthesized with espeak-ng
+on the spot: the user talks over the agent's second answer, and the agent
+stops 0.4 s later (interruption_conversation.py's).
 
 With --check, exits 1 unless the directory holds what a user relies on:
 each segment file is exactly its speaker's samples at the manifest's times
@@ -42,7 +46,9 @@ SEGMENT_MEMBERS = ["idx", "file", "role", "start_time", "end_time",
                    "duration", "transcript"]
 
 
-def record(out, fmt, layout):
+def record(out, fmt, layout, user=None, agent=None):
+    user = user or os.path.join(FILES, "conversation-user.wav")
+    agent = agent or os.path.join(FILES, "conversation-agent.wav")
     pipeline = Gst.parse_launch(
         "voicetimeline name=t ! voicemanifestsink location=\"%s\" format=%s "
         "full-layout=%s "
@@ -50,8 +56,7 @@ def record(out, fmt, layout):
         "role=user ! t.sink_0 "
         "filesrc location=\"%s\" ! wavparse ! voicesegmenter speaker=bot "
         "role=agent ! t.sink_1"
-        % (out, fmt, layout, os.path.join(FILES, "conversation-user.wav"),
-           os.path.join(FILES, "conversation-agent.wav")))
+        % (out, fmt, layout, user, agent))
     t = pipeline.get_by_name("t")
     # the bot looks a flight up while it answers (running times)
     t.emit("tool-call", "lookup_flight", '{"date": "friday"}', "c1",
@@ -239,6 +244,25 @@ def check(out, m, fmt, layout, files):
     return ok
 
 
+def check_barge_in(m, response):
+    """The interruption: its event, the truncated answer, the figure."""
+    ok = True
+    events = [e for e in m["events"] if e["type"] == "user_interrupt"]
+    truncated = [s for s in m["segments"] if s.get("transcript_truncated")]
+    irt = m["latency"]["interrupt_response_time"]
+    if len(events) != 1 or abs(events[0]["metadata"]["response_time"]
+                               - response) > 0.03:
+        print("check: interruptions", events, "want response", response)
+        ok = False
+    if len(truncated) != 1 or truncated[0]["role"] != "agent":
+        print("check: truncated segments", truncated)
+        ok = False
+    if irt is None or abs(irt - response) > 0.03:
+        print("check: interrupt_response_time", irt, "want", response)
+        ok = False
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", help="the recording's directory (default: "
@@ -247,17 +271,28 @@ def main():
                     choices=["wav", "flac", "ogg", "opus", "mp3"])
     ap.add_argument("--layout", default="mixed",
                     choices=["mixed", "channels"])
+    ap.add_argument("--barge-in", action="store_true")
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     Gst.init(None)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.abspath(args.out) if args.out else \
             os.path.join(tmp, "call")
-        files, final = record(out, args.format, args.layout)
+        legs, response = (None, None), None
+        if args.barge_in:
+            sys.path.insert(0, HERE)
+            import interruption_conversation
+            response = interruption_conversation.make(tmp)[2]
+            legs = (os.path.join(tmp, "user.wav"),
+                    os.path.join(tmp, "agent.wav"))
+        files, final = record(out, args.format, args.layout, *legs)
         m = summary(out)
         if final != os.path.join(out, "manifest.json"):
             sys.exit("no voice-manifest-final message")
-        if args.check and not check(out, m, args.format, args.layout, files):
+        if args.check and args.barge_in and not check_barge_in(m, response):
+            sys.exit(1)
+        if args.check and not args.barge_in and \
+                not check(out, m, args.format, args.layout, files):
             sys.exit(1)
 
 
