@@ -490,6 +490,10 @@ gst_voice_manifest_set_archive (GstVoiceManifest * manifest, gint dir_fd,
       int err = errno;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err),
           "Could not create the manifest's archive: %s", g_strerror (err));
+      /* all or nothing */
+      if (manifest->archived_segments.fd >= 0)
+        close (manifest->archived_segments.fd);
+      manifest->archived_segments.fd = -1;
       return FALSE;
     }
   }
@@ -545,11 +549,12 @@ archive_entries (Archive & archive, std::vector < T > &items, gsize n,
  * @before: seconds from conversation time zero
  * @error: (optional): the error
  *
- * Archives the segments that start and the events that happen before
- * @before: they are written out and no longer held. Call it with a time
- * before which nothing can be added any more: an entry added later that
- * sorts before it is listed after the archived ones, and an archived
- * segment can no longer be replaced.
+ * Archives the segments that ended and the events that happen before
+ * @before (and before the start of any segment still held): they are
+ * written out and no longer held. Call it with a time before which nothing
+ * can be added any more: an entry added later that sorts before it is
+ * listed after the archived ones, and an archived segment can no longer be
+ * replaced.
  *
  * Returns: %TRUE on success
  */
@@ -566,17 +571,30 @@ gst_voice_manifest_archive (GstVoiceManifest * manifest, gdouble before,
       [](const GstVoiceSegment & a, const GstVoiceSegment & b) {
         return a.start_time < b.start_time;
       });
+  /* segments in order of start, each once it ended before @before: one
+   * still going on holds back those after it, and the events from its
+   * start on (an interruption is told when the agent stops, at its own,
+   * earlier time) */
   gsize n = 0;
-  while (n < segs.size () && segs[n].start_time < before) {
-    manifest->archived_duration = std::max (manifest->archived_duration,
-        segs[n].end_time);
-    manifest->archived_idx.insert (std::upper_bound
-        (manifest->archived_idx.begin (), manifest->archived_idx.end (),
-            segs[n].idx), segs[n].idx);
+  while (n < segs.size () && segs[n].end_time < before)
     n++;
+  if (n < segs.size ())
+    before = std::min (before, segs[n].start_time);
+  std::vector < guint > idx;
+  gdouble duration = manifest->archived_duration;
+  for (gsize i = 0; i < n; i++) {
+    idx.push_back (segs[i].idx);
+    duration = std::max (duration, segs[i].end_time);
   }
   bool ok = archive_entries (manifest->archived_segments, segs, n,
       gst_voice_segment_to_json, gst_voice_segment_clear);
+  if (ok) {
+    manifest->archived_duration = duration;
+    for (guint i:idx)
+      manifest->archived_idx.insert (std::upper_bound
+          (manifest->archived_idx.begin (), manifest->archived_idx.end (), i),
+          i);
+  }
 
   auto & evs = manifest->events;
   std::stable_sort (evs.begin (), evs.end (),

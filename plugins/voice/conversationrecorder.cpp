@@ -20,6 +20,10 @@ GST_DEBUG_CATEGORY_EXTERN (gst_voice_manifest_sink_debug);
  * moment, beyond its settle-time: one output buffer and rounding */
 #define SETTLE_MARGIN (500 * GST_MSECOND)
 
+/* structures remembered to know the timeline's hang-up answer again: more
+ * than it gives again */
+#define RECENT_HANDLED 512
+
 /* seconds: voicetimeline gives a transcript a minute after its segment */
 #define ARCHIVE_AFTER 70
 
@@ -372,6 +376,10 @@ void
 ConversationRecorder::finish_segment (OpenSegment & seg, guint64 end)
 {
   GstVoiceSegment & record = seg.record;
+  /* a segment told to go on past the audio received (a hang-up) ends with
+   * that audio */
+  if (frame_at (record.end_time) > history_.end ())
+    record.end_time = (gdouble) history_.end () / rate_;
   guint64 speech_end = frame_at (record.end_time);
   record.padding_before = (gdouble) (seg.start - seg.file_start) / rate_;
   record.padding_after = end > speech_end ? (gdouble) (end - speech_end) /
@@ -382,7 +390,7 @@ ConversationRecorder::finish_segment (OpenSegment & seg, guint64 end)
       fail_write (*seg.file, dir_.path (RecordingDir::SEGMENTS, seg.part));
     dir_.remove (RecordingDir::SEGMENTS, seg.part);
     g_clear_pointer (&record.file, g_free);
-    listed_[record.idx] = false;
+    listed_[record.idx] = Listed {false, 0.0, 0.0};
     gst_voice_manifest_add_segment (manifest_, &record);
     dirty_ = true;
     return;
@@ -398,7 +406,8 @@ ConversationRecorder::finish_segment (OpenSegment & seg, guint64 end)
   g_free (record.file);
   /* the record is now f's */
   gst_voice_segment_init (&record);
-  listed_[f.record.idx] = true;
+  listed_[f.record.idx] = Listed {true, f.record.padding_before,
+    f.record.padding_after};
   /* a segment given again long after is not looked up */
   while (listed_.size () > 4096)
     listed_.erase (listed_.begin ());
@@ -461,6 +470,30 @@ ConversationRecorder::on_segment (GstVoiceSegment & seg)
     return;
   }
 
+  /* given again, with its transcript: the file and its padding stay */
+  for (auto & c:closing_) {
+    if (c->record.idx == seg.idx) {
+      gst_voice_segment_clear (&c->record);
+      gst_voice_segment_copy_into (&c->record, &seg);
+      return;
+    }
+  }
+  for (auto & f:unpublished_) {
+    if (f.record.idx == seg.idx) {
+      gchar *file = f.record.file;
+      f.record.file = nullptr;
+      gdouble before = f.record.padding_before, after = f.record.padding_after;
+      gst_voice_segment_clear (&f.record);
+      gst_voice_segment_copy_into (&f.record, &seg);
+      g_free (f.record.file);
+      f.record.file = file;
+      f.record.padding_before = before;
+      f.record.padding_after = after;
+      dirty_ = true;
+      return;
+    }
+  }
+
   auto listed = listed_.find (seg.idx);
   if (listed == listed_.end ()) {
     /* its start was missed: cut it from the history if it is still there */
@@ -476,32 +509,18 @@ ConversationRecorder::on_segment (GstVoiceSegment & seg)
           seg.speaker + " was told after its audio was gone: listed "
           "without a file; raise lookback");
     }
-    listed_[seg.idx] = false;
+    listed = listed_.emplace (seg.idx, Listed {false, 0.0, 0.0}).first;
   }
 
-  /* given again, with its transcript */
   g_clear_pointer (&seg.file, g_free);
-  if (listed_[seg.idx]) {
+  if (listed->second.has_file) {
     gchar *name = gst_voice_segment_file_name (seg.idx, seg.role,
         seg.start_time, extension ().c_str ());
     seg.file = g_strconcat ("segments/", name, nullptr);
     g_free (name);
   }
-  for (auto & c:closing_) {
-    if (c->record.idx == seg.idx) {
-      gst_voice_segment_clear (&c->record);
-      gst_voice_segment_copy_into (&c->record, &seg);
-      return;
-    }
-  }
-  for (auto & f:unpublished_) {
-    if (f.record.idx == seg.idx) {
-      gst_voice_segment_clear (&f.record);
-      gst_voice_segment_copy_into (&f.record, &seg);
-      dirty_ = true;
-      return;
-    }
-  }
+  seg.padding_before = listed->second.padding_before;
+  seg.padding_after = listed->second.padding_after;
   if (!gst_voice_manifest_add_segment (manifest_, &seg))
     on_warning_ ("segment " + std::to_string (seg.idx) + " came again "
         "after its entry was archived: the manifest keeps the first one");
@@ -567,10 +586,29 @@ ConversationRecorder::on_latency_summary (const GstStructure * s)
 }
 
 void
+ConversationRecorder::handle_again (const GstStructure * s)
+{
+  gchar *text = gst_structure_to_string (s);
+  bool seen = recent_set_.count (text) > 0;
+  g_free (text);
+  if (!seen)
+    handle (s);
+}
+
+void
 ConversationRecorder::handle (const GstStructure * s)
 {
   if (finished_)
     return;
+  gchar *text = gst_structure_to_string (s);
+  if (recent_set_.insert (text).second) {
+    recent_.push_back (text);
+    if (recent_.size () > RECENT_HANDLED) {
+      recent_set_.erase (recent_.front ());
+      recent_.pop_front ();
+    }
+  }
+  g_free (text);
   GstVoiceTimelineEvent ev;
   GstVoiceSegment seg;
   guint channel;

@@ -10,9 +10,11 @@
 #include <gst/gst.h>
 #include <gst/voice/voice.h>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,9 @@ public:
   /* A structure from upstream (voicetimeline's events); unknown ones are
    * ignored. */
   void handle (const GstStructure * s);
+  /* The same, for the answer of a hang-up: what was already handled (the
+   * timeline gives again what it sent lately) is skipped. */
+  void handle_again (const GstStructure * s);
   /* Closes what is open with everything received, completes the full file
    * and writes the final manifest. Once. */
   void finish ();
@@ -158,9 +163,18 @@ private:
   guint n_starts_ = 0;
   guint n_parts_ = 0;
   std::vector < Finished > unpublished_;
-  /* segments listed, by index: whether they have a file */
-  std::map < guint, bool > listed_;
+  /* segments listed, by index: whether they have a file, its padding */
+  struct Listed
+  {
+    bool has_file;
+    gdouble padding_before;
+    gdouble padding_after;
+  };
+  std::map < guint, Listed > listed_;
   bool dirty_ = false;
+  /* the last structures handled, as text, to know them again */
+  std::deque < std::string > recent_;
+  std::set < std::string > recent_set_;
   gint64 last_commit_ = 0;      /* monotonic, µs */
   gint64 last_commit_cost_ = 0; /* µs */
 };

@@ -226,7 +226,7 @@ gst_voice_manifest_sink_hang_up (GstVoiceManifestSink * self)
     if (gst_pad_peer_query (GST_BASE_SINK_PAD (self), query)) {
       GPtrArray *items = gst_voice_query_parse_pending (query);
       for (guint i = 0; items && i < items->len; i++)
-        priv->recorder->handle ((const GstStructure *)
+        priv->recorder->handle_again ((const GstStructure *)
             g_ptr_array_index (items, i));
       if (items)
         g_ptr_array_unref (items);

@@ -47,6 +47,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -58,6 +59,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
 #define GST_CAT_DEFAULT gst_voice_timeline_debug
 
 #define DEFAULT_SETTLE_TIME (1500 * GST_MSECOND)
+/* what a hang-up's answer gives again: more than a settle-time's worth */
+#define RECENT_ITEMS 256
 
 #define CAPS_STR \
   "audio/x-raw, format = (string) { S16LE, F32LE }, " \
@@ -367,6 +370,7 @@ struct GstVoiceTimelinePrivate
   };
   std::map < GstPad *, Announced > announced;
   guint summary_version = 0;    /* of the last summary sent */
+  std::deque < GstStructure * >recent;  /* the last ones sent */
 };
 
 struct _GstVoiceTimeline
@@ -413,6 +417,9 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
   for (auto s:priv->outgoing)
     gst_structure_free (s);
   priv->outgoing.clear ();
+  for (auto s:priv->recent)
+    gst_structure_free (s);
+  priv->recent.clear ();
   priv->warnings.clear ();
   priv->owners.clear ();
   priv->announced.clear ();
@@ -603,7 +610,20 @@ gst_voice_timeline_push_outgoing (GstVoiceTimeline * self)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("%s", w.c_str ()), (nullptr));
 
   std::vector < GstStructure * >out;
-  out.swap (priv->outgoing);
+  {
+    /* kept a while: a hang-up's answer gives them again, in case they
+     * never reached the sink (it may already be flushing, or a queue may
+     * hold them) */
+    std::lock_guard < std::mutex > bl (priv->builder_lock);
+    out.swap (priv->outgoing);
+    for (GstStructure * s:out) {
+      priv->recent.push_back (gst_structure_copy (s));
+      if (priv->recent.size () > RECENT_ITEMS) {
+        gst_structure_free (priv->recent.front ());
+        priv->recent.pop_front ();
+      }
+    }
+  }
   for (GstStructure * s:out) {
     if (post)
       gst_element_post_message (GST_ELEMENT (self),
@@ -651,6 +671,12 @@ gst_voice_timeline_answer_pending (GstVoiceTimeline * self, GstQuery * query)
     std::lock_guard < std::mutex > bl (priv->builder_lock);
     if (!priv->builder || !GST_CLOCK_TIME_IS_VALID (priv->origin))
       return TRUE;
+    /* what was given out lately or is about to be: the sink keeps what it
+     * has not seen */
+    for (auto s:priv->recent)
+      items.push_back (gst_structure_copy (s));
+    for (auto s:priv->outgoing)
+      items.push_back (gst_structure_copy (s));
     GstClockTime end;
     std::vector < AppEvent > inbox;
     {
@@ -1263,6 +1289,8 @@ gst_voice_timeline_finalize (GObject * object)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (object);
   for (auto s:self->priv->outgoing)
+    gst_structure_free (s);
+  for (auto s:self->priv->recent)
     gst_structure_free (s);
   gst_voice_timeline_clear_inbox (self);
   if (self->priv->stats)

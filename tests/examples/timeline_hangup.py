@@ -5,7 +5,7 @@ pending with what it received, posts it, and keeps the final figures in its
 "stats" property; voicemanifestsink asks it for the same when it goes down
 first, so the recording holds everything the timeline posted.
 
-  timeline_hangup.py [--check]
+  timeline_hangup.py [--queue] [--check]
 """
 import argparse
 import json
@@ -24,16 +24,20 @@ FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "files")
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--queue", action="store_true",
+                    help="a queue between the timeline and the sink, which "
+                    "holds what the timeline gave out when it is hung up")
     args = ap.parse_args()
     Gst.init(None)
     # the sink keeps real time, so the call is at 6 s when we hang up
     tmp = tempfile.TemporaryDirectory()
     out = os.path.join(tmp.name, "call")
     pipeline = Gst.parse_launch(
-        "voicetimeline name=t ! voicemanifestsink sync=true location=%s "
+        "voicetimeline name=t ! %s voicemanifestsink sync=true location=%s "
         "filesrc location=%s ! wavparse ! voicesegmenter role=user ! t.sink_0 "
         "filesrc location=%s ! wavparse ! voicesegmenter role=agent ! t.sink_1"
-        % (out, os.path.join(FILES, "conversation-user.wav"),
+        % ("queue !" if args.queue else "", out,
+           os.path.join(FILES, "conversation-user.wav"),
            os.path.join(FILES, "conversation-agent.wav")))
     seen = []
 

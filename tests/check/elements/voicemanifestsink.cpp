@@ -549,6 +549,126 @@ GST_START_TEST (test_padding)
 
 GST_END_TEST;
 
+/* A transcript given while the segment still waits for the padding after
+ * it, and one given after its file was written: one file, the padding
+ * kept, the transcript in. */
+GST_START_TEST (test_transcripts_and_padding)
+{
+  Recording rec;
+  rec.start ();
+  for (guint i = 0; i < 400; i++) {
+    fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (i *
+                CHUNK)), GST_FLOW_OK);
+    GstClockTime now = (i + 1) * 10 * MS;
+    if (i == 0) {
+      announce_speakers (rec.h, 2000 * MS);
+    } else if (now == 1700 * MS) {
+      push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
+    } else if (now == 2300 * MS) {
+      push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8);
+    } else if (now == 2400 * MS) {
+      /* the file still waits for 2 s after 0.8 s */
+      push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8,
+          "Hello");
+    } else if (now == 3500 * MS) {
+      push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8,
+          "Hello there");
+    }
+  }
+  fail_unless (gst_harness_push_event (rec.h, gst_event_new_eos ()));
+
+  guint written = 0;
+  for (auto s:rec.messages ()) {
+    if (gst_structure_has_name (s, GST_VOICE_FILE_WRITTEN_STRUCTURE)
+        && g_str_equal (gst_structure_get_string (s, "file"),
+            "segments/00-user-0200ms.wav"))
+      written++;
+    gst_structure_free (s);
+  }
+  fail_unless_equals_int (written, 1);
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/00-user-0200ms.wav"), wav));
+  check_samples (wav, 0, 0, 2800 * RATE / 1000);
+
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  JsonObject *s0 = manifest_segment (m, 0);
+  fail_unless_equals_string (json_object_get_string_member (s0,
+          "transcript"), "Hello there");
+  fail_unless_equals_float (json_object_get_double_member (s0,
+          "padding_before"), 0.2);
+  fail_unless_equals_float (json_object_get_double_member (s0,
+          "padding_after"), 2.0);
+  g_object_unref (parser);
+}
+
+GST_END_TEST;
+
+/* Over a long call, entries leave memory for the archive, but only once
+ * nothing can change them: a long segment gets its transcript a minute
+ * after its end, and an interruption, told when the agent stops, is
+ * listed at its own time. */
+GST_START_TEST (test_archive_waits_for_late_entries)
+{
+  Recording rec;
+  rec.start ();
+  for (guint i = 0; i < 12000; i++) {
+    fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (i *
+                CHUNK)), GST_FLOW_OK);
+    guint64 now_ms = (i + 1) * 10;
+    if (i == 0) {
+      announce_speakers (rec.h);
+    } else if (now_ms == 2500) {
+      push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 1.0, "alice");
+    } else if (now_ms == 32500) {
+      push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 1.0, 31.0);
+      push_event (rec.h, GST_VOICE_EVENT_USER_STOP_SPEAKING, 31.0, "alice");
+    } else if (now_ms == 34000) {
+      push_event (rec.h, GST_VOICE_EVENT_AGENT_START_SPEAKING, 32.5, "bot");
+    } else if (now_ms == 35500) {
+      push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 34.0, "alice");
+    } else if (now_ms == 36500) {
+      push_segment (rec.h, 2, "alice", GST_VOICE_ROLE_USER, 34.0, 35.0);
+      push_event (rec.h, GST_VOICE_EVENT_USER_STOP_SPEAKING, 35.0, "alice");
+    } else if (now_ms == 91000) {
+      /* the transcript, 58.5 s after the end */
+      push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 1.0, 31.0,
+          "a long answer");
+    } else if (now_ms == 111500) {
+      /* the agent talked over from 34 s stops at 110 s */
+      push_segment (rec.h, 1, "bot", GST_VOICE_ROLE_AGENT, 32.5, 110.0,
+          nullptr, TRUE);
+      push_event (rec.h, GST_VOICE_EVENT_AGENT_STOP_SPEAKING, 110.0, "bot");
+      GstVoiceTimelineEvent ev;
+      gst_voice_timeline_event_init (&ev, GST_VOICE_EVENT_USER_INTERRUPT,
+          34.0);
+      ev.metadata = g_strdup ("{\"speaker\": \"alice\", "
+          "\"response_time\": 76.0}");
+      push_structure (rec.h, gst_voice_timeline_event_to_structure (&ev));
+      gst_voice_timeline_event_clear (&ev);
+    }
+  }
+  fail_unless (gst_harness_push_event (rec.h, gst_event_new_eos ()));
+
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  fail_unless_equals_string (json_object_get_string_member
+      (manifest_segment (m, 0), "transcript"), "a long answer");
+  JsonArray *events = json_object_get_array_member (m, "events");
+  gdouble last = 0;
+  for (guint i = 0; i < json_array_get_length (events); i++) {
+    JsonObject *e = json_array_get_object_element (events, i);
+    gdouble t = json_object_get_double_member (e, "time");
+    fail_unless (t >= last, "event %u (%s) at %f after %f", i,
+        json_object_get_string_member (e, "type"), t, last);
+    last = t;
+  }
+  fail_unless_equals_int (json_array_get_length (events), 7);
+  g_object_unref (parser);
+}
+
+GST_END_TEST;
+
 /* Long buffers (4 s): the timeline tells what a buffer settled after it,
  * so the segments are written a whole buffer further behind. */
 GST_START_TEST (test_long_buffers)
@@ -974,6 +1094,8 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_formats);
   tcase_add_test (tc, test_long_buffers);
   tcase_add_test (tc, test_padding);
+  tcase_add_test (tc, test_transcripts_and_padding);
+  tcase_add_test (tc, test_archive_waits_for_late_entries);
   tcase_add_test (tc, test_refused_start_event);
   tcase_add_test (tc, test_no_data_keeps_the_last_recording);
   tcase_add_test (tc, test_manifest_lists_complete_files_only);
