@@ -115,12 +115,12 @@ def summary(out):
     return m
 
 
-def decode(path):
-    """A file decoded back to 16 kHz S16 frames, every channel."""
+def decode(path, rate=RATE):
+    """A file decoded back to S16 frames (16 kHz), every channel."""
     pipeline = Gst.parse_launch(
         "filesrc location=\"%s\" ! decodebin ! audioconvert ! audioresample "
         "! audio/x-raw,format=S16LE,rate=%d ! appsink name=out sync=false"
-        % (path, RATE))
+        % (path, rate))
     sink = pipeline.get_by_name("out")
     pipeline.set_state(Gst.State.PLAYING)
     chunks, channels = [], 1
@@ -133,6 +133,8 @@ def decode(path):
         chunks.append(np.frombuffer(buf.extract_dup(0, buf.get_size()),
                                     "<i2"))
     pipeline.set_state(Gst.State.NULL)
+    if not chunks:
+        return np.zeros((0, channels), "<i2")
     return np.concatenate(chunks).reshape(-1, channels)
 
 

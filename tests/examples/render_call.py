@@ -32,6 +32,9 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import record_conversation  # noqa: E402
+
 POINTS_PER_SECOND = 50          # waveform resolution
 MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg",
         "opus": "audio/ogg", "mp3": "audio/mpeg"}
@@ -39,25 +42,8 @@ MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg",
 
 def decode(path, rate=8000):
     """Any file the recorder writes, as float frames of every channel."""
-    pipeline = Gst.parse_launch(
-        "filesrc location=\"%s\" ! decodebin ! audioconvert ! audioresample "
-        "! audio/x-raw,format=F32LE,rate=%d ! appsink name=out sync=false"
-        % (path, rate))
-    sink = pipeline.get_by_name("out")
-    pipeline.set_state(Gst.State.PLAYING)
-    chunks, channels = [], 1
-    while True:
-        sample = sink.emit("pull-sample")
-        if sample is None:
-            break
-        channels = sample.get_caps().get_structure(0).get_int("channels")[1]
-        buf = sample.get_buffer()
-        chunks.append(np.frombuffer(buf.extract_dup(0, buf.get_size()),
-                                    "<f4"))
-    pipeline.set_state(Gst.State.NULL)
-    if not chunks:
-        return np.zeros((0, channels), np.float32), rate
-    return np.concatenate(chunks).reshape(-1, channels), rate
+    frames = record_conversation.decode(path, rate)
+    return frames.astype(np.float32) / 32768.0, rate
 
 
 def envelope(samples, rate, duration):
@@ -330,8 +316,6 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         directory = args.dir
         if args.demo:
-            sys.path.insert(0, HERE)
-            import record_conversation
             directory = os.path.join(tmp, "call")
             record_conversation.record(directory, "wav", "channels")
         if not directory:
