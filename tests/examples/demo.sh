@@ -17,3 +17,7 @@ echo "The built-in conversation (tests/files/conversation-{user,agent}.wav)"
 echo "through voicesegmenter, voicetimeline and voicemanifestsink, with a"
 echo "tool call and transcripts; the timeline as it is decided:"
 /usr/bin/python3 tests/examples/record_conversation.py --out "$out"
+echo
+echo "A second call, synthesized with espeak-ng on the spot, where the user"
+echo "talks over the agent's second answer (an interruption):"
+/usr/bin/python3 tests/examples/record_conversation.py --barge-in --out "$out-barge-in"
