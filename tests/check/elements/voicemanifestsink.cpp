@@ -7,6 +7,7 @@
 #include <gst/pbutils/missing-plugins.h>
 #include <gst/voice/voice.h>
 #include <glib/gstdio.h>
+#include "../systemplugins.h"
 #include <json-glib/json-glib.h>
 
 #include <string>
@@ -1058,27 +1059,6 @@ GST_START_TEST (test_formats)
 }
 
 GST_END_TEST;
-
-/* The elements of GStreamer's own that the sink and these tests use. */
-static void
-load_system_plugins (void)
-{
-  const gchar *names[] = { "coreelements", "audioconvert", "audioresample",
-    "wavenc", "wavparse", "flac", "vorbis", "ogg", "opus", "lame", "mpg123",
-    "audioparsers", "playback", "typefindfunctions",
-  };
-  for (const gchar * name:names) {
-    gchar *file = g_strdup_printf ("%s/libgst%s.so", SYSTEM_PLUGINS_DIR, name);
-    GError *err = nullptr;
-    GstPlugin *plugin = gst_plugin_load_file (file, &err);
-    if (plugin)
-      gst_object_unref (plugin);
-    else
-      g_print ("plugin %s not loaded: %s\n", name, err->message);
-    g_clear_error (&err);
-    g_free (file);
-  }
-}
 
 static Suite *
 voicemanifestsink_suite (void)
