@@ -5,6 +5,7 @@
 
 #include "timelinebuilder.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ struct Recorded
   std::vector < std::string > types;
   std::vector < GstVoiceTimelineEvent > events;
   std::vector < GstVoiceSegment > segments;
+  std::vector < std::string > warnings;
 
   ~Recorded ()
   {
@@ -45,6 +47,8 @@ builder (Recorded & rec)
         GstVoiceSegment copy;
         gst_voice_segment_copy_into (&copy, &s);
         rec.segments.push_back (copy);
+      }, [&rec](const std::string & w) {
+        rec.warnings.push_back (w);
       });
 }
 
@@ -296,15 +300,9 @@ GST_END_TEST;
 GST_START_TEST (test_transcripts)
 {
   Recorded rec;
-  std::vector < std::string > warnings;
-  TimelineBuilder tl ([](const GstVoiceTimelineEvent &) {
-      },[&rec](const GstVoiceSegment & s) {
-        GstVoiceSegment copy;
-        gst_voice_segment_copy_into (&copy, &s);
-        rec.segments.push_back (copy);
-      },[&warnings](const std::string & w) {
-        warnings.push_back (w);
-      });
+  std::unique_ptr < TimelineBuilder > built (builder (rec));
+  TimelineBuilder & tl = *built;
+  std::vector < std::string > &warnings = rec.warnings;
 
   tl.span_start ("alice", USER, 0);
   tl.span_stop ("alice", USER, 0, 1000 * MS);
@@ -342,15 +340,9 @@ GST_END_TEST;
 GST_START_TEST (test_old_segments_are_forgotten)
 {
   Recorded rec;
-  std::vector < std::string > warnings;
-  TimelineBuilder tl ([](const GstVoiceTimelineEvent &) {
-      },[&rec](const GstVoiceSegment & s) {
-        GstVoiceSegment copy;
-        gst_voice_segment_copy_into (&copy, &s);
-        rec.segments.push_back (copy);
-      },[&warnings](const std::string & w) {
-        warnings.push_back (w);
-      });
+  std::unique_ptr < TimelineBuilder > built (builder (rec));
+  TimelineBuilder & tl = *built;
+  std::vector < std::string > &warnings = rec.warnings;
 
   tl.span_start ("alice", USER, 0);
   tl.span_stop ("alice", USER, 0, 1000 * MS);
