@@ -233,7 +233,7 @@ ConversationRecorder::write (GstBuffer * buffer)
     guint64 step = MIN (chunk_, n - done);
     history_.append (frames + done * channels_, step);
     done += step;
-    guint64 upto = history_.end () > lag_ ? history_.end () - lag_ : 0;
+    guint64 upto = written_until ();
     for (auto & o:open_)
       if (!feed (*o.second, upto))
         ret = GST_FLOW_ERROR;
@@ -275,6 +275,27 @@ ConversationRecorder::feed_closing ()
     it = closing_.erase (it);
   }
   return ok;
+}
+
+/* How far the open segments can be written: the newest audio less the
+ * lag, since nothing before that can still be told. */
+guint64
+ConversationRecorder::written_until () const
+{
+  return history_.end () > lag_ ? history_.end () - lag_ : 0;
+}
+
+/* The start of a "voice-file-written" message. */
+GstStructure *
+ConversationRecorder::file_written (const std::string & location,
+    const gchar * file, const gchar * kind, gdouble start, gdouble end)
+{
+  return gst_structure_new (GST_VOICE_FILE_WRITTEN_STRUCTURE,
+      "location", G_TYPE_STRING, location.c_str (),
+      "file", G_TYPE_STRING, file,
+      "kind", G_TYPE_STRING, kind,
+      "start-time", G_TYPE_DOUBLE, start,
+      "end-time", G_TYPE_DOUBLE, end, nullptr);
 }
 
 /* Writes @seg's channel up to frame @upto. */
@@ -367,8 +388,8 @@ ConversationRecorder::close_segment (std::unique_ptr < OpenSegment > seg,
   gst_voice_segment_init (&record);
   seg->close_at = MAX (end + seg->padding, seg->fed);
   closing_.push_back (std::move (seg));
-  if (!feed_closing () && !failed_)
-    fail (GST_RESOURCE_ERROR_WRITE, "Could not write a segment");
+  /* a write error is reported by feed () */
+  feed_closing ();
 }
 
 /* Completes @seg's file at frame @end. */
@@ -450,8 +471,7 @@ ConversationRecorder::on_timeline_event (const GstVoiceTimelineEvent & ev)
       GST_VOICE_EVENT_USER_START_SPEAKING ? GST_VOICE_ROLE_USER :
       GST_VOICE_ROLE_AGENT, idx, frame_at (ev.time));
   if (seg) {
-    guint64 upto = history_.end () > lag_ ? history_.end () - lag_ : 0;
-    feed (*seg, upto);
+    feed (*seg, written_until ());
     open_[speaker] = std::move (seg);
   }
 }
@@ -652,7 +672,7 @@ ConversationRecorder::archive ()
 {
   if (!rate_)
     return;
-  guint64 before = history_.end () > lag_ ? history_.end () - lag_ : 0;
+  guint64 before = written_until ();
   before = before > ARCHIVE_AFTER * (guint64) rate_ ? before -
       ARCHIVE_AFTER * (guint64) rate_ : 0;
   for (const auto & o:open_)
@@ -726,18 +746,16 @@ ConversationRecorder::commit (bool force)
       g_clear_pointer (&f.record.file, g_free);
     }
     gst_voice_manifest_add_segment (manifest_, &f.record);
-    if (f.record.file)
-      on_message_ (gst_structure_new (GST_VOICE_FILE_WRITTEN_STRUCTURE,
-              "location", G_TYPE_STRING, dir_.path (RecordingDir::SEGMENTS,
-                  f.name).c_str (),
-              "file", G_TYPE_STRING, f.record.file,
-              "kind", G_TYPE_STRING, "segment",
-              "start-time", G_TYPE_DOUBLE, f.record.start_time,
-              "end-time", G_TYPE_DOUBLE, f.record.end_time,
-              "idx", G_TYPE_UINT, f.record.idx,
-              "speaker", G_TYPE_STRING, f.record.speaker,
-              "role", G_TYPE_STRING, gst_voice_role_to_string (f.record.role),
-              nullptr));
+    if (f.record.file) {
+      GstStructure *msg = file_written (dir_.path (RecordingDir::SEGMENTS,
+              f.name), f.record.file, "segment", f.record.start_time,
+          f.record.end_time);
+      gst_structure_set (msg, "idx", G_TYPE_UINT, f.record.idx,
+          "speaker", G_TYPE_STRING, f.record.speaker,
+          "role", G_TYPE_STRING, gst_voice_role_to_string (f.record.role),
+          nullptr);
+      on_message_ (msg);
+    }
     gst_voice_segment_clear (&f.record);
   }
   unpublished_.clear ();
@@ -784,13 +802,8 @@ ConversationRecorder::finish ()
     if (!full_->finish ())
       fail_full ();
     else
-      on_message_ (gst_structure_new (GST_VOICE_FILE_WRITTEN_STRUCTURE,
-              "location", G_TYPE_STRING, dir_.path (RecordingDir::TOP,
-                  full_name_).c_str (),
-              "file", G_TYPE_STRING, full_name_.c_str (),
-              "kind", G_TYPE_STRING, "full",
-              "start-time", G_TYPE_DOUBLE, 0.0,
-              "end-time", G_TYPE_DOUBLE, duration, nullptr));
+      on_message_ (file_written (dir_.path (RecordingDir::TOP, full_name_),
+              full_name_.c_str (), "full", 0.0, duration));
   }
   /* nothing came: what is in the directory stays as it was */
   if (!received_) {

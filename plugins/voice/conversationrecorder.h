@@ -124,6 +124,9 @@ private:
   void finish_segment (OpenSegment & seg, guint64 end);
   bool feed_closing ();
   void update_lag ();
+  guint64 written_until () const;
+  static GstStructure *file_written (const std::string & location,
+      const gchar * file, const gchar * kind, gdouble start, gdouble end);
   bool open_full ();
   void fail_full ();
   GstFlowReturn write_full (GstBuffer * buffer);

@@ -29,16 +29,12 @@ recording_format_info (RecordingFormat format)
   return infos[MIN ((guint) format, G_N_ELEMENTS (infos) - 1)];
 }
 
-static const gchar *const chain_elements[] = {
-  "audioconvert", "audioresample", "fdsink",
-};
-
 const gchar *
 recording_format_missing_element (RecordingFormat format)
 {
   const RecordingFormatInfo & info = recording_format_info (format);
-  for (const gchar * name:{info.encoder, info.muxer, chain_elements[0],
-          chain_elements[1], chain_elements[2]}) {
+  for (const gchar * name:{info.encoder, info.muxer, "audioconvert",
+          "audioresample", "fdsink"}) {
     if (!name)
       continue;
     GstElementFactory *f = gst_element_factory_find (name);

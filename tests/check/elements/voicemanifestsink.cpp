@@ -163,6 +163,18 @@ struct Recording
     return s;
   }
 
+  /* how many files segments/ holds, temporary ones too */
+  guint segment_files () const
+  {
+    GDir *d = g_dir_open (path ("segments").c_str (), 0, nullptr);
+    guint n = 0;
+    while (d && g_dir_read_name (d))
+      n++;
+    if (d)
+      g_dir_close (d);
+    return n;
+  }
+
   /* the element messages of the sink, in order */
   std::vector < GstStructure * >messages ()
   {
@@ -308,12 +320,7 @@ GST_START_TEST (test_segments_full_file_and_manifest)
             f));
 
   /* no temporary file is left */
-  GDir *d = g_dir_open (rec.path ("segments").c_str (), 0, nullptr);
-  guint n_files = 0;
-  while (g_dir_read_name (d))
-    n_files++;
-  g_dir_close (d);
-  fail_unless_equals_int (n_files, 2);
+  fail_unless_equals_int (rec.segment_files (), 2);
 
   /* the manifest: the reference's members first, then ours */
   JsonParser *parser;
@@ -729,12 +736,7 @@ GST_START_TEST (test_refused_start_event)
   Wav wav;
   fail_unless (read_wav (rec.path ("segments/01-user-0200ms.wav"), wav));
   check_samples (wav, 0, 3200, 9600);
-  GDir *d = g_dir_open (rec.path ("segments").c_str (), 0, nullptr);
-  guint n_files = 0;
-  while (g_dir_read_name (d))
-    n_files++;
-  g_dir_close (d);
-  fail_unless_equals_int (n_files, 1);
+  fail_unless_equals_int (rec.segment_files (), 1);
 }
 
 GST_END_TEST;
