@@ -7,6 +7,8 @@
 
 #include "timelinebuilder.h"
 
+#include <algorithm>
+#include <cmath>
 #include <numeric>
 
 /* how long after its end a segment can still get its transcript */
@@ -87,10 +89,85 @@ TimelineBuilder::process_transcript (const Boundary & b)
           " came more than a minute after it ended, dropped");
     return;
   }
-  std::string & t = transcripts_[idx];
-  t = t.empty ()? b.text : t + " " + b.text;
+  append_transcript (idx, b.text);
   if (segments_.count (idx))
     emit_segment (idx);
+}
+
+void
+TimelineBuilder::append_transcript (guint idx, const std::string & text)
+{
+  std::string & t = transcripts_[idx];
+  t = t.empty ()? text : t + " " + text;
+}
+
+void
+TimelineBuilder::add_cue (const std::string & speaker, GstClockTime start,
+    GstClockTime end, const std::string & text)
+{
+  Boundary b = { start, false, speaker, GST_VOICE_ROLE_USER, nullptr, false,
+    -1, text, MAX (start, end)
+  };
+  pending_.insert ({{start, ORDER_APP}, b});
+}
+
+static bool
+overlaps (GstClockTime a_start, GstClockTime a_end, GstClockTime b_start,
+    GstClockTime b_end)
+{
+  /* an instant counts as one nanosecond */
+  return a_start < MAX (b_end, b_start + 1) && b_start < MAX (a_end,
+      a_start + 1);
+}
+
+/* Swept at its start: the segments that ended since are already out and
+ * get it late; the open one and those to come take it when they close. */
+void
+TimelineBuilder::process_cue (const Boundary & b)
+{
+  for (auto & s:segments_) {
+    const GstVoiceSegment & seg = s.second;
+    GstClockTime start = origin_ + (GstClockTime) llround (seg.start_time *
+        GST_SECOND);
+    GstClockTime end = origin_ + (GstClockTime) llround (seg.end_time *
+        GST_SECOND);
+    if (b.speaker == seg.speaker && overlaps (start, end, b.time, b.cue_end)) {
+      append_transcript (s.first, b.text);
+      emit_segment (s.first);
+    }
+  }
+  cues_[b.speaker].push_back ({b.time, b.cue_end, b.text});
+}
+
+void
+TimelineBuilder::take_cues (const std::string & speaker, guint idx,
+    GstClockTime start, GstClockTime end)
+{
+  auto it = cues_.find (speaker);
+  if (it == cues_.end ())
+    return;
+  for (const auto & c:it->second)
+    if (overlaps (start, end, c.start, c.end))
+      append_transcript (idx, c.text);
+}
+
+/* Past @time no segment can start: a cue that ended before it is needed
+ * only by a segment still open since before its end. */
+void
+TimelineBuilder::forget_cues_before (GstClockTime time)
+{
+  for (auto it = cues_.begin (); it != cues_.end ();) {
+    auto open = open_.find (it->first);
+    GstClockTime open_since = open != open_.end ()? open->second.start :
+        GST_CLOCK_TIME_NONE;
+    auto & cues = it->second;
+    cues.erase (std::remove_if (cues.begin (), cues.end (),
+            [&](const Cue & c) {
+              return c.end <= time && (!GST_CLOCK_TIME_IS_VALID (open_since)
+                  || open_since >= c.end);
+            }), cues.end ());
+    it = cues.empty ()? cues_.erase (it) : std::next (it);
+  }
 }
 
 /* Forgets the segments that ended long enough before @time: a long call
@@ -216,8 +293,10 @@ TimelineBuilder::settle (GstClockTime time)
     pending_.erase (pending_.begin ());
     process (b);
   }
-  if (GST_CLOCK_TIME_IS_VALID (time))
+  if (GST_CLOCK_TIME_IS_VALID (time)) {
     forget_before (time);
+    forget_cues_before (time);
+  }
 }
 
 void
@@ -244,6 +323,7 @@ TimelineBuilder::preview_finish (GstClockTime end,
     gst_voice_segment_copy_into (&copy.segments_[s.first], &s.second);
   copy.transcripts_ = transcripts_;
   copy.last_idx_of_ = last_idx_of_;
+  copy.cues_ = cues_;
   /* application events are shared, never changed once queued */
   copy.pending_ = pending_;
   copy.open_ = open_;
@@ -340,6 +420,10 @@ TimelineBuilder::process (const Boundary & b)
     process_transcript (b);
     return;
   }
+  if (GST_CLOCK_TIME_IS_VALID (b.cue_end)) {
+    process_cue (b);
+    return;
+  }
 
   const bool user = b.role == GST_VOICE_ROLE_USER;
 
@@ -402,6 +486,7 @@ TimelineBuilder::process (const Boundary & b)
   seg.end_time = seconds (MAX (b.time, span.start));
   seg.transcript_truncated = span.truncated;
   last_idx_of_[b.speaker] = span.idx;
+  take_cues (b.speaker, span.idx, span.start, MAX (b.time, span.start));
   emit_segment (span.idx);
 
   emit (user ? GST_VOICE_EVENT_USER_STOP_SPEAKING :

@@ -56,6 +56,12 @@ public:
    * warning). */
   void set_transcript (const std::string & speaker, gint idx,
       GstClockTime time, const std::string & text);
+  /* Timed text for @speaker from @start to @end (a subtitle cue, a
+   * speech-to-text result): given to every segment of @speaker that it
+   * overlaps, after what was given before it. Text that overlaps none
+   * is dropped once no segment can still overlap it. */
+  void add_cue (const std::string & speaker, GstClockTime start,
+      GstClockTime end, const std::string & text);
 
   /* Nothing before @time can still arrive: process up to it. */
   void settle (GstClockTime time);
@@ -70,6 +76,14 @@ public:
       EventFunc on_event, SegmentFunc on_segment) const;
 
   void set_origin (GstClockTime origin) { origin_ = origin; }
+  /* how many cues are kept, for the tests */
+  gsize held_cues () const
+  {
+    gsize n = 0;
+    for (const auto & c:cues_)
+      n += c.second.size ();
+    return n;
+  }
   const GstVoiceLatencyStats *latency () const { return stats_; }
   /* changes whenever the latency figures do */
   guint latency_version () const { return stats_version_; }
@@ -86,6 +100,13 @@ private:
     /* or a transcript for a segment of @speaker */
     bool transcript;
     gint idx;
+    std::string text;
+    /* a cue: the end of its time (it starts at @time) */
+    GstClockTime cue_end = GST_CLOCK_TIME_NONE;
+  };
+  struct Cue
+  {
+    GstClockTime start, end;
     std::string text;
   };
   struct OpenSpan
@@ -107,6 +128,11 @@ private:
   void process (const Boundary & b);
   void process_app_event (const Boundary & b);
   void process_transcript (const Boundary & b);
+  void process_cue (const Boundary & b);
+  void take_cues (const std::string & speaker, guint idx,
+      GstClockTime start, GstClockTime end);
+  void forget_cues_before (GstClockTime time);
+  void append_transcript (guint idx, const std::string & text);
   void forget_before (GstClockTime time);
   void emit_segment (guint idx);
   void emit (GstVoiceEventType type, GstClockTime time, bool has_latency =
@@ -125,6 +151,8 @@ private:
   std::map < guint, GstVoiceSegment > segments_;
   std::map < guint, std::string > transcripts_;
   std::map < std::string, guint > last_idx_of_;
+  /* cues that a segment to come may still overlap, by speaker */
+  std::map < std::string, std::vector < Cue > > cues_;
 
   /* not yet processed, ordered by time, stops first on ties */
   std::multimap < std::pair < GstClockTime, int >, Boundary > pending_;

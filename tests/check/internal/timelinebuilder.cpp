@@ -369,6 +369,80 @@ GST_START_TEST (test_old_segments_are_forgotten)
 
 GST_END_TEST;
 
+/* Timed text (subtitles, speech-to-text) goes to every segment of its
+ * speaker that it overlaps, whenever it arrives. */
+GST_START_TEST (test_cues)
+{
+  Recorded rec;
+  std::unique_ptr < TimelineBuilder > built (builder (rec));
+  TimelineBuilder & tl = *built;
+
+  /* ahead of the audio, as subparse reads a file: two cues in alice's
+   * first segment, one across both of hers, one of the bot's, one that
+   * overlaps nothing, one for nobody */
+  tl.add_cue ("alice", 100 * MS, 400 * MS, "Hello");
+  tl.add_cue ("alice", 500 * MS, 900 * MS, "there.");
+  tl.add_cue ("alice", 1800 * MS, 2600 * MS, "Still me.");
+  tl.add_cue ("bot", 1100 * MS, 1900 * MS, "Hi!");
+  tl.add_cue ("bot", 5000 * MS, 5500 * MS, "(silence)");
+  tl.add_cue ("carol", 0, 9 * GST_SECOND, "nobody");
+
+  tl.span_start ("alice", USER, 0);
+  tl.span_stop ("alice", USER, 0, 2000 * MS);
+  tl.span_start ("bot", AGENT, 1000 * MS);
+  tl.span_stop ("bot", AGENT, 1000 * MS, 1800 * MS);
+  tl.span_start ("alice", USER, 2500 * MS);
+  tl.settle (3 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 2);
+  fail_unless_equals_int (rec.segments[0].idx, 1);
+  fail_unless_equals_string (rec.segments[0].transcript, "Hi!");
+  fail_unless_equals_int (rec.segments[1].idx, 0);
+  fail_unless_equals_string (rec.segments[1].transcript,
+      "Hello there. Still me.");
+
+  /* late, as speech-to-text gives it: the segment that is out is given
+   * again; the open one takes it when it ends */
+  tl.add_cue ("alice", 1900 * MS, 2700 * MS, "(late)");
+  tl.span_stop ("alice", USER, 2500 * MS, 3500 * MS);
+  tl.finish (6 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 4);
+  fail_unless_equals_int (rec.segments[2].idx, 0);
+  fail_unless_equals_string (rec.segments[2].transcript,
+      "Hello there. Still me. (late)");
+  fail_unless_equals_int (rec.segments[3].idx, 2);
+  fail_unless_equals_string (rec.segments[3].transcript, "Still me. (late)");
+  fail_unless (rec.warnings.empty ());
+}
+
+GST_END_TEST;
+
+/* Cues that no segment can still overlap leave memory. */
+GST_START_TEST (test_cues_are_forgotten)
+{
+  Recorded rec;
+  std::unique_ptr < TimelineBuilder > built (builder (rec));
+  TimelineBuilder & tl = *built;
+
+  tl.span_start ("alice", USER, 0);
+  for (guint i = 0; i < 1000; i++)
+    tl.add_cue ("alice", i * GST_SECOND, i * GST_SECOND + 500 * MS, "word");
+  /* the open segment keeps what it overlaps, up to its end */
+  tl.span_stop ("alice", USER, 0, 1200 * MS);
+  tl.settle (900200 * MS);
+  fail_unless_equals_int (rec.segments.size (), 1);
+  fail_unless_equals_string (rec.segments[0].transcript, "word word");
+  /* only the one at 900 s may still meet a segment (the later ones wait
+   * for their time) */
+  fail_unless_equals_int (tl.held_cues (), 1);
+  tl.span_start ("alice", USER, 950 * GST_SECOND);
+  tl.span_stop ("alice", USER, 950 * GST_SECOND, 951 * GST_SECOND);
+  tl.finish (1000 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 2);
+  fail_unless_equals_string (rec.segments[1].transcript, "word");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_agent_speaks_first)
 {
   Recorded rec;
@@ -413,6 +487,8 @@ timelinebuilder_suite (void)
   tcase_add_test (tc, test_transcripts);
   tcase_add_test (tc, test_old_segments_are_forgotten);
   tcase_add_test (tc, test_agent_speaks_first);
+  tcase_add_test (tc, test_cues);
+  tcase_add_test (tc, test_cues_are_forgotten);
   return s;
 }
 
