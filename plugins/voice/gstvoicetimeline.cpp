@@ -42,6 +42,7 @@
 
 #include "gstvoicetimeline.h"
 #include "timelinebuilder.h"
+#include "timelinetextpad.h"
 
 #include <gst/voice/voice.h>
 
@@ -71,6 +72,9 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
     GST_STATIC_CAPS ("audio/x-raw, format = (string) { S16LE, S32LE, F32LE, "
         "F64LE }, rate = (int) [ 1, MAX ], channels = (int) 1, "
         "layout = (string) interleaved"));
+static GstStaticPadTemplate text_template = GST_STATIC_PAD_TEMPLATE ("text_%u",
+    GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) { utf8, pango-markup }"));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS (CAPS_STR ", channels = (int) [ 1, MAX ]"));
@@ -337,6 +341,9 @@ struct AppEvent
   std::string speaker;
   gint idx;
   std::string text;
+  /* or a cue of a text pad: its end, and the pad (which says whose) */
+  GstClockTime cue_end = GST_CLOCK_TIME_NONE;
+  std::string text_pad;
 };
 }
 
@@ -439,25 +446,108 @@ gst_voice_timeline_clear_inbox (GstVoiceTimeline * self)
   self->priv->inbox.clear ();
 }
 
-/* Hands the application's events to the timeline (aggregate thread). */
+static void gst_voice_timeline_unique_speaker (GstVoiceTimeline * self,
+    GstVoiceTimelinePad * pad, std::string & name, GstVoiceRole & role);
+
+/* Whose words a cue of a text pad are: its speaker property, else the
+ * speaker of the sink pad with its number. With @own, as the timeline
+ * names that speaker (aggregate thread only). */
+static bool
+gst_voice_timeline_cue_speaker (GstVoiceTimeline * self, const AppEvent & a,
+    bool own, std::string & name)
+{
+  if (!a.speaker.empty ()) {
+    name = a.speaker;
+    return true;
+  }
+  guint index = 0;
+  sscanf (a.text_pad.c_str (), "text_%u", &index);
+  gchar *sink_name = g_strdup_printf ("sink_%u", index);
+  GstPad *pad = gst_element_get_static_pad (GST_ELEMENT (self), sink_name);
+  g_free (sink_name);
+  if (pad && GST_IS_VOICE_TIMELINE_PAD (pad)) {
+    GstVoiceRole role;
+    if (own)
+      gst_voice_timeline_unique_speaker (self, GST_VOICE_TIMELINE_PAD (pad),
+          name, role);
+    else
+      gst_voice_timeline_pad_identity (GST_VOICE_TIMELINE_PAD (pad), name,
+          role);
+  }
+  if (pad)
+    gst_object_unref (pad);
+  return pad != nullptr;
+}
+
+/* Gives the builder one item of the inbox. */
+static void
+gst_voice_timeline_give (GstVoiceTimeline * self, TimelineBuilder & builder,
+    const AppEvent & a, bool own)
+{
+  std::string speaker;
+  if (GST_CLOCK_TIME_IS_VALID (a.cue_end)) {
+    if (gst_voice_timeline_cue_speaker (self, a, own, speaker))
+      builder.add_cue (speaker, a.running_time, a.cue_end, a.text);
+    else if (own)
+      self->priv->warnings.push_back ("text on " + a.text_pad + " dropped: "
+          "it has no speaker (set its speaker property, or request the "
+          "sink pad with its number)");
+  } else if (a.transcript) {
+    builder.set_transcript (a.speaker, a.idx, a.running_time, a.text);
+  } else {
+    builder.add_event (a.event, a.running_time);
+  }
+}
+
+/* Hands the application's events and the timed text to the timeline
+ * (aggregate thread). Timed text waits for the conversation to start: by
+ * then the speakers it names are known. */
 static void
 gst_voice_timeline_take_inbox (GstVoiceTimeline * self)
 {
   GstVoiceTimelinePrivate *priv = self->priv;
   std::vector < AppEvent > inbox;
+  bool started = GST_CLOCK_TIME_IS_VALID (priv->origin);
   {
     std::lock_guard < std::mutex > lk (priv->lock);
     inbox.swap (priv->inbox);
+    if (!started) {
+      auto waits = std::stable_partition (inbox.begin (), inbox.end (),
+          [](const AppEvent & a) {
+            return !GST_CLOCK_TIME_IS_VALID (a.cue_end);
+          });
+      priv->inbox.assign (std::make_move_iterator (waits),
+          std::make_move_iterator (inbox.end ()));
+      inbox.erase (waits, inbox.end ());
+    }
   }
   std::lock_guard < std::mutex > bl (priv->builder_lock);
   for (auto & a:inbox) {
-    if (priv->builder && a.transcript)
-      priv->builder->set_transcript (a.speaker, a.idx, a.running_time,
-          a.text);
-    else if (priv->builder)
-      priv->builder->add_event (a.event, a.running_time);
+    if (priv->builder)
+      gst_voice_timeline_give (self, *priv->builder, a, true);
     gst_voice_timeline_event_clear (&a.event);
   }
+}
+
+/* A cue from a text pad (its streaming thread). */
+static void
+gst_voice_timeline_take_cue (GstElement * element,
+    GstVoiceTimelineTextPad * pad, GstClockTime start, GstClockTime end,
+    const gchar * text)
+{
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (element);
+  AppEvent a = { };
+  a.running_time = start;
+  a.transcript = true;
+  a.idx = -1;
+  a.text = text;
+  a.cue_end = end;
+  a.text_pad = GST_PAD_NAME (pad);
+  gchar *speaker = gst_voice_timeline_text_pad_dup_speaker (pad);
+  a.speaker = speaker ? speaker : "";
+  g_free (speaker);
+  std::lock_guard < std::mutex > lk (self->priv->lock);
+  self->priv->inbox.push_back (a);
 }
 
 /* The running time of "now": how far the output got (in a live pipeline
@@ -690,13 +780,9 @@ gst_voice_timeline_answer_pending (GstVoiceTimeline * self, GstQuery * query)
     }
     GstVoiceLatencyStats *stats = priv->builder->preview_finish (
         GST_CLOCK_TIME_IS_VALID (end) ? end : 0,
-        [&inbox](TimelineBuilder & b) {
-          for (auto & a:inbox) {
-            if (a.transcript)
-              b.set_transcript (a.speaker, a.idx, a.running_time, a.text);
-            else
-              b.add_event (a.event, a.running_time);
-          }
+        [self, &inbox](TimelineBuilder & b) {
+          for (auto & a:inbox)
+            gst_voice_timeline_give (self, b, a, false);
         },[&items](const GstVoiceTimelineEvent & e) {
           items.push_back (gst_voice_timeline_event_to_structure (&e));
         },[&items](const GstVoiceSegment & seg) {
@@ -790,7 +876,8 @@ gst_voice_timeline_announce_all (GstVoiceTimeline * self)
   std::vector < GstVoiceTimelinePad * >pads;
   GST_OBJECT_LOCK (self);
   for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-    pads.push_back (GST_VOICE_TIMELINE_PAD (gst_object_ref (l->data)));
+    if (GST_IS_VOICE_TIMELINE_PAD (l->data))
+      pads.push_back (GST_VOICE_TIMELINE_PAD (gst_object_ref (l->data)));
   GST_OBJECT_UNLOCK (self);
   for (auto pad:pads) {
     std::string name;
@@ -805,8 +892,13 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     GstEvent * event)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
-  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (aggpad);
   GstVoiceSpeech speech;
+
+  /* a text pad's flushes and the EOS that releases the aggregator */
+  if (!GST_IS_VOICE_TIMELINE_PAD (aggpad))
+    return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad,
+        event);
+  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (aggpad);
   gchar *name;
   GstVoiceRole role;
 
@@ -974,7 +1066,6 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
 
   GstClockTime start = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
       GST_BUFFER_PTS (buffer));
-  gst_voice_timeline_take_inbox (self);
   if (GST_CLOCK_TIME_IS_VALID (start)) {
     if (!GST_CLOCK_TIME_IS_VALID (priv->origin)) {
       std::lock_guard < std::mutex > bl (priv->builder_lock);
@@ -984,6 +1075,7 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
               start));
       gst_voice_timeline_announce_all (self);
     }
+    gst_voice_timeline_take_inbox (self);
     /* from the size: the base class can stamp a final GAP buffer with a
      * duration that wrapped around */
     GstAudioInfo *info = &GST_AUDIO_AGGREGATOR_PAD (agg->srcpad)->info;
@@ -1126,7 +1218,8 @@ gst_voice_timeline_renumber (GstVoiceTimeline * self)
   GST_OBJECT_LOCK (self);
   std::vector < GstPad * >pads;
   for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-    pads.push_back (GST_PAD (l->data));
+    if (GST_IS_VOICE_TIMELINE_PAD (l->data))
+      pads.push_back (GST_PAD (l->data));
   std::stable_sort (pads.begin (), pads.end (),[](GstPad * a, GstPad * b) {
         return pad_index (a) < pad_index (b);
       });
@@ -1142,16 +1235,56 @@ gst_voice_timeline_renumber (GstVoiceTimeline * self)
   gst_pad_mark_reconfigure (GST_AGGREGATOR_SRC_PAD (self));
 }
 
+/* Text pads are named here: the base class names every pad sink_%u. */
+static GstAggregatorPad *
+gst_voice_timeline_create_new_pad (GstAggregator * agg,
+    GstPadTemplate * templ, const gchar * req_name, const GstCaps * caps)
+{
+  if (templ->name_template != std::string ("text_%u"))
+    return GST_AGGREGATOR_CLASS (parent_class)->create_new_pad (agg, templ,
+        req_name, caps);
+
+  guint index = G_MAXUINT;
+  if (req_name && sscanf (req_name, "text_%u", &index) == 1) {
+    gchar *name = g_strdup_printf ("text_%u", index);
+    GstPad *taken = gst_element_get_static_pad (GST_ELEMENT (agg), name);
+    g_free (name);
+    if (taken) {
+      gst_object_unref (taken);
+      return nullptr;
+    }
+  } else {
+    /* the first free number */
+    index = 0;
+    GST_OBJECT_LOCK (agg);
+    for (GList * l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
+      guint n;
+      if (sscanf (GST_OBJECT_NAME (l->data), "text_%u", &n) == 1)
+        index = MAX (index, n + 1);
+    }
+    GST_OBJECT_UNLOCK (agg);
+  }
+  gchar *name = g_strdup_printf ("text_%u", index);
+  GstVoiceTimelineTextPad *pad = GST_VOICE_TIMELINE_TEXT_PAD (g_object_new
+      (GST_TYPE_VOICE_TIMELINE_TEXT_PAD, "name", name, "direction",
+          GST_PAD_SINK, "template", templ, nullptr));
+  g_free (name);
+  gst_voice_timeline_text_pad_set_cue_func (pad,
+      gst_voice_timeline_take_cue);
+  return GST_AGGREGATOR_PAD (pad);
+}
+
 static GstPad *
 gst_voice_timeline_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (element);
+  bool text = templ->name_template == std::string ("text_%u");
 
   GST_OBJECT_LOCK (self);
   gboolean streaming = self->streaming;
   GST_OBJECT_UNLOCK (self);
-  if (streaming) {
+  if (streaming && !text) {
     /* the output's channels are fixed while it runs */
     GST_ELEMENT_WARNING (self, CORE, PAD,
         ("A speaker cannot be added to a running call"),
@@ -1164,7 +1297,11 @@ gst_voice_timeline_request_new_pad (GstElement * element,
       templ, name, caps);
   if (!pad)
     return nullptr;
-  gst_voice_timeline_renumber (self);
+  if (text && streaming)
+    gst_voice_timeline_text_pad_release_aggregator
+        (GST_VOICE_TIMELINE_TEXT_PAD (pad));
+  if (!text)
+    gst_voice_timeline_renumber (self);
   gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   return pad;
@@ -1174,6 +1311,7 @@ static void
 gst_voice_timeline_release_pad (GstElement * element, GstPad * pad)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (element);
+  bool text = GST_IS_VOICE_TIMELINE_TEXT_PAD (pad);
 
   gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
@@ -1183,8 +1321,33 @@ gst_voice_timeline_release_pad (GstElement * element, GstPad * pad)
   GST_OBJECT_LOCK (self);
   gboolean streaming = self->streaming;
   GST_OBJECT_UNLOCK (self);
-  if (!streaming)
+  if (!streaming && !text)
     gst_voice_timeline_renumber (self);
+}
+
+static GstStateChangeReturn
+gst_voice_timeline_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  /* the text pads are active now: the aggregator must not wait for them */
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
+      && ret != GST_STATE_CHANGE_FAILURE) {
+    std::vector < GstPad * >pads;
+    GST_OBJECT_LOCK (element);
+    for (GList * l = element->sinkpads; l; l = l->next)
+      if (GST_IS_VOICE_TIMELINE_TEXT_PAD (l->data))
+        pads.push_back (GST_PAD (gst_object_ref (l->data)));
+    GST_OBJECT_UNLOCK (element);
+    for (GstPad * pad:pads) {
+      gst_voice_timeline_text_pad_release_aggregator
+          (GST_VOICE_TIMELINE_TEXT_PAD (pad));
+      gst_object_unref (pad);
+    }
+  }
+  return ret;
 }
 
 static gboolean
@@ -1396,6 +1559,8 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &sink_template, GST_TYPE_VOICE_TIMELINE_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &text_template, GST_TYPE_VOICE_TIMELINE_TEXT_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
       &src_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
   gst_element_class_set_static_metadata (element_class, "Voice timeline",
       "Filter/Analyzer/Audio",
@@ -1406,8 +1571,12 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
       GST_DEBUG_FUNCPTR (gst_voice_timeline_request_new_pad);
   element_class->release_pad =
       GST_DEBUG_FUNCPTR (gst_voice_timeline_release_pad);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_change_state);
 
   agg_class->sink_event = GST_DEBUG_FUNCPTR (gst_voice_timeline_sink_event);
+  agg_class->create_new_pad =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_create_new_pad);
   agg_class->src_query = GST_DEBUG_FUNCPTR (gst_voice_timeline_src_query);
   agg_class->finish_buffer =
       GST_DEBUG_FUNCPTR (gst_voice_timeline_finish_buffer);
@@ -1423,6 +1592,8 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
       GST_DEBUG_FUNCPTR (gst_voice_timeline_aggregate_one_buffer);
 
   gst_type_mark_as_plugin_api (GST_TYPE_VOICE_TIMELINE_PAD,
+      (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_VOICE_TIMELINE_TEXT_PAD,
       (GstPluginAPIFlags) 0);
 }
 

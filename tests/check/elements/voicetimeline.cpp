@@ -7,6 +7,7 @@
 #include <gst/voice/voice.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -402,6 +403,101 @@ GST_START_TEST (test_pad_properties_and_layout)
 
 GST_END_TEST;
 
+static void
+push_text (GstHarness * h, GstClockTime start, GstClockTime end,
+    const gchar * text)
+{
+  GstBuffer *buf = gst_buffer_new_memdup (text, strlen (text));
+  GST_BUFFER_PTS (buf) = start;
+  GST_BUFFER_DURATION (buf) = end - start;
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+}
+
+/* Timed text on text_%u pads becomes the transcript of the segments it
+ * overlaps: by the pad's number (text_1 is sink_1's speaker) or its
+ * speaker property. Text pads come and go while the call runs, and one
+ * that never gets data, or is flushed, does not hold the audio back. */
+GST_START_TEST (test_text_pads)
+{
+  Call call ( {
+        {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  GstElement *tl = gst_pad_get_parent_element (call.pads[0]);
+
+  GstPad *bot_text = gst_element_request_pad_simple (tl, "text_1");
+  GstPad *alice_text = gst_element_request_pad_simple (tl, "text_%u");
+  GstPad *silent_text = gst_element_request_pad_simple (tl, "text_%u");
+  fail_unless_equals_string (GST_PAD_NAME (alice_text), "text_2");
+  fail_unless_equals_string (GST_PAD_NAME (silent_text), "text_3");
+  g_object_set (alice_text, "speaker", "alice", nullptr);
+
+  GstHarness *bot_h = gst_harness_new_with_element (tl, "text_1", nullptr);
+  GstHarness *alice_h = gst_harness_new_with_element (tl, "text_2", nullptr);
+  gst_harness_set_src_caps_str (bot_h, "text/x-raw, format=pango-markup");
+  gst_harness_set_src_caps_str (alice_h, "text/x-raw, format=utf8");
+  /* audio caps are refused */
+  GstCaps *audio = mono_caps ();
+  fail_if (gst_pad_query_accept_caps (silent_text, audio));
+  gst_caps_unref (audio);
+
+  /* the text comes first, as subparse reads a file */
+  push_text (alice_h, 300 * MS, 500 * MS, "Hi");
+  push_text (bot_h, 1200 * MS, 1600 * MS, "<i>Hello</i> &amp; welcome,");
+  push_text (bot_h, 1700 * MS, 2100 * MS, "how can\nI help?");
+  /* a flush on a text pad: the audio goes on, and so does the text */
+  fail_unless (gst_harness_push_event (alice_h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (alice_h,
+          gst_event_new_flush_stop (TRUE)));
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (alice_h,
+          gst_event_new_segment (&segment)));
+  push_text (alice_h, 2500 * MS, 2900 * MS, "Thanks.");
+
+  const guint n_buffers = 300;
+  for (guint i = 0; i < n_buffers; i++) {
+    GstClockTime t = i * 10 * MS;
+    if (t == 200 * MS)
+      push_span (legs[0], GST_VOICE_SPEECH_START, 200 * MS, 0);
+    if (t == 900 * MS)
+      push_span (legs[0], GST_VOICE_SPEECH_STOP, 200 * MS, 800 * MS);
+    if (t == 1200 * MS)
+      push_span (legs[1], GST_VOICE_SPEECH_START, 1200 * MS, 0);
+    if (t == 2300 * MS) {
+      push_span (legs[1], GST_VOICE_SPEECH_STOP, 1200 * MS, 2250 * MS);
+      push_span (legs[0], GST_VOICE_SPEECH_START, 2400 * MS, 0);
+    }
+    for (auto & leg:legs)
+      fail_unless_equals_int (gst_harness_push (leg.h,
+              constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
+  }
+  for (auto & leg:legs)
+    fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
+
+  Output o;
+  collect (legs[0].h, o);
+  fail_unless_equals_int (o.samples.size (), 2 * n_buffers * CHUNK);
+  fail_unless_equals_int (o.segments.size (), 3);
+  fail_unless_equals_string (o.segments[0].speaker, "alice");
+  fail_unless_equals_string (o.segments[0].transcript, "Hi");
+  fail_unless_equals_string (o.segments[1].speaker, "bot");
+  fail_unless_equals_string (o.segments[1].transcript,
+      "Hello & welcome, how can I help?");
+  fail_unless_equals_string (o.segments[2].speaker, "alice");
+  fail_unless_equals_string (o.segments[2].transcript, "Thanks.");
+
+  gst_harness_teardown (bot_h);
+  gst_harness_teardown (alice_h);
+  gst_element_release_request_pad (tl, silent_text);
+  for (GstPad * p: {bot_text, alice_text, silent_text})
+    gst_object_unref (p);
+  gst_object_unref (tl);
+}
+
+GST_END_TEST;
+
 static Suite *
 voicetimeline_suite (void)
 {
@@ -413,6 +509,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_pad_properties_and_layout);
   tcase_add_test (tc, test_pads_while_running);
   tcase_add_test (tc, test_same_name_on_two_legs);
+  tcase_add_test (tc, test_text_pads);
   return s;
 }
 

@@ -1,0 +1,361 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "timelinetextpad.h"
+
+#include <gst/voice/voice.h>
+
+#include <string>
+
+GST_DEBUG_CATEGORY_STATIC (voice_timeline_text_pad_debug);
+#define GST_CAT_DEFAULT voice_timeline_text_pad_debug
+
+/* what one cue may hold; more is cut, with a warning */
+#define MAX_CUE_BYTES (64 * 1024)
+
+enum
+{
+  PROP_0,
+  PROP_SPEAKER,
+};
+
+struct _GstVoiceTimelineTextPad
+{
+  GstAudioAggregatorPad parent;
+
+  /* object lock */
+  gchar *speaker;
+  GstSegment segment;
+  gboolean markup;
+
+  /* set once, before the pad is used */
+  GstVoiceTimelineCueFunc cue_func;
+  GstPadEventFullFunction aggregator_event;
+};
+
+G_DEFINE_TYPE_WITH_CODE (GstVoiceTimelineTextPad, gst_voice_timeline_text_pad,
+    GST_TYPE_AUDIO_AGGREGATOR_PAD,
+    GST_DEBUG_CATEGORY_INIT (voice_timeline_text_pad_debug,
+        "voicetimelinetextpad", 0, "voicetimeline timed text pads"));
+
+void
+gst_voice_timeline_text_pad_set_cue_func (GstVoiceTimelineTextPad * pad,
+    GstVoiceTimelineCueFunc func)
+{
+  pad->cue_func = func;
+}
+
+gchar *
+gst_voice_timeline_text_pad_dup_speaker (GstVoiceTimelineTextPad * pad)
+{
+  GST_OBJECT_LOCK (pad);
+  gchar *speaker = g_strdup (pad->speaker);
+  GST_OBJECT_UNLOCK (pad);
+  return speaker;
+}
+
+void
+gst_voice_timeline_text_pad_release_aggregator (GstVoiceTimelineTextPad * pad)
+{
+  GstObject *parent = gst_pad_get_parent (GST_PAD (pad));
+  if (!parent)
+    return;
+  /* the base class's own handling: with nothing queued it marks the pad
+   * EOS at once, and stops waiting for it */
+  pad->aggregator_event (GST_PAD (pad), parent, gst_event_new_eos ());
+  gst_object_unref (parent);
+}
+
+static void
+on_markup_text (GMarkupParseContext *, const gchar * text, gsize len,
+    gpointer user_data, GError **)
+{
+  g_string_append_len ((GString *) user_data, text, len);
+}
+
+/* Pango markup (what subparse makes of SRT) to its plain text. */
+static gchar *
+strip_markup (const gchar * text)
+{
+  static const GMarkupParser parser = { nullptr, nullptr, on_markup_text,
+    nullptr, nullptr
+  };
+  GString *plain = g_string_new (nullptr);
+  GMarkupParseContext *ctx = g_markup_parse_context_new (&parser,
+      (GMarkupParseFlags) 0, plain, nullptr);
+  gboolean ok = g_markup_parse_context_parse (ctx, "<t>", -1, nullptr)
+      && g_markup_parse_context_parse (ctx, text, -1, nullptr)
+      && g_markup_parse_context_parse (ctx, "</t>", -1, nullptr)
+      && g_markup_parse_context_end_parse (ctx, nullptr);
+  g_markup_parse_context_free (ctx);
+  if (!ok) {
+    g_string_free (plain, TRUE);
+    return g_strdup (text);
+  }
+  return g_string_free (plain, FALSE);
+}
+
+/* One line, single spaces: a subtitle's line breaks are layout. */
+static std::string
+one_line (const gchar * text)
+{
+  std::string out;
+  bool space = false;
+  for (const gchar * p = text; *p; p++) {
+    if (g_ascii_isspace (*p)) {
+      space = !out.empty ();
+      continue;
+    }
+    if (space)
+      out += ' ';
+    space = false;
+    out += *p;
+  }
+  return out;
+}
+
+static GstFlowReturn
+gst_voice_timeline_text_pad_chain (GstPad * gpad, GstObject * parent,
+    GstBuffer * buffer)
+{
+  GstVoiceTimelineTextPad *pad = GST_VOICE_TIMELINE_TEXT_PAD (gpad);
+
+  GST_OBJECT_LOCK (pad);
+  GstSegment segment = pad->segment;
+  gboolean markup = pad->markup;
+  GST_OBJECT_UNLOCK (pad);
+
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstClockTime start = gst_segment_to_running_time (&segment,
+      GST_FORMAT_TIME, pts);
+  if (!GST_CLOCK_TIME_IS_VALID (start)) {
+    GST_WARNING_OBJECT (pad, "text without a time in the segment dropped: %"
+        GST_PTR_FORMAT, buffer);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+  GstClockTime end = start;
+  if (GST_BUFFER_DURATION_IS_VALID (buffer)) {
+    end = gst_segment_to_running_time (&segment, GST_FORMAT_TIME,
+        pts + GST_BUFFER_DURATION (buffer));
+    if (!GST_CLOCK_TIME_IS_VALID (end))
+      end = gst_segment_to_running_time (&segment, GST_FORMAT_TIME,
+          segment.stop);
+    if (!GST_CLOCK_TIME_IS_VALID (end) || end < start)
+      end = start;
+  }
+
+  GstMapInfo map;
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+  gsize size = strnlen ((const gchar *) map.data, map.size);
+  if (size > MAX_CUE_BYTES) {
+    GST_ELEMENT_WARNING (parent, STREAM, FORMAT,
+        ("timed text on %s cut to %d bytes", GST_PAD_NAME (pad),
+            MAX_CUE_BYTES), (nullptr));
+    size = MAX_CUE_BYTES;
+  }
+  if (!g_utf8_validate ((const gchar *) map.data, size, nullptr))
+    GST_ELEMENT_WARNING (parent, STREAM, FORMAT,
+        ("timed text on %s was not valid UTF-8: invalid bytes replaced",
+            GST_PAD_NAME (pad)), (nullptr));
+  gchar *valid = g_utf8_make_valid ((const gchar *) map.data, size);
+  gst_buffer_unmap (buffer, &map);
+  gst_buffer_unref (buffer);
+
+  gchar *plain = markup ? strip_markup (valid) : g_strdup (valid);
+  std::string text = one_line (plain);
+  g_free (plain);
+  g_free (valid);
+
+  if (!text.empty () && pad->cue_func)
+    pad->cue_func (GST_ELEMENT (parent), pad, start, end, text.c_str ());
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_voice_timeline_text_pad_event (GstPad * gpad, GstObject * parent,
+    GstEvent * event)
+{
+  GstVoiceTimelineTextPad *pad = GST_VOICE_TIMELINE_TEXT_PAD (gpad);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      /* the base class counts flushes on every pad to end a seek */
+      return pad->aggregator_event (gpad, parent, event);
+    case GST_EVENT_FLUSH_STOP:{
+      GstFlowReturn ret = pad->aggregator_event (gpad, parent, event);
+      GST_OBJECT_LOCK (pad);
+      gst_segment_init (&pad->segment, GST_FORMAT_TIME);
+      GST_OBJECT_UNLOCK (pad);
+      gst_voice_timeline_text_pad_release_aggregator (pad);
+      return ret;
+    }
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gst_event_parse_caps (event, &caps);
+      const gchar *format = gst_structure_get_string
+          (gst_caps_get_structure (caps, 0), "format");
+      GST_OBJECT_LOCK (pad);
+      pad->markup = !g_strcmp0 (format, "pango-markup");
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    }
+    case GST_EVENT_SEGMENT:{
+      GstSegment segment;
+      gst_event_copy_segment (event, &segment);
+      if (segment.format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (parent, STREAM, FORMAT, (nullptr),
+            ("%s needs a TIME segment, not %s", GST_PAD_NAME (pad),
+                gst_format_get_name (segment.format)));
+        gst_event_unref (event);
+        return GST_FLOW_ERROR;
+      }
+      GST_OBJECT_LOCK (pad);
+      pad->segment = segment;
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    }
+    default:
+      /* EOS, gaps, tags: the aggregator never waits for this pad */
+      break;
+  }
+  gst_event_unref (event);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_voice_timeline_text_pad_query (GstPad * gpad, GstObject * parent,
+    GstQuery * query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps = gst_pad_get_pad_template_caps (gpad);
+      gst_query_parse_caps (query, &filter);
+      if (filter) {
+        GstCaps *both = gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST);
+        gst_caps_unref (caps);
+        caps = both;
+      }
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    case GST_QUERY_ACCEPT_CAPS:{
+      GstCaps *caps, *templ = gst_pad_get_pad_template_caps (gpad);
+      gst_query_parse_accept_caps (query, &caps);
+      gst_query_set_accept_caps_result (query, gst_caps_is_subset (caps,
+              templ));
+      gst_caps_unref (templ);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (gpad, parent, query);
+  }
+}
+
+static void
+gst_voice_timeline_text_pad_constructed (GObject * object)
+{
+  GstPad *gpad = GST_PAD (object);
+  GstVoiceTimelineTextPad *pad = GST_VOICE_TIMELINE_TEXT_PAD (object);
+
+  G_OBJECT_CLASS (gst_voice_timeline_text_pad_parent_class)->constructed
+      (object);
+  /* the aggregator pad's functions queue data for the aggregate thread;
+   * text goes to the timeline at once instead */
+  pad->aggregator_event = GST_PAD_EVENTFULLFUNC (gpad);
+  gst_pad_set_chain_function (gpad,
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_text_pad_chain));
+  gst_pad_set_event_full_function (gpad,
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_text_pad_event));
+  gst_pad_set_query_function (gpad,
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_text_pad_query));
+}
+
+static void
+gst_voice_timeline_text_pad_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstVoiceTimelineTextPad *pad = GST_VOICE_TIMELINE_TEXT_PAD (object);
+
+  switch (prop_id) {
+    case PROP_SPEAKER:{
+      const gchar *name = g_value_get_string (value);
+      if (name && !gst_voice_speaker_name_is_valid (name)) {
+        g_warning ("voicetimeline: invalid speaker name ignored: a name is "
+            "1 to %d ASCII letters, digits, '-' or '_'",
+            GST_VOICE_SPEAKER_NAME_MAX_LENGTH);
+        break;
+      }
+      GST_OBJECT_LOCK (pad);
+      g_free (pad->speaker);
+      pad->speaker = g_strdup (name);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_voice_timeline_text_pad_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstVoiceTimelineTextPad *pad = GST_VOICE_TIMELINE_TEXT_PAD (object);
+
+  switch (prop_id) {
+    case PROP_SPEAKER:
+      GST_OBJECT_LOCK (pad);
+      g_value_set_string (value, pad->speaker);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_voice_timeline_text_pad_finalize (GObject * object)
+{
+  GstVoiceTimelineTextPad *pad = GST_VOICE_TIMELINE_TEXT_PAD (object);
+
+  g_free (pad->speaker);
+
+  G_OBJECT_CLASS (gst_voice_timeline_text_pad_parent_class)->finalize
+      (object);
+}
+
+static void
+gst_voice_timeline_text_pad_class_init (GstVoiceTimelineTextPadClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->constructed = gst_voice_timeline_text_pad_constructed;
+  gobject_class->set_property = gst_voice_timeline_text_pad_set_property;
+  gobject_class->get_property = gst_voice_timeline_text_pad_get_property;
+  gobject_class->finalize = gst_voice_timeline_text_pad_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_SPEAKER,
+      g_param_spec_string ("speaker", "Speaker",
+          "Whose words this text is (default: the speaker of the sink pad "
+          "with the same number, text_1 for sink_1)", nullptr,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_PLAYING)));
+}
+
+static void
+gst_voice_timeline_text_pad_init (GstVoiceTimelineTextPad * pad)
+{
+  gst_segment_init (&pad->segment, GST_FORMAT_TIME);
+}

@@ -1,0 +1,39 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __GST_VOICE_TIMELINE_TEXT_PAD_H__
+#define __GST_VOICE_TIMELINE_TEXT_PAD_H__
+
+#include <gst/gst.h>
+#include <gst/audio/gstaudioaggregator.h>
+
+G_BEGIN_DECLS
+
+/* A `text_%u` pad of voicetimeline: timed text (subparse, speech-to-text)
+ * for one speaker. Its data never enters the aggregator's queues: each
+ * buffer becomes a cue of the timeline at once, and the aggregator is
+ * told that the pad holds nothing back (it looks at EOS to it), so text
+ * that ends early or never comes does not stall the audio. */
+#define GST_TYPE_VOICE_TIMELINE_TEXT_PAD (gst_voice_timeline_text_pad_get_type ())
+G_DECLARE_FINAL_TYPE (GstVoiceTimelineTextPad, gst_voice_timeline_text_pad,
+    GST, VOICE_TIMELINE_TEXT_PAD, GstAudioAggregatorPad);
+
+/* Called with each cue: running times, text as plain UTF-8 */
+typedef void (*GstVoiceTimelineCueFunc) (GstElement * timeline,
+    GstVoiceTimelineTextPad * pad, GstClockTime start, GstClockTime end,
+    const gchar * text);
+
+void gst_voice_timeline_text_pad_set_cue_func (GstVoiceTimelineTextPad * pad,
+    GstVoiceTimelineCueFunc func);
+
+/* Tells the aggregator that this pad holds nothing back; again after each
+ * flush, which makes it wait for the pad. */
+void gst_voice_timeline_text_pad_release_aggregator (GstVoiceTimelineTextPad * pad);
+
+/* The speaker property; NULL: the speaker of the sink pad with the same
+ * number. Transfer full. */
+gchar *gst_voice_timeline_text_pad_dup_speaker (GstVoiceTimelineTextPad * pad);
+
+G_END_DECLS
+
+#endif /* __GST_VOICE_TIMELINE_TEXT_PAD_H__ */
