@@ -12,9 +12,13 @@
  * speaker, in pad order, silence where a speaker is quiet. With one speaker
  * the output is mono, with two stereo (`sink_0` left: put the user there),
  * with more the channels are unpositioned (channel-mask 0). Inputs of other
- * formats are converted; all inputs share one rate. Pads are requested
+ * formats and rates are converted to the output's (its rate is the
+ * highest input rate unless downstream asks for one). Pads are requested
  * before the element starts; a pad released while it runs leaves its
- * channel silent.
+ * channel silent. Request pads `text_%u` take timed text (subparse,
+ * speech-to-text) that becomes the transcript of the segments it overlaps:
+ * `text_N` is the speaker of `sink_N` unless its `speaker` property says
+ * otherwise.
  *
  * Conversation time zero is the start of the output. From the speech spans
  * the element builds the timeline (`user_start_speaking`,
@@ -899,6 +903,25 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad,
         event);
   GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (aggpad);
+
+  /* Any rate: the pad's converter resamples to the output's. The base
+   * class would pin every pad to the first one's rate. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+    GstAudioInfo info;
+    gst_event_parse_caps (event, &caps);
+    gboolean ok = gst_audio_info_from_caps (&info, caps)
+        && GST_AUDIO_INFO_CHANNELS (&info) == 1;
+    if (ok) {
+      GST_OBJECT_LOCK (pad);
+      GST_AUDIO_AGGREGATOR_PAD (pad)->info = info;
+      GST_OBJECT_UNLOCK (pad);
+    } else {
+      GST_WARNING_OBJECT (pad, "refused caps %" GST_PTR_FORMAT, caps);
+    }
+    gst_event_unref (event);
+    return ok;
+  }
   gchar *name;
   GstVoiceRole role;
 
@@ -992,6 +1015,29 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
   }
 
   return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
+}
+
+/* A speaker pad takes any rate of its template (see the CAPS event). */
+static gboolean
+gst_voice_timeline_sink_query (GstAggregator * agg, GstAggregatorPad * aggpad,
+    GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) != GST_QUERY_CAPS
+      || !GST_IS_VOICE_TIMELINE_PAD (aggpad))
+    return GST_AGGREGATOR_CLASS (parent_class)->sink_query (agg, aggpad,
+        query);
+
+  GstCaps *filter, *caps = gst_pad_get_pad_template_caps (GST_PAD (aggpad));
+  gst_query_parse_caps (query, &filter);
+  if (filter) {
+    GstCaps *both = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (caps);
+    caps = both;
+  }
+  gst_query_set_caps_result (query, caps);
+  gst_caps_unref (caps);
+  return TRUE;
 }
 
 /* Sends the latency figures downstream when they changed, or @always (at
@@ -1578,6 +1624,7 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
   agg_class->create_new_pad =
       GST_DEBUG_FUNCPTR (gst_voice_timeline_create_new_pad);
   agg_class->src_query = GST_DEBUG_FUNCPTR (gst_voice_timeline_src_query);
+  agg_class->sink_query = GST_DEBUG_FUNCPTR (gst_voice_timeline_sink_query);
   agg_class->finish_buffer =
       GST_DEBUG_FUNCPTR (gst_voice_timeline_finish_buffer);
   agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_voice_timeline_aggregate);

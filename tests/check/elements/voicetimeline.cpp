@@ -498,6 +498,85 @@ GST_START_TEST (test_text_pads)
 
 GST_END_TEST;
 
+/* Inputs of different rates are resampled to the output's (the highest
+ * input rate when downstream leaves it open), in place to the sample. */
+GST_START_TEST (test_different_rates)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstPad *p1 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstHarness *narrow = gst_harness_new_with_element (tl, "sink_0", "src");
+  GstHarness *wide = gst_harness_new_with_element (tl, "sink_1", nullptr);
+  GstAudioInfo info;
+  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, 8000, 1, nullptr);
+  gst_harness_set_src_caps (narrow, gst_audio_info_to_caps (&info));
+  gst_harness_set_src_caps (wide, mono_caps ());
+  fail_unless (gst_harness_push_event (narrow,
+          gst_voice_event_new_speaker ("alice", GST_VOICE_ROLE_USER)));
+  fail_unless (gst_harness_push_event (wide,
+          gst_voice_event_new_speaker ("bot", GST_VOICE_ROLE_AGENT)));
+  Leg alice = { narrow, 8000, "alice", GST_VOICE_ROLE_USER };
+
+  /* 2 s: alice silent, then 8000 from 0.5 s to 1.5 s; the bot 1000 */
+  for (guint i = 0; i < 200; i++) {
+    GstClockTime t = i * 10 * MS;
+    if (t == 500 * MS)
+      push_span (alice, GST_VOICE_SPEECH_START, 500 * MS, 0);
+    if (t == 1600 * MS)
+      push_span (alice, GST_VOICE_SPEECH_STOP, 500 * MS, 1500 * MS);
+    GstBuffer *buf = gst_buffer_new_allocate (nullptr, 80 * 2, nullptr);
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (guint j = 0; j < 80; j++)
+      GST_WRITE_UINT16_LE (map.data + 2 * j,
+          t >= 500 * MS && t < 1500 * MS ? 8000 : 0);
+    gst_buffer_unmap (buf, &map);
+    GST_BUFFER_PTS (buf) = t;
+    GST_BUFFER_DURATION (buf) = 10 * MS;
+    fail_unless_equals_int (gst_harness_push (narrow, buf), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (wide,
+            constant_buffer (1000, i * CHUNK)), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (narrow, gst_event_new_eos ()));
+  fail_unless (gst_harness_push_event (wide, gst_event_new_eos ()));
+
+  Output o;
+  collect (narrow, o);
+  GstPad *src = gst_element_get_static_pad (tl, "src");
+  GstCaps *caps = gst_pad_get_current_caps (src);
+  fail_unless (gst_audio_info_from_caps (&info, caps));
+  gst_caps_unref (caps);
+  gst_object_unref (src);
+  fail_unless_equals_int (GST_AUDIO_INFO_RATE (&info), RATE);
+  fail_unless_equals_int (o.channels, 2);
+  fail_unless_equals_int (o.samples.size (), 2 * 2 * RATE);
+
+  /* the wide leg untouched; the narrow one rises at 0.5 s, to the
+   * sample (the resampler's own ripple aside) */
+  gsize rise = G_MAXSIZE;
+  for (gsize f = 0; f < o.samples.size () / 2; f++) {
+    fail_unless_equals_int (o.samples[2 * f + 1], 1000);
+    if (rise == G_MAXSIZE && o.samples[2 * f] > 4000)
+      rise = f;
+    if (f >= RATE * 6 / 10 && f < RATE * 14 / 10)
+      fail_unless (ABS (o.samples[2 * f] - 8000) <= 40, "%d at %u",
+          o.samples[2 * f], (guint) f);
+  }
+  fail_unless (rise >= RATE / 2 - 1 && rise <= RATE / 2 + 1, "rise at %u",
+      (guint) rise);
+  fail_unless_equals_int (o.segments.size (), 1);
+  fail_unless_equals_float (o.segments[0].start_time, 0.5);
+  fail_unless_equals_float (o.segments[0].end_time, 1.5);
+
+  gst_harness_teardown (narrow);
+  gst_harness_teardown (wide);
+  gst_object_unref (p0);
+  gst_object_unref (p1);
+  gst_object_unref (tl);
+}
+
+GST_END_TEST;
+
 static Suite *
 voicetimeline_suite (void)
 {
@@ -510,6 +589,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_pads_while_running);
   tcase_add_test (tc, test_same_name_on_two_legs);
   tcase_add_test (tc, test_text_pads);
+  tcase_add_test (tc, test_different_rates);
   return s;
 }
 
