@@ -13,9 +13,10 @@
  * the output is mono, with two stereo (`sink_0` left: put the user there),
  * with more the channels are unpositioned (channel-mask 0). Inputs of other
  * formats and rates are converted to the output's (its rate is the
- * highest input rate unless downstream asks for one). Pads are requested
- * before the element starts; a pad released while it runs leaves its
- * channel silent. Request pads `text_%u` take timed text (subparse,
+ * highest input rate unless downstream asks for one). The channels stay
+ * for the whole call: pads are requested before the element starts, or
+ * while it runs take a channel kept free by #GstVoiceTimeline:max-speakers;
+ * a pad released while it runs leaves its channel silent. Request pads `text_%u` take timed text (subparse,
  * speech-to-text) that becomes the transcript of the segments it overlaps:
  * `text_N` is the speaker of `sink_N` unless its `speaker` property says
  * otherwise.
@@ -323,6 +324,7 @@ enum
   PROP_SETTLE_TIME,
   PROP_POST_MESSAGES,
   PROP_STATS,
+  PROP_MAX_SPEAKERS,
 };
 
 enum
@@ -390,6 +392,8 @@ struct _GstVoiceTimeline
 
   /* object lock */
   guint n_channels;             /* of the output */
+  guint max_speakers;           /* property: channels kept for late joiners */
+  guint64 taken_channels;       /* while streaming: held now or before */
   gboolean streaming;           /* between start and stop */
 
   GstVoiceTimelinePrivate *priv;
@@ -1256,8 +1260,9 @@ pad_index (GstPad * pad)
   return index;
 }
 
-/* Channels follow the pads' numbers: sink_0 first. Only while stopped: a
- * running output keeps its channel count. */
+/* Channels follow the pads' numbers: sink_0 first; max-speakers keeps
+ * more for speakers who join later. Only while stopped: a running output
+ * keeps its channel count. */
 static void
 gst_voice_timeline_renumber (GstVoiceTimeline * self)
 {
@@ -1276,9 +1281,30 @@ gst_voice_timeline_renumber (GstVoiceTimeline * self)
     pad->channel = channel++;
     GST_OBJECT_UNLOCK (pad);
   }
-  self->n_channels = channel;
+  self->n_channels = MAX (channel, self->max_speakers);
+  self->taken_channels = channel >= 64 ? G_MAXUINT64 :
+      (G_GUINT64_CONSTANT (1) << channel) - 1;
   GST_OBJECT_UNLOCK (self);
   gst_pad_mark_reconfigure (GST_AGGREGATOR_SRC_PAD (self));
+}
+
+/* A channel for a speaker who joins the running call: one that no pad
+ * held yet in this call (a released pad's channel keeps its recording),
+ * or G_MAXUINT. */
+static guint
+gst_voice_timeline_free_channel (GstVoiceTimeline * self)
+{
+  GST_OBJECT_LOCK (self);
+  guint channel = G_MAXUINT;
+  for (guint c = 0; c < MIN (self->n_channels, 64u); c++) {
+    if (!(self->taken_channels & (G_GUINT64_CONSTANT (1) << c))) {
+      self->taken_channels |= G_GUINT64_CONSTANT (1) << c;
+      channel = c;
+      break;
+    }
+  }
+  GST_OBJECT_UNLOCK (self);
+  return channel;
 }
 
 /* Text pads are named here: the base class names every pad sink_%u. */
@@ -1330,13 +1356,18 @@ gst_voice_timeline_request_new_pad (GstElement * element,
   GST_OBJECT_LOCK (self);
   gboolean streaming = self->streaming;
   GST_OBJECT_UNLOCK (self);
+  guint channel = G_MAXUINT;
   if (streaming && !text) {
-    /* the output's channels are fixed while it runs */
-    GST_ELEMENT_WARNING (self, CORE, PAD,
-        ("A speaker cannot be added to a running call"),
-        ("request every sink pad before PAUSED; a pad that gets no data "
-            "yet stays silent in a live pipeline"));
-    return nullptr;
+    /* the output's channels are fixed while it runs: a late joiner takes
+     * one that max-speakers kept free */
+    channel = gst_voice_timeline_free_channel (self);
+    if (channel == G_MAXUINT) {
+      GST_ELEMENT_WARNING (self, CORE, PAD,
+          ("A speaker cannot be added to a running call: no free channel"),
+          ("set max-speakers to keep channels for speakers who join "
+              "later, or request every sink pad before PAUSED"));
+      return nullptr;
+    }
   }
 
   GstPad *pad = GST_ELEMENT_CLASS (parent_class)->request_new_pad (element,
@@ -1346,8 +1377,13 @@ gst_voice_timeline_request_new_pad (GstElement * element,
   if (text && streaming)
     gst_voice_timeline_text_pad_release_aggregator
         (GST_VOICE_TIMELINE_TEXT_PAD (pad));
-  if (!text)
+  if (!text && streaming) {
+    GST_OBJECT_LOCK (pad);
+    GST_VOICE_TIMELINE_PAD (pad)->channel = channel;
+    GST_OBJECT_UNLOCK (pad);
+  } else if (!text) {
     gst_voice_timeline_renumber (self);
+  }
   gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   return pad;
@@ -1454,9 +1490,21 @@ static void
 gst_voice_timeline_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
-  GstVoiceTimelinePrivate *priv = GST_VOICE_TIMELINE (object)->priv;
-  std::lock_guard < std::mutex > lk (priv->lock);
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (object);
+  GstVoiceTimelinePrivate *priv = self->priv;
 
+  if (prop_id == PROP_MAX_SPEAKERS) {
+    GST_OBJECT_LOCK (self);
+    self->max_speakers = g_value_get_uint (value);
+    gboolean streaming = self->streaming;
+    GST_OBJECT_UNLOCK (self);
+    /* a running output keeps its channels */
+    if (!streaming)
+      gst_voice_timeline_renumber (self);
+    return;
+  }
+
+  std::lock_guard < std::mutex > lk (priv->lock);
   switch (prop_id) {
     case PROP_SETTLE_TIME:
       priv->settle_time = g_value_get_uint64 (value);
@@ -1474,9 +1522,17 @@ static void
 gst_voice_timeline_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
-  GstVoiceTimelinePrivate *priv = GST_VOICE_TIMELINE (object)->priv;
-  std::lock_guard < std::mutex > lk (priv->lock);
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (object);
+  GstVoiceTimelinePrivate *priv = self->priv;
 
+  if (prop_id == PROP_MAX_SPEAKERS) {
+    GST_OBJECT_LOCK (self);
+    g_value_set_uint (value, self->max_speakers);
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+
+  std::lock_guard < std::mutex > lk (priv->lock);
   switch (prop_id) {
     case PROP_SETTLE_TIME:
       g_value_set_uint64 (value, priv->settle_time);
@@ -1533,6 +1589,13 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
           TRUE, (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
               GST_PARAM_MUTABLE_PLAYING)));
 
+  g_object_class_install_property (gobject_class, PROP_MAX_SPEAKERS,
+      g_param_spec_uint ("max-speakers", "Max speakers",
+          "Channels of the output: 0 for one per sink pad requested before "
+          "the call starts; more keep channels for speakers who join while "
+          "it runs (a pad requested then takes the first free one)", 0, 64,
+          0, (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "The latency figures so far, as the voice-latency-summary "

@@ -577,6 +577,81 @@ GST_START_TEST (test_different_rates)
 
 GST_END_TEST;
 
+/* A speaker who joins the running call takes a channel that max-speakers
+ * kept free; the output keeps its layout. */
+GST_START_TEST (test_late_joiner)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  g_object_set (tl, "max-speakers", 3, nullptr);
+  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstPad *p1 = gst_element_request_pad_simple (tl, "sink_%u");
+  std::vector < Leg > legs = {
+    {gst_harness_new_with_element (tl, "sink_0", "src"), 1000, "alice",
+        GST_VOICE_ROLE_USER},
+    {gst_harness_new_with_element (tl, "sink_1", nullptr), 2000, "bot",
+        GST_VOICE_ROLE_AGENT},
+  };
+  for (auto & leg:legs) {
+    gst_harness_set_src_caps (leg.h, mono_caps ());
+    fail_unless (gst_harness_push_event (leg.h,
+            gst_voice_event_new_speaker (leg.name.c_str (), leg.role)));
+  }
+
+  GstPad *p2 = nullptr;
+  for (guint i = 0; i < 200; i++) {
+    GstClockTime t = i * 10 * MS;
+    if (t == 1000 * MS) {
+      /* carol joins at 1 s: the third channel, then no more room */
+      p2 = gst_element_request_pad_simple (tl, "sink_%u");
+      fail_unless (p2 != nullptr);
+      guint channel;
+      g_object_get (p2, "channel", &channel, nullptr);
+      fail_unless_equals_int (channel, 2);
+      Leg carol = { gst_harness_new_with_element (tl, "sink_2", nullptr),
+        3000, "carol", GST_VOICE_ROLE_USER
+      };
+      gst_harness_set_src_caps (carol.h, mono_caps ());
+      fail_unless (gst_harness_push_event (carol.h,
+              gst_voice_event_new_speaker ("carol", GST_VOICE_ROLE_USER)));
+      legs.push_back (carol);
+      fail_unless (gst_element_request_pad_simple (tl, "sink_%u") == nullptr);
+    }
+    if (t == 1200 * MS)
+      push_span (legs[2], GST_VOICE_SPEECH_START, 1200 * MS, 0);
+    if (t == 1800 * MS)
+      push_span (legs[2], GST_VOICE_SPEECH_STOP, 1200 * MS, 1700 * MS);
+    for (auto & leg:legs)
+      fail_unless_equals_int (gst_harness_push (leg.h,
+              constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
+  }
+  for (auto & leg:legs)
+    fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
+
+  Output o;
+  collect (legs[0].h, o);
+  fail_unless_equals_int (o.channels, 3);
+  fail_unless_equals_int (o.samples.size (), 3 * 200 * CHUNK);
+  for (gsize f = 0; f < o.samples.size () / 3; f++) {
+    fail_unless_equals_int (o.samples[3 * f], 1000);
+    fail_unless_equals_int (o.samples[3 * f + 1], 2000);
+    fail_unless_equals_int (o.samples[3 * f + 2], f < 100 * CHUNK ? 0 : 3000);
+  }
+  fail_unless_equals_int (o.segments.size (), 1);
+  fail_unless_equals_string (o.segments[0].speaker, "carol");
+  fail_unless_equals_float (o.segments[0].start_time, 1.2);
+  fail_unless_equals_float (o.segments[0].end_time, 1.7);
+  fail_unless (o.speakers[2] == std::make_pair (std::string ("carol"),
+          GST_VOICE_ROLE_USER));
+
+  for (auto & leg:legs)
+    gst_harness_teardown (leg.h);
+  for (GstPad * p: {p0, p1, p2})
+    gst_object_unref (p);
+  gst_object_unref (tl);
+}
+
+GST_END_TEST;
+
 static Suite *
 voicetimeline_suite (void)
 {
@@ -590,6 +665,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_same_name_on_two_legs);
   tcase_add_test (tc, test_text_pads);
   tcase_add_test (tc, test_different_rates);
+  tcase_add_test (tc, test_late_joiner);
   return s;
 }
 
