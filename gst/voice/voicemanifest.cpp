@@ -226,6 +226,10 @@ gst_voice_manifest_add_segment (GstVoiceManifest * manifest,
  * gst_voice_manifest_add_event:
  * @manifest: a manifest
  * @event: (transfer none): a timeline event, copied
+ *
+ * Events are listed in time order: one that comes late (a tool call given
+ * with a time in the past) goes after those of its time and before later
+ * ones, among the events still held (see gst_voice_manifest_archive()).
  */
 void
 gst_voice_manifest_add_event (GstVoiceManifest * manifest,
@@ -234,7 +238,12 @@ gst_voice_manifest_add_event (GstVoiceManifest * manifest,
   g_return_if_fail (manifest != nullptr && event != nullptr);
   GstVoiceTimelineEvent copy;
   gst_voice_timeline_event_copy_into (&copy, event);
-  manifest->events.push_back (copy);
+  auto at = std::upper_bound (manifest->events.begin (),
+      manifest->events.end (), copy.time,
+      [](gdouble t, const GstVoiceTimelineEvent & e) {
+        return t < e.time;
+      });
+  manifest->events.insert (at, copy);
 }
 
 /**

@@ -352,6 +352,46 @@ GST_START_TEST (test_manifest_empty_and_hostile_text)
 
 GST_END_TEST;
 
+/* An event that comes late (a tool call given with a past time) is
+ * listed at its time. */
+GST_START_TEST (test_manifest_events_in_time_order)
+{
+  GstVoiceManifest *m = gst_voice_manifest_new ();
+  const struct
+  {
+    GstVoiceEventType type;
+    gdouble time;
+  } added[] = {
+    {GST_VOICE_EVENT_USER_START_SPEAKING, 0.5},
+    {GST_VOICE_EVENT_USER_STOP_SPEAKING, 2.0},
+    {GST_VOICE_EVENT_AGENT_START_SPEAKING, 2.5},
+    {GST_VOICE_EVENT_TOOL_CALL, 1.0},
+    {GST_VOICE_EVENT_TOOL_RESULT, 2.5},
+  };
+  for (const auto & a:added) {
+    GstVoiceTimelineEvent ev;
+    gst_voice_timeline_event_init (&ev, a.type, a.time);
+    gst_voice_manifest_add_event (m, &ev);
+    gst_voice_timeline_event_clear (&ev);
+  }
+  gchar *text = gst_voice_manifest_to_string (m, nullptr);
+  JsonNode *root = parse (text);
+  JsonArray *events = json_object_get_array_member (json_node_get_object
+      (root), "events");
+  const gchar *want[] = { "user_start_speaking", "tool_call",
+    "user_stop_speaking", "agent_start_speaking", "tool_result"
+  };
+  fail_unless_equals_int (json_array_get_length (events), 5);
+  for (guint i = 0; i < 5; i++)
+    fail_unless_equals_string (json_object_get_string_member
+        (json_array_get_object_element (events, i), "type"), want[i]);
+  json_node_unref (root);
+  g_free (text);
+  gst_voice_manifest_free (m);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_manifest_write_is_atomic)
 {
   gchar *dir = g_dir_make_tmp ("voicemanifest-XXXXXX", nullptr);
@@ -495,6 +535,7 @@ manifest_suite (void)
   tcase_add_test (tc, test_manifest_empty_and_hostile_text);
   tcase_add_test (tc, test_manifest_write_is_atomic);
   tcase_add_test (tc, test_manifest_archive);
+  tcase_add_test (tc, test_manifest_events_in_time_order);
   return s;
 }
 
