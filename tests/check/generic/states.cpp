@@ -45,8 +45,10 @@ GST_START_TEST (test_each_element_every_transition)
     if (g_str_equal (name, "voicetimeline")) {
       GstPad *p0 = gst_element_request_pad_simple (e, "sink_%u");
       GstPad *p1 = gst_element_request_pad_simple (e, "sink_%u");
+      GstPad *text = gst_element_request_pad_simple (e, "text_%u");
       gst_object_unref (p0);
       gst_object_unref (p1);
+      gst_object_unref (text);
     }
     for (guint round = 0; round < 20; round++) {
       for (GstState from:states) {
