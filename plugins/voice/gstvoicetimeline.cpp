@@ -936,6 +936,10 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     pad->stream_role = role;
     GST_OBJECT_UNLOCK (pad);
     gst_event_unref (event);
+    /* a name that became known after the start is announced now, not
+     * only with the speaker's first words */
+    std::string who;
+    gst_voice_timeline_speaker_of (self, pad, who, role);
     return TRUE;
   }
 
