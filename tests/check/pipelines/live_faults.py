@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""A live call with faults, recorded through the three elements: one leg
+stalls for 30 s and then resumes, another disappears mid-call (no EOS,
+nothing more), and the application hangs up by setting the pipeline to
+NULL. The recording must go on in real time through both faults and lose
+nothing that came in.
+
+  live_faults.py [--stall SECONDS] [--check]
+
+Three live appsrc legs at 16 kHz, fed in real time from the pipeline
+clock with real speech (tests/files/utterance-16k.wav) at known times:
+  caller  speaks at 0.5 s, 14 s and 28 s, never stops sending;
+  agent   speaks at 4.6 s, stalls from 9 s for --stall seconds (nothing is
+          sent), then resumes and speaks 0.5 s later;
+  third   sends silence and disappears at 8 s.
+With --check, exits 1 unless: the full file is as long as the call (the
+wall time from PLAYING to the hang-up, within 1 %); every utterance is a segment of its speaker starting
+within 30 ms of when it was sent, the one after the stall too (no offset,
+no drift); the agent's channel is silent during the stall and the third's
+after it left; manifest.json parses and lists only complete files.
+"""
+import argparse
+import json
+import os
+import struct
+import sys
+import tempfile
+import threading
+import time
+import wave
+
+import gi
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FILES = os.path.join(HERE, "..", "..", "files")
+RATE = 16000
+CHUNK = 320                       # 20 ms, as a telephony leg sends them
+CAPS = "audio/x-raw,format=S16LE,rate=%d,channels=1,layout=interleaved" % RATE
+TOLERANCE = 0.030
+
+
+def read_utterance():
+    with wave.open(os.path.join(FILES, "utterance-16k.wav")) as w:
+        assert w.getframerate() == RATE and w.getnchannels() == 1
+        return w.readframes(w.getnframes())
+
+
+class Leg:
+    """What one leg sends: speech at the given times, silence between,
+    nothing while it is stalled or after it left."""
+
+    def __init__(self, name, speech, utterance, stall=None, leaves=None):
+        self.name, self.speech, self.utterance = name, speech, utterance
+        self.stall, self.leaves = stall, leaves
+
+    def sending(self, t):
+        if self.leaves is not None and t >= self.leaves:
+            return False
+        return not (self.stall and self.stall[0] <= t < self.stall[1])
+
+    def chunk(self, sample):
+        """CHUNK samples from @sample on (16-bit little-endian)."""
+        out = bytearray(CHUNK * 2)
+        for start in self.speech:
+            first = int(round(start * RATE))
+            lo, hi = max(sample, first), min(sample + CHUNK,
+                                             first + len(self.utterance) // 2)
+            if lo < hi:
+                out[(lo - sample) * 2:(hi - sample) * 2] = \
+                    self.utterance[(lo - first) * 2:(hi - first) * 2]
+        return bytes(out)
+
+
+def run(out, legs, duration):
+    Gst.init(None)
+    desc = ("voicetimeline name=t ! voicemanifestsink location=\"%s\" "
+            "full-layout=channels " % out)
+    for i, leg in enumerate(legs):
+        desc += ("appsrc name=%s is-live=true format=time min-latency=%d "
+                 "caps=%s ! voicesegmenter speaker=%s role=%s ! t.sink_%d "
+                 % (leg.name, 20 * Gst.MSECOND, CAPS, leg.name,
+                    "agent" if leg.name == "agent" else "user", i))
+    pipeline = Gst.parse_launch(desc)
+    srcs = [pipeline.get_by_name(leg.name) for leg in legs]
+    pipeline.set_state(Gst.State.PLAYING)
+    pipeline.get_state(Gst.CLOCK_TIME_NONE)
+    clock = pipeline.get_pipeline_clock()
+    base = pipeline.get_base_time()
+
+    # one feeder for all legs: each 20 ms of running time, every leg that
+    # is sending gets its chunk, stamped with that time
+    wall_start = time.monotonic()
+    n_chunks = int(duration * RATE) // CHUNK
+    for k in range(n_chunks):
+        t = k * CHUNK / RATE
+        while clock.get_time() - base < int(t * Gst.SECOND):
+            time.sleep(0.002)
+        for leg, src in zip(legs, srcs):
+            if leg.sending(t):
+                buf = Gst.Buffer.new_wrapped(leg.chunk(k * CHUNK))
+                buf.pts = int(t * Gst.SECOND)
+                buf.duration = 20 * Gst.MSECOND
+                src.emit("push-buffer", buf)
+    # let the last audio through the pipeline's latency, then hang up
+    time.sleep(0.5)
+    wall = time.monotonic() - wall_start
+    pipeline.set_state(Gst.State.NULL)
+    return wall
+
+
+def channels_of(path):
+    """The channels of a 16-bit WAV (more than two channels make it
+    WAVE_FORMAT_EXTENSIBLE, which Python's wave module does not read)."""
+    with open(path, "rb") as f:
+        riff = f.read()
+    pos, ch, data = 12, 0, b""
+    while pos + 8 <= len(riff):
+        tag, size = riff[pos:pos + 4], struct.unpack("<I", riff[pos + 4:pos + 8])[0]
+        if tag == b"fmt ":
+            ch = struct.unpack("<H", riff[pos + 10:pos + 12])[0]
+        elif tag == b"data":
+            data = riff[pos + 8:pos + 8 + size]
+        pos += 8 + size + (size & 1)
+    n = len(data) // (2 * ch)
+    samples = struct.unpack("<%dh" % (n * ch), data[:n * ch * 2])
+    return [samples[c::ch] for c in range(ch)], n
+
+
+def check(out, legs, duration, stall, wall):
+    failures = []
+    with open(os.path.join(out, "manifest.json")) as f:
+        m = json.load(f)
+    for s in m["segments"]:
+        p = os.path.join(out, s["file"])
+        if not os.path.exists(p):
+            failures.append("listed but missing: " + s["file"])
+    chans, n = channels_of(os.path.join(out, m["full"]["file"]))
+    length = n / RATE
+    print("call %.2f s of wall time (fed %.1f s), full file %.2f s"
+          % (wall, duration, length))
+    # the recording runs from PLAYING to the hang-up, whatever came in
+    if abs(length - wall) > 0.01 * wall:
+        failures.append("full file %.2f s, the call %.2f s" % (length, wall))
+
+    for leg in legs:
+        # what was sent in full before the call ended
+        leg.speech = [t for t in leg.speech
+                      if t + len(leg.utterance) / 2 / RATE < duration]
+        got = [s["start_time"] for s in m["segments"]
+               if s["speaker"] == leg.name]
+        print("%-6s sent speech at %s; segments start at %s"
+              % (leg.name, leg.speech, ["%.3f" % g for g in got]))
+        if len(got) != len(leg.speech):
+            failures.append("%s: %d segments for %d utterances"
+                            % (leg.name, len(got), len(leg.speech)))
+            continue
+        for want, g in zip(leg.speech, got):
+            if abs(g - want) > TOLERANCE:
+                failures.append("%s: segment at %.3f s, sent at %.3f s"
+                                % (leg.name, g, want))
+
+    speakers = [s["name"] for s in m["speakers"]]
+    for leg in legs:
+        ch = chans[speakers.index(leg.name)]
+        quiet = []
+        if leg.stall:
+            quiet.append(leg.stall)
+        if leg.leaves is not None:
+            quiet.append((leg.leaves, length))
+        for lo, hi in quiet:
+            a, b = int(lo * RATE) + 160, int(hi * RATE) - 160
+            loud = max((abs(v) for v in ch[a:b]), default=0)
+            print("%-6s channel from %.1f s to %.1f s: peak %d"
+                  % (leg.name, lo, hi, loud))
+            if loud:
+                failures.append("%s: sound while it sent nothing" % leg.name)
+    return failures
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--stall", type=float, default=30.0)
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+
+    utterance = read_utterance()
+    stall = (9.0, 9.0 + args.stall)
+    legs = [
+        Leg("caller", [0.5, 14.0, 28.0], utterance),
+        Leg("agent", [4.6, stall[1] + 0.5], utterance, stall=stall),
+        Leg("third", [], utterance, leaves=8.0),
+    ]
+    duration = stall[1] + 0.5 + len(utterance) / 2 / RATE + 1.5
+    out = args.out or tempfile.mkdtemp(prefix="live-faults-")
+    wall = run(out, legs, duration)
+    failures = check(out, legs, duration, stall, wall)
+    for f in failures:
+        print("FAIL:", f)
+    print("recorded into", out)
+    if args.check and failures:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
