@@ -143,21 +143,10 @@ gst_voice_timeline_pad_set_property (GObject * object, guint prop_id,
   GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (object);
 
   switch (prop_id) {
-    case PROP_PAD_SPEAKER:{
-      const gchar *name = g_value_get_string (value);
-      if (name && !gst_voice_speaker_name_is_valid (name)) {
-        GST_WARNING_OBJECT (pad, "invalid speaker name ignored");
-        g_warning ("voicetimeline: invalid speaker name ignored: a name is "
-            "1 to %d ASCII letters, digits, '-' or '_'",
-            GST_VOICE_SPEAKER_NAME_MAX_LENGTH);
-        break;
-      }
-      GST_OBJECT_LOCK (pad);
-      g_free (pad->speaker);
-      pad->speaker = g_strdup (name);
-      GST_OBJECT_UNLOCK (pad);
+    case PROP_PAD_SPEAKER:
+      gst_voice_timeline_pad_store_speaker (GST_PAD (pad), &pad->speaker,
+          g_value_get_string (value));
       break;
-    }
     case PROP_PAD_ROLE:
       GST_OBJECT_LOCK (pad);
       pad->role = (GstVoiceRole) g_value_get_enum (value);
@@ -1035,17 +1024,7 @@ gst_voice_timeline_sink_query (GstAggregator * agg, GstAggregatorPad * aggpad,
     return GST_AGGREGATOR_CLASS (parent_class)->sink_query (agg, aggpad,
         query);
 
-  GstCaps *filter, *caps = gst_pad_get_pad_template_caps (GST_PAD (aggpad));
-  gst_query_parse_caps (query, &filter);
-  if (filter) {
-    GstCaps *both = gst_caps_intersect_full (filter, caps,
-        GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref (caps);
-    caps = both;
-  }
-  gst_query_set_caps_result (query, caps);
-  gst_caps_unref (caps);
-  return TRUE;
+  return gst_voice_timeline_pad_answer_caps (GST_PAD (aggpad), query);
 }
 
 /* Sends the latency figures downstream when they changed, or @always (at

@@ -43,6 +43,39 @@ G_DEFINE_TYPE_WITH_CODE (GstVoiceTimelineTextPad, gst_voice_timeline_text_pad,
         "voicetimelinetextpad", 0, "voicetimeline timed text pads"));
 
 void
+gst_voice_timeline_pad_store_speaker (GstPad * pad, gchar ** field,
+    const gchar * name)
+{
+  if (name && !gst_voice_speaker_name_is_valid (name)) {
+    GST_WARNING_OBJECT (pad, "invalid speaker name ignored");
+    g_warning ("voicetimeline: invalid speaker name ignored: a name is "
+        "1 to %d ASCII letters, digits, '-' or '_'",
+        GST_VOICE_SPEAKER_NAME_MAX_LENGTH);
+    return;
+  }
+  GST_OBJECT_LOCK (pad);
+  g_free (*field);
+  *field = g_strdup (name);
+  GST_OBJECT_UNLOCK (pad);
+}
+
+gboolean
+gst_voice_timeline_pad_answer_caps (GstPad * pad, GstQuery * query)
+{
+  GstCaps *filter, *caps = gst_pad_get_pad_template_caps (pad);
+  gst_query_parse_caps (query, &filter);
+  if (filter) {
+    GstCaps *both = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (caps);
+    caps = both;
+  }
+  gst_query_set_caps_result (query, caps);
+  gst_caps_unref (caps);
+  return TRUE;
+}
+
+void
 gst_voice_timeline_text_pad_set_cue_func (GstVoiceTimelineTextPad * pad,
     GstVoiceTimelineCueFunc func)
 {
@@ -235,19 +268,8 @@ gst_voice_timeline_text_pad_query (GstPad * gpad, GstObject * parent,
     GstQuery * query)
 {
   switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_CAPS:{
-      GstCaps *filter, *caps = gst_pad_get_pad_template_caps (gpad);
-      gst_query_parse_caps (query, &filter);
-      if (filter) {
-        GstCaps *both = gst_caps_intersect_full (filter, caps,
-            GST_CAPS_INTERSECT_FIRST);
-        gst_caps_unref (caps);
-        caps = both;
-      }
-      gst_query_set_caps_result (query, caps);
-      gst_caps_unref (caps);
-      return TRUE;
-    }
+    case GST_QUERY_CAPS:
+      return gst_voice_timeline_pad_answer_caps (gpad, query);
     case GST_QUERY_ACCEPT_CAPS:{
       GstCaps *caps, *templ = gst_pad_get_pad_template_caps (gpad);
       gst_query_parse_accept_caps (query, &caps);
@@ -287,20 +309,10 @@ gst_voice_timeline_text_pad_set_property (GObject * object, guint prop_id,
   GstVoiceTimelineTextPad *pad = GST_VOICE_TIMELINE_TEXT_PAD (object);
 
   switch (prop_id) {
-    case PROP_SPEAKER:{
-      const gchar *name = g_value_get_string (value);
-      if (name && !gst_voice_speaker_name_is_valid (name)) {
-        g_warning ("voicetimeline: invalid speaker name ignored: a name is "
-            "1 to %d ASCII letters, digits, '-' or '_'",
-            GST_VOICE_SPEAKER_NAME_MAX_LENGTH);
-        break;
-      }
-      GST_OBJECT_LOCK (pad);
-      g_free (pad->speaker);
-      pad->speaker = g_strdup (name);
-      GST_OBJECT_UNLOCK (pad);
+    case PROP_SPEAKER:
+      gst_voice_timeline_pad_store_speaker (GST_PAD (pad), &pad->speaker,
+          g_value_get_string (value));
       break;
-    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;

@@ -34,6 +34,16 @@ void gst_voice_timeline_text_pad_release_aggregator (GstVoiceTimelineTextPad * p
  * number. Transfer full. */
 gchar *gst_voice_timeline_text_pad_dup_speaker (GstVoiceTimelineTextPad * pad);
 
+/* Shared by both kinds of pad of the timeline: */
+
+/* Stores @name (may be NULL) in *@field under @pad's object lock; a name
+ * that is not a valid speaker name is ignored with a warning. */
+void gst_voice_timeline_pad_store_speaker (GstPad * pad, gchar ** field,
+    const gchar * name);
+
+/* Answers a CAPS query with the pad's template caps, filtered. */
+gboolean gst_voice_timeline_pad_answer_caps (GstPad * pad, GstQuery * query);
+
 G_END_DECLS
 
 #endif /* __GST_VOICE_TIMELINE_TEXT_PAD_H__ */

@@ -620,9 +620,11 @@ GST_START_TEST (test_late_joiner)
       push_span (legs[2], GST_VOICE_SPEECH_START, 1200 * MS, 0);
     if (t == 1800 * MS)
       push_span (legs[2], GST_VOICE_SPEECH_STOP, 1200 * MS, 1700 * MS);
-    for (auto & leg:legs)
-      fail_unless_equals_int (gst_harness_push (leg.h,
-              constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
+    /* the newest leg first: from one thread, a push to a leg whose last
+     * buffer waits for the joiner's first would block */
+    for (auto leg = legs.rbegin (); leg != legs.rend (); ++leg)
+      fail_unless_equals_int (gst_harness_push (leg->h,
+              constant_buffer (leg->value, i * CHUNK)), GST_FLOW_OK);
   }
   for (auto & leg:legs)
     fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
