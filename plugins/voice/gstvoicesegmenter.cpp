@@ -38,7 +38,10 @@
  * to the sample, with no added latency.
  *
  * Frames are 10 ms long, counted from the first buffer (and from each
- * discontinuity). GAP events count as silence. A flush forgets the open
+ * discontinuity). GAP events count as silence. Timestamps that drift from
+ * the sample count (a leg whose clock runs 1 % fast or slow) are followed:
+ * the frames restart from the timestamp whenever the two are 20 ms apart,
+ * without ending a span. A flush forgets the open
  * span: downstream resets too. At EOS an open span closes at its last
  * speech frame.
  *
@@ -80,6 +83,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_segmenter_debug);
 /* Timestamps closer than this to where the previous buffer ended are taken
  * as continuous (upstream rounding); anything further is a discontinuity. */
 #define CONTINUITY_TOLERANCE (20 * GST_MSECOND)
+/* A step back up to this is a leg whose clock runs a little fast (its
+ * samples outlast the time they are stamped with): the analysis goes on
+ * from the timestamp, keeping what is open. Further back, the stream's
+ * time went backwards and what was open ends. */
+#define SKEW_TOLERANCE (200 * GST_MSECOND)
 
 enum
 {
@@ -710,7 +718,7 @@ gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
       gst_voice_segmenter_finish_frame (self);
       if (diff > 0) {
         priv->detector.push_silence (expected, pts, priv->decided);
-      } else if (diff < -(GstClockTimeDiff) CONTINUITY_TOLERANCE) {
+      } else if (diff < -(GstClockTimeDiff) SKEW_TOLERANCE) {
         /* time went backwards: what was open cannot continue, and the
          * audio held back must not wait for the new timeline to pass it */
         priv->detector.finish (priv->decided);

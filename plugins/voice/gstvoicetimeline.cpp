@@ -65,6 +65,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
 #define GST_CAT_DEFAULT gst_voice_timeline_debug
 
 #define DEFAULT_SETTLE_TIME (1500 * GST_MSECOND)
+#define ALIGNMENT_THRESHOLD (20 * GST_MSECOND)
+#define DISCONT_WAIT (500 * GST_MSECOND)
 /* what a hang-up's answer gives again: more than a settle-time's worth */
 #define RECENT_ITEMS 256
 
@@ -1694,6 +1696,11 @@ static void
 gst_voice_timeline_init (GstVoiceTimeline * self)
 {
   self->priv = new GstVoiceTimelinePrivate ();
+  /* a leg whose clock drifts (1 % is common for a phone) is put back on
+   * its timestamps once 20 ms off for half a second, not 40 ms for 1 s:
+   * legs stay within about 25 ms of each other */
+  g_object_set (self, "alignment-threshold", ALIGNMENT_THRESHOLD,
+      "discont-wait", DISCONT_WAIT, nullptr);
 }
 
 /* GstChildProxy: pads by name, for sink_0::role=user on a launch line */
