@@ -52,6 +52,8 @@
 #include <gst/voice/voice.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <cstring>
@@ -238,14 +240,22 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
       || !gst_audio_info_is_equal (&pad->conv_in, in_info)
       || !gst_audio_info_is_equal (&pad->conv_out, out_info)) {
     g_clear_pointer (&pad->converter, gst_audio_converter_free);
+    /* a buffer already placed in the output's channels is converted again
+     * only when the output's format changes: no mix matrix then */
+    GstStructure *config = GST_AUDIO_INFO_CHANNELS (in_info) == 1 ?
+        gst_voice_timeline_pad_channel_config (channel, n_channels) :
+        nullptr;
     pad->converter = gst_audio_converter_new (GST_AUDIO_CONVERTER_FLAG_NONE,
-        in_info, out_info,
-        gst_voice_timeline_pad_channel_config (channel, n_channels));
+        in_info, out_info, config);
     if (!pad->converter)
       return nullptr;
     pad->conv_in = *in_info;
     pad->conv_out = *out_info;
     pad->conv_channel = channel;
+  } else if (GST_BUFFER_FLAG_IS_SET (input, GST_BUFFER_FLAG_DISCONT)
+      || GST_BUFFER_FLAG_IS_SET (input, GST_BUFFER_FLAG_RESYNC)) {
+    /* a resampler's history belongs to the audio before the gap */
+    gst_audio_converter_reset (pad->converter);
   }
 
   gsize in_frames = gst_buffer_get_size (input) / GST_AUDIO_INFO_BPF (in_info);
@@ -267,6 +277,16 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
   gst_buffer_unmap (input, &in_map);
   gst_buffer_unmap (res, &out_map);
   return res;
+}
+
+/* After a flush or at the end of a call: the next audio must not be
+ * filtered with this one's. */
+static void
+gst_voice_timeline_pad_forget_audio (GstVoiceTimelinePad * pad)
+{
+  GST_OBJECT_LOCK (pad);
+  g_clear_pointer (&pad->converter, gst_audio_converter_free);
+  GST_OBJECT_UNLOCK (pad);
 }
 
 static void
@@ -375,6 +395,10 @@ struct GstVoiceTimelinePrivate
   std::map < GstPad *, Announced > announced;
   guint summary_version = 0;    /* of the last summary sent */
   std::deque < GstStructure * >recent;  /* the last ones sent */
+
+  /* lock: the last words of the text pads, at the end of the call */
+  std::condition_variable text_ended;
+  bool stop_waiting = false;
 };
 
 struct _GstVoiceTimeline
@@ -525,6 +549,53 @@ gst_voice_timeline_take_inbox (GstVoiceTimeline * self)
     if (priv->builder)
       gst_voice_timeline_give (self, *priv->builder, a, true);
     gst_voice_timeline_event_clear (&a.event);
+  }
+}
+
+/* A text pad's stream ended (its streaming thread). */
+static void
+gst_voice_timeline_text_ended (GstElement * element, GstVoiceTimelineTextPad *)
+{
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (element);
+  std::lock_guard < std::mutex > lk (self->priv->lock);
+  self->priv->text_ended.notify_all ();
+}
+
+static bool
+gst_voice_timeline_text_done (GstVoiceTimeline * self)
+{
+  std::vector < GstPad * >pads;
+  GST_OBJECT_LOCK (self);
+  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    if (GST_IS_VOICE_TIMELINE_TEXT_PAD (l->data))
+      pads.push_back (GST_PAD (gst_object_ref (l->data)));
+  GST_OBJECT_UNLOCK (self);
+  bool done = true;
+  for (GstPad * pad:pads) {
+    done = done && gst_voice_timeline_text_pad_is_done
+        (GST_VOICE_TIMELINE_TEXT_PAD (pad));
+    gst_object_unref (pad);
+  }
+  return done;
+}
+
+/* At the end of the audio: a speech-to-text element gives its last words
+ * as it drains, after the audio's EOS. They are waited for, up to
+ * settle-time, before the call is decided (aggregate thread). */
+static void
+gst_voice_timeline_wait_for_text (GstVoiceTimeline * self)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+  std::unique_lock < std::mutex > lk (priv->lock);
+  auto deadline = std::chrono::steady_clock::now () +
+      std::chrono::nanoseconds (priv->settle_time);
+  while (!priv->stop_waiting) {
+    lk.unlock ();
+    bool done = gst_voice_timeline_text_done (self);
+    lk.lock ();
+    if (done || priv->stop_waiting || priv->text_ended.wait_until (lk,
+            deadline) == std::cv_status::timeout)
+      break;
   }
 }
 
@@ -899,6 +970,9 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
         event);
   GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (aggpad);
 
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    gst_voice_timeline_pad_forget_audio (pad);
+
   /* Any rate: the pad's converter resamples to the output's. The base
    * class would pin every pad to the first one's rate. */
   if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
@@ -1152,6 +1226,7 @@ gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
   if (ret == GST_FLOW_EOS && self->priv->builder) {
     /* the conversation is over: everything is settled */
     GstVoiceTimelinePrivate *priv = self->priv;
+    gst_voice_timeline_wait_for_text (self);
     gst_voice_timeline_take_inbox (self);
     {
       std::lock_guard < std::mutex > bl (priv->builder_lock);
@@ -1205,6 +1280,19 @@ gst_voice_timeline_update_src_caps (GstAggregator * agg, GstCaps * caps,
   if (n == 0)
     return GST_AGGREGATOR_FLOW_NEED_DATA;
 
+  /* a recording keeps its format: a leg whose caps come later, or a new
+   * branch downstream, does not change the rate mid-call */
+  GstCaps *current = gst_pad_get_current_caps (GST_AGGREGATOR_SRC_PAD (agg));
+  if (current) {
+    bool keep = gst_caps_can_intersect (current, caps);
+    if (keep)
+      *ret = current;
+    else
+      gst_caps_unref (current);
+    if (keep)
+      return GST_FLOW_OK;
+  }
+
   *ret = gst_caps_copy (caps);
   for (guint i = 0; i < gst_caps_get_size (*ret); i++) {
     GstStructure *s = gst_caps_get_structure (*ret, i);
@@ -1226,7 +1314,9 @@ gst_voice_timeline_fixate_src_caps (GstAggregator * agg, GstCaps * caps)
   GST_OBJECT_LOCK (agg);
   for (GList * l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
     GstAudioAggregatorPad *p = GST_AUDIO_AGGREGATOR_PAD (l->data);
+    GST_OBJECT_LOCK (p);
     rate = MAX (rate, GST_AUDIO_INFO_RATE (&p->info));
+    GST_OBJECT_UNLOCK (p);
   }
   GST_OBJECT_UNLOCK (agg);
 
@@ -1292,14 +1382,44 @@ gst_voice_timeline_free_channel (GstVoiceTimeline * self)
   return channel;
 }
 
+/* A speaker who joins a running call gets a free channel before the pad
+ * is seen; with none free, no pad. */
+static GstAggregatorPad *
+gst_voice_timeline_create_speaker_pad (GstAggregator * agg,
+    GstPadTemplate * templ, const gchar * req_name, const GstCaps * caps)
+{
+  GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
+
+  GST_OBJECT_LOCK (self);
+  gboolean streaming = self->streaming;
+  GST_OBJECT_UNLOCK (self);
+  guint channel = streaming ? gst_voice_timeline_free_channel (self) : 0;
+  if (channel == G_MAXUINT) {
+    GST_ELEMENT_WARNING (self, CORE, PAD,
+        ("A speaker cannot be added to a running call: no free channel"),
+        ("set max-speakers to keep channels for speakers who join later, "
+            "or request every sink pad before PAUSED"));
+    return nullptr;
+  }
+  GstAggregatorPad *pad = GST_AGGREGATOR_CLASS (parent_class)->create_new_pad
+      (agg, templ, req_name, caps);
+  if (streaming && !pad) {
+    GST_OBJECT_LOCK (self);
+    self->taken_channels &= ~(G_GUINT64_CONSTANT (1) << channel);
+    GST_OBJECT_UNLOCK (self);
+  } else if (streaming) {
+    GST_VOICE_TIMELINE_PAD (pad)->channel = channel;
+  }
+  return pad;
+}
+
 /* Text pads are named here: the base class names every pad sink_%u. */
 static GstAggregatorPad *
 gst_voice_timeline_create_new_pad (GstAggregator * agg,
     GstPadTemplate * templ, const gchar * req_name, const GstCaps * caps)
 {
   if (templ->name_template != std::string ("text_%u"))
-    return GST_AGGREGATOR_CLASS (parent_class)->create_new_pad (agg, templ,
-        req_name, caps);
+    return gst_voice_timeline_create_speaker_pad (agg, templ, req_name, caps);
 
   guint index = G_MAXUINT;
   if (req_name && sscanf (req_name, "text_%u", &index) == 1) {
@@ -1326,8 +1446,8 @@ gst_voice_timeline_create_new_pad (GstAggregator * agg,
       (GST_TYPE_VOICE_TIMELINE_TEXT_PAD, "name", name, "direction",
           GST_PAD_SINK, "template", templ, nullptr));
   g_free (name);
-  gst_voice_timeline_text_pad_set_cue_func (pad,
-      gst_voice_timeline_take_cue);
+  gst_voice_timeline_text_pad_set_funcs (pad, gst_voice_timeline_take_cue,
+      gst_voice_timeline_text_ended);
   return GST_AGGREGATOR_PAD (pad);
 }
 
@@ -1341,19 +1461,6 @@ gst_voice_timeline_request_new_pad (GstElement * element,
   GST_OBJECT_LOCK (self);
   gboolean streaming = self->streaming;
   GST_OBJECT_UNLOCK (self);
-  guint channel = G_MAXUINT;
-  if (streaming && !text) {
-    /* the output's channels are fixed while it runs: a late joiner takes
-     * one that max-speakers kept free */
-    channel = gst_voice_timeline_free_channel (self);
-    if (channel == G_MAXUINT) {
-      GST_ELEMENT_WARNING (self, CORE, PAD,
-          ("A speaker cannot be added to a running call: no free channel"),
-          ("set max-speakers to keep channels for speakers who join "
-              "later, or request every sink pad before PAUSED"));
-      return nullptr;
-    }
-  }
 
   GstPad *pad = GST_ELEMENT_CLASS (parent_class)->request_new_pad (element,
       templ, name, caps);
@@ -1362,13 +1469,8 @@ gst_voice_timeline_request_new_pad (GstElement * element,
   if (text && streaming)
     gst_voice_timeline_text_pad_release_aggregator
         (GST_VOICE_TIMELINE_TEXT_PAD (pad));
-  if (!text && streaming) {
-    GST_OBJECT_LOCK (pad);
-    GST_VOICE_TIMELINE_PAD (pad)->channel = channel;
-    GST_OBJECT_UNLOCK (pad);
-  } else if (!text) {
+  if (!text && !streaming)
     gst_voice_timeline_renumber (self);
-  }
   gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   return pad;
@@ -1396,6 +1498,17 @@ static GstStateChangeReturn
 gst_voice_timeline_change_state (GstElement * element,
     GstStateChange transition)
 {
+  GstVoiceTimelinePrivate *priv = GST_VOICE_TIMELINE (element)->priv;
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    /* going down: the last words are not waited for */
+    std::lock_guard < std::mutex > lk (priv->lock);
+    priv->stop_waiting = true;
+    priv->text_ended.notify_all ();
+  } else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    priv->stop_waiting = false;
+  }
+
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 
@@ -1455,6 +1568,18 @@ gst_voice_timeline_stop (GstAggregator * agg)
 
   gst_voice_timeline_reset (self);
   gst_voice_timeline_clear_inbox (self);
+  {
+    std::vector < GstVoiceTimelinePad * >pads;
+    GST_OBJECT_LOCK (self);
+    for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+      if (GST_IS_VOICE_TIMELINE_PAD (l->data))
+        pads.push_back (GST_VOICE_TIMELINE_PAD (gst_object_ref (l->data)));
+    GST_OBJECT_UNLOCK (self);
+    for (auto pad:pads) {
+      gst_voice_timeline_pad_forget_audio (pad);
+      gst_object_unref (pad);
+    }
+  }
   std::lock_guard < std::mutex > bl (priv->builder_lock);
   priv->builder.reset ();
   GST_OBJECT_LOCK (self);

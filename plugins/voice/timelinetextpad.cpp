@@ -31,9 +31,12 @@ struct _GstVoiceTimelineTextPad
   gchar *speaker;
   GstSegment segment;
   gboolean markup;
+  gboolean ended;               /* the stream's own EOS came */
+  gboolean warned;              /* about bad text, once per stream */
 
   /* set once, before the pad is used */
   GstVoiceTimelineCueFunc cue_func;
+  GstVoiceTimelineTextEndFunc end_func;
   GstPadEventFullFunction aggregator_event;
 };
 
@@ -76,10 +79,37 @@ gst_voice_timeline_pad_answer_caps (GstPad * pad, GstQuery * query)
 }
 
 void
-gst_voice_timeline_text_pad_set_cue_func (GstVoiceTimelineTextPad * pad,
-    GstVoiceTimelineCueFunc func)
+gst_voice_timeline_text_pad_set_funcs (GstVoiceTimelineTextPad * pad,
+    GstVoiceTimelineCueFunc cue_func, GstVoiceTimelineTextEndFunc end_func)
 {
-  pad->cue_func = func;
+  pad->cue_func = cue_func;
+  pad->end_func = end_func;
+}
+
+gboolean
+gst_voice_timeline_text_pad_is_done (GstVoiceTimelineTextPad * pad)
+{
+  if (!gst_pad_is_linked (GST_PAD (pad)))
+    return TRUE;
+  GST_OBJECT_LOCK (pad);
+  gboolean ended = pad->ended;
+  GST_OBJECT_UNLOCK (pad);
+  return ended;
+}
+
+/* The aggregator never waits for a text pad: a LATENCY query it sends up
+ * one is answered here, as a stream that adds none. A live speech-to-text
+ * branch with seconds of latency would otherwise delay the recording by
+ * them; its text comes late instead, which the timeline takes. */
+static GstPadProbeReturn
+gst_voice_timeline_text_pad_latency_probe (GstPad *, GstPadProbeInfo * info,
+    gpointer)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_PAD_PROBE_OK;
+  gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
+  return GST_PAD_PROBE_HANDLED;
 }
 
 gchar *
@@ -94,11 +124,14 @@ gst_voice_timeline_text_pad_dup_speaker (GstVoiceTimelineTextPad * pad)
 void
 gst_voice_timeline_text_pad_release_aggregator (GstVoiceTimelineTextPad * pad)
 {
+  /* a flushing pad would keep the EOS as sticky and refuse all text */
+  if (GST_PAD_IS_FLUSHING (GST_PAD (pad)))
+    return;
   GstObject *parent = gst_pad_get_parent (GST_PAD (pad));
   if (!parent)
     return;
-  /* the base class's own handling: with nothing queued it marks the pad
-   * EOS at once, and stops waiting for it */
+  /* the base class's own handling marks the pad EOS (at once, or when
+   * its aggregate thread takes the event): it no longer waits for it */
   pad->aggregator_event (GST_PAD (pad), parent, gst_event_new_eos ());
   gst_object_unref (parent);
 }
@@ -162,45 +195,53 @@ gst_voice_timeline_text_pad_chain (GstPad * gpad, GstObject * parent,
   gboolean markup = pad->markup;
   GST_OBJECT_UNLOCK (pad);
 
+  /* the part of the cue inside the segment */
   GstClockTime pts = GST_BUFFER_PTS (buffer);
-  GstClockTime start = gst_segment_to_running_time (&segment,
-      GST_FORMAT_TIME, pts);
-  if (!GST_CLOCK_TIME_IS_VALID (start)) {
-    GST_WARNING_OBJECT (pad, "text without a time in the segment dropped: %"
+  GstClockTime stop = GST_BUFFER_DURATION_IS_VALID (buffer) &&
+      GST_CLOCK_TIME_IS_VALID (pts) ? pts + GST_BUFFER_DURATION (buffer) :
+      pts;
+  guint64 cstart, cstop;
+  if (!GST_CLOCK_TIME_IS_VALID (pts)
+      || !gst_segment_clip (&segment, GST_FORMAT_TIME, pts, stop, &cstart,
+          &cstop)) {
+    GST_DEBUG_OBJECT (pad, "text without a time in the segment dropped: %"
         GST_PTR_FORMAT, buffer);
     gst_buffer_unref (buffer);
     return GST_FLOW_OK;
   }
-  GstClockTime end = start;
-  if (GST_BUFFER_DURATION_IS_VALID (buffer)) {
-    end = gst_segment_to_running_time (&segment, GST_FORMAT_TIME,
-        pts + GST_BUFFER_DURATION (buffer));
-    if (!GST_CLOCK_TIME_IS_VALID (end))
-      end = gst_segment_to_running_time (&segment, GST_FORMAT_TIME,
-          segment.stop);
-    if (!GST_CLOCK_TIME_IS_VALID (end) || end < start)
-      end = start;
-  }
+  GstClockTime start = gst_segment_to_running_time (&segment,
+      GST_FORMAT_TIME, cstart);
+  GstClockTime end = gst_segment_to_running_time (&segment,
+      GST_FORMAT_TIME, cstop);
+  if (!GST_CLOCK_TIME_IS_VALID (end) || end < start)
+    end = start;
 
   GstMapInfo map;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
     gst_buffer_unref (buffer);
     return GST_FLOW_OK;
   }
-  gsize size = strnlen ((const gchar *) map.data, map.size);
-  if (size > MAX_CUE_BYTES) {
-    GST_ELEMENT_WARNING (parent, STREAM, FORMAT,
-        ("timed text on %s cut to %d bytes", GST_PAD_NAME (pad),
-            MAX_CUE_BYTES), (nullptr));
-    size = MAX_CUE_BYTES;
-  }
-  if (!g_utf8_validate ((const gchar *) map.data, size, nullptr))
-    GST_ELEMENT_WARNING (parent, STREAM, FORMAT,
-        ("timed text on %s was not valid UTF-8: invalid bytes replaced",
-            GST_PAD_NAME (pad)), (nullptr));
-  gchar *valid = g_utf8_make_valid ((const gchar *) map.data, size);
+  const gchar *data = (const gchar *) map.data;
+  gsize size = strnlen (data, map.size);
+  bool cut = size > MAX_CUE_BYTES;
+  if (cut)                      /* at a character's start, not inside it */
+    size = g_utf8_find_prev_char (data, data + MAX_CUE_BYTES + 1) - data;
+  bool invalid = !g_utf8_validate (data, size, nullptr);
+  gchar *valid = g_utf8_make_valid (data, size);
   gst_buffer_unmap (buffer, &map);
   gst_buffer_unref (buffer);
+
+  /* once per stream: a bad source would flood the bus */
+  GST_OBJECT_LOCK (pad);
+  bool warn = (cut || invalid) && !pad->warned;
+  pad->warned |= warn;
+  GST_OBJECT_UNLOCK (pad);
+  if (warn)
+    GST_ELEMENT_WARNING (parent, STREAM, FORMAT,
+        ("timed text on %s %s", GST_PAD_NAME (pad), cut ?
+            "too long: cut" : "not valid UTF-8: invalid bytes replaced"),
+        ("a cue holds at most %d bytes of UTF-8; further warnings of this "
+            "stream are not posted", MAX_CUE_BYTES));
 
   gchar *plain = markup ? strip_markup (valid) : g_strdup (valid);
   std::string text = one_line (plain);
@@ -226,10 +267,24 @@ gst_voice_timeline_text_pad_event (GstPad * gpad, GstObject * parent,
       GstFlowReturn ret = pad->aggregator_event (gpad, parent, event);
       GST_OBJECT_LOCK (pad);
       gst_segment_init (&pad->segment, GST_FORMAT_TIME);
+      pad->ended = FALSE;
       GST_OBJECT_UNLOCK (pad);
       gst_voice_timeline_text_pad_release_aggregator (pad);
       return ret;
     }
+    case GST_EVENT_STREAM_START:
+      GST_OBJECT_LOCK (pad);
+      pad->ended = FALSE;
+      pad->warned = FALSE;
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    case GST_EVENT_EOS:
+      GST_OBJECT_LOCK (pad);
+      pad->ended = TRUE;
+      GST_OBJECT_UNLOCK (pad);
+      if (pad->end_func)
+        pad->end_func (GST_ELEMENT (parent), pad);
+      break;
     case GST_EVENT_CAPS:{
       GstCaps *caps;
       gst_event_parse_caps (event, &caps);
@@ -256,7 +311,7 @@ gst_voice_timeline_text_pad_event (GstPad * gpad, GstObject * parent,
       break;
     }
     default:
-      /* EOS, gaps, tags: the aggregator never waits for this pad */
+      /* gaps, tags: the aggregator never waits for this pad */
       break;
   }
   gst_event_unref (event);
@@ -300,6 +355,8 @@ gst_voice_timeline_text_pad_constructed (GObject * object)
       GST_DEBUG_FUNCPTR (gst_voice_timeline_text_pad_event));
   gst_pad_set_query_function (gpad,
       GST_DEBUG_FUNCPTR (gst_voice_timeline_text_pad_query));
+  gst_pad_add_probe (gpad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM,
+      gst_voice_timeline_text_pad_latency_probe, nullptr, nullptr);
 }
 
 static void

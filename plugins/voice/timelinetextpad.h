@@ -23,8 +23,15 @@ typedef void (*GstVoiceTimelineCueFunc) (GstElement * timeline,
     GstVoiceTimelineTextPad * pad, GstClockTime start, GstClockTime end,
     const gchar * text);
 
-void gst_voice_timeline_text_pad_set_cue_func (GstVoiceTimelineTextPad * pad,
-    GstVoiceTimelineCueFunc func);
+/* Called when the pad's stream ends (its real EOS) */
+typedef void (*GstVoiceTimelineTextEndFunc) (GstElement * timeline,
+    GstVoiceTimelineTextPad * pad);
+
+void gst_voice_timeline_text_pad_set_funcs (GstVoiceTimelineTextPad * pad,
+    GstVoiceTimelineCueFunc cue_func, GstVoiceTimelineTextEndFunc end_func);
+
+/* TRUE when no more text can come: the stream ended, or nothing is linked */
+gboolean gst_voice_timeline_text_pad_is_done (GstVoiceTimelineTextPad * pad);
 
 /* Tells the aggregator that this pad holds nothing back; again after each
  * flush, which makes it wait for the pad. */

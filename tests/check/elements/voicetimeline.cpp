@@ -475,6 +475,11 @@ GST_START_TEST (test_text_pads)
   }
   for (auto & leg:legs)
     fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
+  /* speech-to-text gives its last words as it drains, after the audio
+   * ended: they are waited for, up to settle-time */
+  push_text (alice_h, 2950 * MS, 3000 * MS, "(late)");
+  fail_unless (gst_harness_push_event (alice_h, gst_event_new_eos ()));
+  fail_unless (gst_harness_push_event (bot_h, gst_event_new_eos ()));
 
   Output o;
   collect (legs[0].h, o);
@@ -486,7 +491,7 @@ GST_START_TEST (test_text_pads)
   fail_unless_equals_string (o.segments[1].transcript,
       "Hello & welcome, how can I help?");
   fail_unless_equals_string (o.segments[2].speaker, "alice");
-  fail_unless_equals_string (o.segments[2].transcript, "Thanks.");
+  fail_unless_equals_string (o.segments[2].transcript, "Thanks. (late)");
 
   gst_harness_teardown (bot_h);
   gst_harness_teardown (alice_h);
@@ -654,6 +659,52 @@ GST_START_TEST (test_late_joiner)
 
 GST_END_TEST;
 
+/* What a resampling pad holds back belongs to the audio before a gap: the
+ * audio after it starts clean. */
+GST_START_TEST (test_resampler_forgets_before_a_gap)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstHarness *h = gst_harness_new_with_element (tl, "sink_0", "src");
+  GstAudioInfo info;
+  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, 8000, 1, nullptr);
+  gst_harness_set_src_caps (h, gst_audio_info_to_caps (&info));
+  /* the output at 16 kHz */
+  gst_harness_set_sink_caps_str (h, "audio/x-raw, rate=16000");
+
+  /* 1 s of 8000, then after a discontinuity 1 s of silence */
+  for (guint i = 0; i < 200; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (nullptr, 80 * 2, nullptr);
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (guint j = 0; j < 80; j++)
+      GST_WRITE_UINT16_LE (map.data + 2 * j, i < 100 ? 8000 : 0);
+    gst_buffer_unmap (buf, &map);
+    GST_BUFFER_PTS (buf) = i * 10 * MS;
+    GST_BUFFER_DURATION (buf) = 10 * MS;
+    if (i == 100)
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  Output o;
+  collect (h, o);
+  fail_unless_equals_int (o.channels, 1);
+  fail_unless (o.samples.size () >= 2 * RATE - 64);
+  for (gsize f = RATE / 2; f < RATE - 64; f++)
+    fail_unless (ABS (o.samples[f] - 8000) <= 40, "%d at %u", o.samples[f],
+        (guint) f);
+  for (gsize f = RATE; f < o.samples.size (); f++)
+    fail_unless_equals_int (o.samples[f], 0);
+
+  gst_harness_teardown (h);
+  gst_object_unref (p0);
+  gst_object_unref (tl);
+}
+
+GST_END_TEST;
+
 static Suite *
 voicetimeline_suite (void)
 {
@@ -668,6 +719,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_text_pads);
   tcase_add_test (tc, test_different_rates);
   tcase_add_test (tc, test_late_joiner);
+  tcase_add_test (tc, test_resampler_forgets_before_a_gap);
   return s;
 }
 
