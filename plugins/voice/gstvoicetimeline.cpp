@@ -1431,7 +1431,7 @@ gst_voice_timeline_create_new_pad (GstAggregator * agg,
       return nullptr;
     }
   } else {
-    /* the first free number */
+    /* the number after the highest one in use */
     index = 0;
     GST_OBJECT_LOCK (agg);
     for (GList * l = GST_ELEMENT (agg)->sinkpads; l; l = l->next) {
