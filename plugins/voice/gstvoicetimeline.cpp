@@ -72,6 +72,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
 /* what a hang-up's answer gives again: more than a settle-time's worth */
 #define RECENT_ITEMS 256
 
+/* the base class's default, one live output buffer */
+#define LIVE_BUFFER_DURATION (10 * GST_MSECOND)
+/* without a live source */
+#define OFFLINE_BUFFER_DURATION (100 * GST_MSECOND)
+
 #define CAPS_STR \
   "audio/x-raw, format = (string) { S16LE, F32LE }, " \
   "rate = (int) [ 8000, 48000 ], layout = (string) interleaved"
@@ -434,6 +439,12 @@ struct GstVoiceTimelinePrivate
   /* lock: the last words of the text pads, at the end of the call */
   std::condition_variable text_ended;
   bool stop_waiting = false;
+
+  /* output-buffer-duration: set by the application, or by us for a
+   * pipeline without a live source (see gst_voice_timeline_aggregate) */
+  bool duration_set = false;
+  bool duration_ours = false;
+  bool duration_checked = false;
 };
 
 struct _GstVoiceTimeline
@@ -1251,10 +1262,37 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
   return ret;
 }
 
+/* Without a live source nothing waits for the output, and 10 ms buffers
+ * (for a live call's latency) cost a whole pass through the recording's
+ * elements each: such a pipeline gets OFFLINE_BUFFER_DURATION, unless the
+ * application chose a duration. */
+static void
+gst_voice_timeline_choose_duration (GstVoiceTimeline * self)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+  if (priv->duration_checked)
+    return;
+  priv->duration_checked = true;
+  if (priv->duration_set || GST_CLOCK_TIME_IS_VALID (gst_aggregator_get_latency
+          (GST_AGGREGATOR (self))))
+    return;
+  priv->duration_ours = true;
+  g_object_set (self, "output-buffer-duration", OFFLINE_BUFFER_DURATION,
+      nullptr);
+}
+
+static void
+gst_voice_timeline_duration_notify (GstVoiceTimeline * self)
+{
+  if (!self->priv->duration_ours)
+    self->priv->duration_set = true;
+}
+
 static GstFlowReturn
 gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
+  gst_voice_timeline_choose_duration (self);
   GstFlowReturn ret = GST_AGGREGATOR_CLASS (parent_class)->aggregate (agg,
       timeout);
 
@@ -1630,6 +1668,13 @@ gst_voice_timeline_stop (GstAggregator * agg)
   self->streaming = FALSE;
   GST_OBJECT_UNLOCK (self);
   gst_voice_timeline_renumber (self);
+  /* the next run may be live */
+  priv->duration_checked = false;
+  if (priv->duration_ours) {
+    g_object_set (self, "output-buffer-duration", LIVE_BUFFER_DURATION,
+        nullptr);
+    priv->duration_ours = false;
+  }
   return GST_AGGREGATOR_CLASS (parent_class)->stop (agg);
 }
 
@@ -1870,6 +1915,8 @@ gst_voice_timeline_init (GstVoiceTimeline * self)
    * legs stay within about 25 ms of each other */
   g_object_set (self, "alignment-threshold", ALIGNMENT_THRESHOLD,
       "discont-wait", DISCONT_WAIT, nullptr);
+  g_signal_connect (self, "notify::output-buffer-duration",
+      G_CALLBACK (gst_voice_timeline_duration_notify), nullptr);
 }
 
 /* GstChildProxy: pads by name, for sink_0::role=user on a launch line */
