@@ -54,19 +54,46 @@ EncodedFile::create (RecordingFormat format, gint rate, gint channels,
   file->rate_ = rate;
   file->bpf_ = 2 * channels;
 
+  GstAudioInfo ainfo;
+  GstAudioChannelPosition pos[64];
+  gst_audio_info_init (&ainfo);
+  if (channels > 2 || channel_mask == 0) {
+    for (gint i = 0; i < MIN (channels, 64); i++)
+      pos[i] = channels == 1 ? GST_AUDIO_CHANNEL_POSITION_MONO :
+          GST_AUDIO_CHANNEL_POSITION_NONE;
+  } else {
+    gst_audio_channel_positions_from_mask (channels, channel_mask, pos);
+  }
+  gst_audio_info_set_format (&ainfo, GST_AUDIO_FORMAT_S16LE, rate, channels,
+      channels <= 64 ? pos : nullptr);
+  GstCaps *caps = gst_audio_info_to_caps (&ainfo);
+
   const RecordingFormatInfo & info = recording_format_info (format);
+  /* audioconvert and audioresample only when the encoder cannot take the
+   * audio as it is (vorbisenc wants floats, opusenc and lamemp3enc some
+   * rates only): even in passthrough they cost every buffer and every
+   * file's negotiation two more elements */
+  bool convert = true;
+  GstElementFactory *factory = gst_element_factory_find (info.encoder);
+  if (factory) {
+    convert = !gst_element_factory_can_sink_all_caps (factory, caps);
+    gst_object_unref (factory);
+  }
+
   GstElement *pipeline = gst_pipeline_new (nullptr);
   file->pipeline_ = pipeline;
   GstElement *elements[5];
   guint n = 0;
-  for (const gchar * name:{"audioconvert", "audioresample", info.encoder,
-          info.muxer, "fdsink"}) {
+  for (const gchar * name:{convert ? "audioconvert" : nullptr,
+          convert ? "audioresample" : nullptr, info.encoder, info.muxer,
+          "fdsink"}) {
     if (!name)
       continue;
     GstElement *e = gst_element_factory_make (name, nullptr);
     if (!e) {
       error = std::string ("no ") + name + " element: install " +
           info.package;
+      gst_caps_unref (caps);
       return nullptr;
     }
     gst_bin_add (GST_BIN (pipeline), e);
@@ -88,23 +115,11 @@ EncodedFile::create (RecordingFormat format, gint rate, gint channels,
       GST_STATE_CHANGE_FAILURE) {
     file->take_error ("could not start the encoder");
     error = file->error_;
+    gst_caps_unref (caps);
     return nullptr;
   }
   gst_pad_set_active (file->srcpad_, TRUE);
 
-  GstAudioInfo ainfo;
-  GstAudioChannelPosition pos[64];
-  gst_audio_info_init (&ainfo);
-  if (channels > 2 || channel_mask == 0) {
-    for (gint i = 0; i < MIN (channels, 64); i++)
-      pos[i] = channels == 1 ? GST_AUDIO_CHANNEL_POSITION_MONO :
-          GST_AUDIO_CHANNEL_POSITION_NONE;
-  } else {
-    gst_audio_channel_positions_from_mask (channels, channel_mask, pos);
-  }
-  gst_audio_info_set_format (&ainfo, GST_AUDIO_FORMAT_S16LE, rate, channels,
-      channels <= 64 ? pos : nullptr);
-  GstCaps *caps = gst_audio_info_to_caps (&ainfo);
   GstSegment segment;
   gst_segment_init (&segment, GST_FORMAT_TIME);
   gchar *stream_id = g_strdup_printf ("voicemanifestsink/%d", fd);

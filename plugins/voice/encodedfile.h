@@ -33,8 +33,9 @@ const RecordingFormatInfo & recording_format_info (RecordingFormat format);
 const gchar *recording_format_missing_element (RecordingFormat format);
 
 /* One audio file being written: interleaved S16LE audio goes through
- * GStreamer's encoder for the format (audioconvert ! audioresample !
- * encoder [! oggmux] ! fdsink) in a small private pipeline, pushed from
+ * GStreamer's encoder for the format ([audioconvert ! audioresample !]
+ * encoder [! oggmux] ! fdsink, the converters when the encoder cannot
+ * take the audio as it is) in a small private pipeline, pushed from
  * the caller's thread, so that nothing is queued and a write error is
  * known when write () returns. */
 class EncodedFile
