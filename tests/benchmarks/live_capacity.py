@@ -1,0 +1,204 @@
+#!/usr/bin/python3
+"""How many live calls one process records in real time on this machine.
+
+A call: two live legs (audiotestsrc is-live=true, 8 kHz, 20 ms buffers,
+tone bursts with pauses that the segmenter takes for speech), each through
+voicesegmenter, into voicetimeline, into voicemanifestsink (WAV: segment
+files, the full file, the manifest). The stock baseline records the same
+legs with audiointerleave ! wavenc ! filesink. N calls run together in this
+process, for --seconds, in one pipeline or in one pipeline per call
+(--layout). A run keeps real time when no aggregator pad dropped late
+audio (QoS messages, qos-messages=true on every pad, counted from two
+seconds in: starting N pipelines one after the other is not the steady
+state), every call's full
+file is as long as the run within 1 %, and the process used under 80 % of
+the machine's cores (user + system time over wall time, from two seconds
+in to the end of the audio).
+
+  meson devenv -C build /usr/bin/python3 ../tests/benchmarks/live_capacity.py \
+      [--calls 25 50 100 200 300] [--seconds 60] [--layout many|one]
+
+It prints, for every N, ours and the stock baseline: CPU (% of all cores),
+CPU per call, the ratio of the two, dropped audio, the worst error of a
+full file's length, threads; and the largest N that kept real time.
+--check (the suite) runs a few seconds of small N and only checks that
+the recordings are whole.
+"""
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+import wave
+
+import gi
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+RATE = 8000
+BUFFER_MS = 20
+CPU_LIMIT = 0.80
+LENGTH_TOLERANCE = 0.01
+LEGS = (("user", 300, 400, 3000), ("agent", 500, 800, 3700))
+
+
+def leg(freq, periods, interval_ms):
+    return ("audiotestsrc is-live=true wave=ticks freq=%d "
+            "sine-periods-per-tick=%d tick-interval=%d samplesperbuffer=%d "
+            "volume=0.3 ! audio/x-raw,format=S16LE,rate=%d,channels=1"
+            % (freq, periods, interval_ms * Gst.MSECOND,
+               RATE * BUFFER_MS // 1000, RATE))
+
+
+def call(kind, i, out):
+    """The launch description of call @i and the file that holds its full
+    recording."""
+    if kind == "ours":
+        desc = ("voicetimeline name=t%d sink_0::qos-messages=true "
+                "sink_1::qos-messages=true ! voicemanifestsink location=%s"
+                % (i, os.path.join(out, "call-%d" % i)))
+        full = os.path.join(out, "call-%d" % i, "full.wav")
+        for k, (role, freq, periods, interval) in enumerate(LEGS):
+            desc += " %s ! voicesegmenter role=%s ! t%d.sink_%d" % (
+                leg(freq, periods, interval), role, i, k)
+    else:
+        full = os.path.join(out, "call-%d.wav" % i)
+        desc = ("audiointerleave name=t%d sink_0::qos-messages=true "
+                "sink_1::qos-messages=true ! wavenc ! filesink location=%s"
+                % (i, full))
+        for k, (role, freq, periods, interval) in enumerate(LEGS):
+            desc += " %s ! t%d.sink_%d" % (leg(freq, periods, interval), i, k)
+    return desc, full
+
+
+def threads():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run(kind, n, seconds, layout, tmp):
+    out = tempfile.mkdtemp(dir=tmp)
+    descs, fulls = zip(*[call(kind, i, out) for i in range(n)])
+    if layout == "one":
+        pipelines = [Gst.parse_launch(" ".join(descs))]
+    else:
+        pipelines = [Gst.parse_launch(d) for d in descs]
+    # one clock for all, as in one pipeline
+    clock = Gst.SystemClock.obtain()
+    for p in pipelines:
+        p.use_clock(clock)
+    buses = [p.get_bus() for p in pipelines]
+    qos = [0]
+    errors = []
+
+    def pump(timeout):
+        for bus in buses:
+            while True:
+                msg = bus.timed_pop_filtered(
+                    timeout, Gst.MessageType.QOS | Gst.MessageType.ERROR)
+                timeout = 0
+                if not msg:
+                    break
+                if msg.type == Gst.MessageType.ERROR:
+                    errors.append(msg.parse_error()[0].message)
+                else:
+                    qos[0] += 1
+
+    start = time.monotonic()
+    for p in pipelines:
+        p.set_state(Gst.State.PLAYING)
+    # measured from two seconds in: starting N pipelines is not the steady
+    # state
+    while time.monotonic() < start + 2:
+        pump(50 * Gst.MSECOND)
+    qos[0] = 0
+    cpu0, wall0, n_threads = cpu_seconds(), time.monotonic(), threads()
+    while time.monotonic() < start + seconds:
+        pump(50 * Gst.MSECOND)
+    cpu = (cpu_seconds() - cpu0) / (time.monotonic() - wall0)
+    dropped = qos[0]
+    wall = time.monotonic() - start
+    for p in pipelines:
+        p.send_event(Gst.Event.new_eos())
+    for bus in buses:
+        msg = bus.timed_pop_filtered(30 * Gst.SECOND, Gst.MessageType.EOS
+                                     | Gst.MessageType.ERROR)
+        if not msg or msg.type == Gst.MessageType.ERROR:
+            errors.append("no EOS" if not msg else
+                          msg.parse_error()[0].message)
+    pump(0)
+    for p in pipelines:
+        p.set_state(Gst.State.NULL)
+    worst = 0.0
+    for f in fulls:
+        try:
+            with wave.open(f, "rb") as w:
+                length = w.getnframes() / w.getframerate()
+        except (OSError, EOFError, wave.Error):
+            length = 0.0
+        worst = max(worst, abs(length - wall) / wall)
+    cores = os.cpu_count()
+    return {"cpu": cpu / cores, "per_call": cpu / n, "qos": dropped,
+            "length_error": worst, "threads": n_threads, "errors": errors,
+            "ok": (not errors and dropped == 0 and worst <= LENGTH_TOLERANCE
+                   and cpu / cores < CPU_LIMIT)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, nargs="+",
+                    default=[25, 50, 100, 200, 300])
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--layout", choices=("many", "one"), default="many",
+                    help="one pipeline per call, or all calls in one")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 unless every recording is whole")
+    args = ap.parse_args()
+    Gst.init(None)
+
+    print("| calls | layout | ours CPU | stock CPU | CPU per call ours / "
+          "stock | ours dropped | stock dropped | ours worst length error | "
+          "threads (ours) | real time |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    best = {"ours": 0, "stock": 0}
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.calls:
+            r = {k: run(k, n, args.seconds, args.layout, tmp)
+                 for k in ("ours", "stock")}
+            for k in r:
+                if r[k]["ok"]:
+                    best[k] = max(best[k], n)
+                for e in r[k]["errors"]:
+                    print("%s, %d calls: error: %s" % (k, n, e))
+                    failed = True
+            print("| %d | %s | %.0f %% | %.0f %% | %.2f | %d | %d | %.2f %% "
+                  "| %d | %s |" % (
+                      n, args.layout, 100 * r["ours"]["cpu"],
+                      100 * r["stock"]["cpu"],
+                      r["ours"]["per_call"] / max(1e-9,
+                                                  r["stock"]["per_call"]),
+                      r["ours"]["qos"], r["stock"]["qos"],
+                      100 * r["ours"]["length_error"], r["ours"]["threads"],
+                      "yes" if r["ours"]["ok"] else "no"))
+            sys.stdout.flush()
+            if args.check and r["ours"]["length_error"] > 0.2:
+                failed = True
+    print("largest N in real time under %d %% CPU: ours %d, stock %d "
+          "(of those tried)" % (100 * CPU_LIMIT, best["ours"],
+                                best["stock"]))
+    if args.check and failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
