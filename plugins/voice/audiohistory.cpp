@@ -60,6 +60,15 @@ AudioHistory::copy_channel (guint channel, guint64 from, guint64 n,
   g_return_if_fail (channel < channels_);
   g_return_if_fail (from >= begin () && from + n <= end_);
 
-  for (guint64 f = from; f < from + n; f++)
-    *out++ = data_[(f % capacity_) * channels_ + channel];
+  /* in at most two runs, where the ring wraps: no division per sample */
+  while (n > 0) {
+    guint64 pos = from % capacity_;
+    guint64 run = std::min (n, capacity_ - pos);
+    const gint16 *src = &data_[pos * channels_ + channel];
+    for (guint64 i = 0; i < run; i++)
+      out[i] = src[i * channels_];
+    out += run;
+    from += run;
+    n -= run;
+  }
 }
