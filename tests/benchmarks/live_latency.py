@@ -72,7 +72,6 @@ def main():
                      % (source("src%d" % k, freq, periods, interval), k,
                         role, k))
         pipeline = Gst.parse_launch(desc)
-        clock_time = {}
 
         # when each input buffer reached its segmenter, by pts (running
         # time: the sources start at 0 with the pipeline)
@@ -123,7 +122,6 @@ def main():
         tl = query_latency(pipeline.get_by_name("t").get_static_pad("src"))
         seg_el = pipeline.get_by_name("seg0")
         window = seg_el.get_property("min-speech") + 120 * Gst.MSECOND
-        del clock_time
         pipeline.send_event(Gst.Event.new_eos())
         bus.timed_pop_filtered(10 * Gst.SECOND, Gst.MessageType.EOS)
         pipeline.set_state(Gst.State.NULL)
