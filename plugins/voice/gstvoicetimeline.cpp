@@ -61,6 +61,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
 #define DEFAULT_SETTLE_TIME (1500 * GST_MSECOND)
 /* what a hang-up's answer gives again: more than a settle-time's worth */
 #define RECENT_ITEMS 256
+/* a stream that jumps further ahead of itself and of the conversation is
+ * taken to go on where it was (a broken clock): the output is not filled
+ * with hours of silence */
+#define MAX_JUMP (10 * 60 * GST_SECOND)
 
 #define CAPS_STR \
   "audio/x-raw, format = (string) { S16LE, F32LE }, " \
@@ -104,6 +108,13 @@ struct _GstVoiceTimelinePad
   GstAudioInfo conv_in;
   GstAudioInfo conv_out;
   guint conv_channel;
+
+  /* object lock: jumps closed up (gst_voice_timeline_pad_probe ()); from
+   * running time jump_from on, jump is taken off, and before it, from
+   * prev_jump_from on, prev_jump */
+  GstClockTime next_time;
+  GstClockTime jump, jump_from;
+  GstClockTime prev_jump, prev_jump_from;
 };
 
 G_DEFINE_TYPE (GstVoiceTimelinePad, gst_voice_timeline_pad,
@@ -301,9 +312,123 @@ gst_voice_timeline_pad_class_init (GstVoiceTimelinePadClass * klass)
 }
 
 static void
+gst_voice_timeline_pad_reset_jumps (GstVoiceTimelinePad * pad)
+{
+  pad->next_time = pad->jump_from = pad->prev_jump_from = GST_CLOCK_TIME_NONE;
+  pad->jump = pad->prev_jump = 0;
+}
+
+static void
 gst_voice_timeline_pad_init (GstVoiceTimelinePad * pad)
 {
   pad->role = GST_VOICE_ROLE_USER;
+  gst_voice_timeline_pad_reset_jumps (pad);
+}
+
+/* @t, a running time of @pad's stream, as the closed-up jumps moved it
+ * (object lock) */
+static GstClockTime
+gst_voice_timeline_pad_unjump_locked (GstVoiceTimelinePad * pad,
+    GstClockTime t)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return t;
+  if (GST_CLOCK_TIME_IS_VALID (pad->jump_from) && t >= pad->jump_from)
+    return t - MIN (t, pad->jump);
+  if (GST_CLOCK_TIME_IS_VALID (pad->prev_jump_from) && t >= pad->prev_jump_from)
+    return t - MIN (t, pad->prev_jump);
+  return t;
+}
+
+static GstClockTime
+gst_voice_timeline_pad_unjump (GstVoiceTimelinePad * pad, GstClockTime t)
+{
+  GST_OBJECT_LOCK (pad);
+  t = gst_voice_timeline_pad_unjump_locked (pad, t);
+  GST_OBJECT_UNLOCK (pad);
+  return t;
+}
+
+/* A buffer that jumps more than MAX_JUMP ahead of its stream's last one
+ * and of the output (a clock gone wrong: ten hours in a file, or an RTP
+ * timestamp reset) would make the output hours of silence, written out by
+ * every consumer. Its stream goes on from where it was instead, with a
+ * warning; the speech events after it move with it. Live streams never
+ * get that far ahead of the output. (A probe on each sink pad: before the
+ * base class queues the buffer, in the pad's streaming thread.) */
+static GstPadProbeReturn
+gst_voice_timeline_pad_probe (GstPad * sinkpad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstAggregator *agg = GST_AGGREGATOR (user_data);
+  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (sinkpad);
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+    return GST_PAD_PROBE_OK;
+  GstEvent *event = gst_pad_get_sticky_event (sinkpad, GST_EVENT_SEGMENT, 0);
+  if (!event)
+    return GST_PAD_PROBE_OK;
+  GstSegment segment;
+  gst_event_copy_segment (event, &segment);
+  gst_event_unref (event);
+  if (segment.format != GST_FORMAT_TIME || segment.rate != 1.0)
+    return GST_PAD_PROBE_OK;
+  GstClockTime rt = gst_segment_to_running_time (&segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buffer));
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return GST_PAD_PROBE_OK;
+
+  GstAggregatorPad *srcpad = GST_AGGREGATOR_PAD (agg->srcpad);
+  GST_OBJECT_LOCK (agg);
+  GstClockTime out = srcpad->segment.format == GST_FORMAT_TIME ?
+      gst_segment_to_running_time (&srcpad->segment, GST_FORMAT_TIME,
+      srcpad->segment.position) : GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (agg);
+
+  GST_OBJECT_LOCK (pad);
+  GstClockTime at = gst_voice_timeline_pad_unjump_locked (pad, rt);
+  GstClockTime from = pad->next_time;
+  if (GST_CLOCK_TIME_IS_VALID (out))
+    from = GST_CLOCK_TIME_IS_VALID (from) ? MAX (from, out) : out;
+  bool jumped = GST_CLOCK_TIME_IS_VALID (from) && at > from + MAX_JUMP;
+  if (jumped) {
+    pad->prev_jump = pad->jump;
+    pad->prev_jump_from = pad->jump_from;
+    pad->jump += at - from;
+    pad->jump_from = rt;
+    std::swap (at, from);
+  }
+  pad->next_time = (jumped ? from : at) + (GST_BUFFER_DURATION_IS_VALID
+      (buffer) ? GST_BUFFER_DURATION (buffer) : 0);
+  GST_OBJECT_UNLOCK (pad);
+
+  if (jumped) {
+    /* at: where it was, from: where it goes on */
+    GST_ELEMENT_WARNING (agg, STREAM, FORMAT, (nullptr),
+        ("%s: timestamps jump %" GST_TIME_FORMAT " ahead; the stream goes "
+            "on from %" GST_TIME_FORMAT, GST_OBJECT_NAME (pad),
+            GST_TIME_ARGS (at - from), GST_TIME_ARGS (from)));
+    buffer = gst_buffer_make_writable (buffer);
+    GST_BUFFER_PTS (buffer) -= at - from;
+    GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  } else if (at != rt) {
+    buffer = gst_buffer_make_writable (buffer);
+    GST_BUFFER_PTS (buffer) -= rt - at;
+    GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+gst_voice_timeline_reset_jumps (GstVoiceTimeline * self)
+{
+  GST_OBJECT_LOCK (self);
+  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    GST_OBJECT_LOCK (l->data);
+    gst_voice_timeline_pad_reset_jumps (GST_VOICE_TIMELINE_PAD (l->data));
+    GST_OBJECT_UNLOCK (l->data);
+  }
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -884,6 +1009,7 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     if (!GST_CLOCK_TIME_IS_VALID (start))
       start = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
           speech.start);
+    start = gst_voice_timeline_pad_unjump (pad, start);
     std::lock_guard < std::mutex > bl (self->priv->builder_lock);
     if (speech.kind == GST_VOICE_SPEECH_START) {
       self->priv->builder->span_start (who, role, start);
@@ -892,6 +1018,7 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
       if (!GST_CLOCK_TIME_IS_VALID (end))
         end = gst_segment_to_running_time (&aggpad->segment,
             GST_FORMAT_TIME, speech.end);
+      end = gst_voice_timeline_pad_unjump (pad, end);
       self->priv->builder->span_stop (who, role, start, MAX (start, end));
     }
     gst_voice_speech_clear (&speech);
@@ -1164,6 +1291,8 @@ gst_voice_timeline_request_new_pad (GstElement * element,
       templ, name, caps);
   if (!pad)
     return nullptr;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      gst_voice_timeline_pad_probe, self, nullptr);
   gst_voice_timeline_renumber (self);
   gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
@@ -1192,6 +1321,7 @@ gst_voice_timeline_start (GstAggregator * agg)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
   gst_voice_timeline_reset (self);
+  gst_voice_timeline_reset_jumps (self);
   GST_OBJECT_LOCK (self);
   self->streaming = TRUE;
   GST_OBJECT_UNLOCK (self);
@@ -1238,6 +1368,7 @@ static GstFlowReturn
 gst_voice_timeline_flush (GstAggregator * agg)
 {
   gst_voice_timeline_reset (GST_VOICE_TIMELINE (agg));
+  gst_voice_timeline_reset_jumps (GST_VOICE_TIMELINE (agg));
   return GST_AGGREGATOR_CLASS (parent_class)->flush (agg);
 }
 
