@@ -65,6 +65,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
  * taken to go on where it was (a broken clock): the output is not filled
  * with hours of silence */
 #define MAX_JUMP (10 * 60 * GST_SECOND)
+/* the longest transcript text taken at once, in bytes */
+#define MAX_TRANSCRIPT (64 * 1024)
 
 #define CAPS_STR \
   "audio/x-raw, format = (string) { S16LE, F32LE }, " \
@@ -618,6 +620,15 @@ gst_voice_timeline_add_tool_event (GstVoiceTimeline * self,
 {
   const gchar *what = type == GST_VOICE_EVENT_TOOL_CALL ? "arguments" :
       "result";
+  /* text that is not UTF-8 never goes into a structure (GStreamer warns
+   * of it as a bug) */
+  if ((name && !g_utf8_validate (name, -1, nullptr))
+      || !g_utf8_validate (json, -1, nullptr)) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("%s refused: its name and %s must be UTF-8",
+            gst_voice_event_type_to_string (type), what), (nullptr));
+    return FALSE;
+  }
   GstVoiceTimelineEvent ev;
   gst_voice_timeline_event_init (&ev, type, 0.0);
   ev.name = g_strdup (name);
@@ -672,12 +683,24 @@ gst_voice_timeline_add_transcript (GstVoiceTimeline * self,
             "or a segment index"), (nullptr));
     return FALSE;
   }
-  /* whatever came in, the manifest gets valid UTF-8 */
+  /* whatever came in, the manifest gets valid UTF-8, and not without
+   * bounds: a text is cut at MAX_TRANSCRIPT bytes */
   gchar *valid = g_utf8_make_valid (text, -1);
   if (!g_utf8_validate (text, -1, nullptr))
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("transcript text was not valid UTF-8: invalid bytes replaced"),
         (nullptr));
+  gsize len = strlen (valid);
+  if (len > MAX_TRANSCRIPT) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("transcript text of %" G_GSIZE_FORMAT " bytes cut to %u", len,
+            MAX_TRANSCRIPT), (nullptr));
+    gchar *end = valid + MAX_TRANSCRIPT;
+    /* at a character's start */
+    while (end > valid && (*end & 0xc0) == 0x80)
+      end--;
+    *end = '\0';
+  }
   if (!GST_CLOCK_TIME_IS_VALID (running_time))
     running_time = gst_voice_timeline_now (self);
 
@@ -950,13 +973,17 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     const GstStructure *s = gst_event_get_structure (event);
     GstVoiceTimelineEvent ev;
     guint64 rt = GST_CLOCK_TIME_NONE;
-    if (gst_structure_has_field (s, "running-time"))
-      gst_structure_get_uint64 (s, "running-time", &rt);
+    gboolean rt_ok = !gst_structure_has_field (s, "running-time")
+        || gst_structure_get_uint64 (s, "running-time", &rt);
     /* the application's time field may be left out: 0 then */
     GstStructure *copy = gst_structure_copy (s);
     if (!gst_structure_has_field (copy, "time"))
       gst_structure_set (copy, "time", G_TYPE_DOUBLE, 0.0, nullptr);
     gboolean parsed = gst_voice_timeline_event_from_structure (copy, &ev);
+    if (parsed && !rt_ok) {
+      gst_voice_timeline_event_clear (&ev);
+      parsed = FALSE;
+    }
     if (parsed && (ev.type == GST_VOICE_EVENT_TOOL_CALL
             || ev.type == GST_VOICE_EVENT_TOOL_RESULT)) {
       if (!GST_CLOCK_TIME_IS_VALID (rt))
@@ -985,15 +1012,36 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     gst_voice_timeline_speaker_of (self, pad, who, role);
     gint idx = -1;
     guint64 rt = GST_CLOCK_TIME_NONE;
-    if (gst_structure_has_field (s, "idx"))
-      gst_structure_get_int (s, "idx", &idx);
-    if (gst_structure_has_field (s, "running-time"))
-      gst_structure_get_uint64 (s, "running-time", &rt);
+    if ((gst_structure_has_field (s, "idx")
+            && !gst_structure_get_int (s, "idx", &idx))
+        || (gst_structure_has_field (s, "running-time")
+            && !gst_structure_get_uint64 (s, "running-time", &rt))) {
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+          ("voice-transcript dropped: idx must be an int, running-time a "
+              "guint64: %" GST_PTR_FORMAT, s));
+      gst_event_unref (event);
+      return TRUE;
+    }
     if (!GST_CLOCK_TIME_IS_VALID (rt))
       rt = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
           aggpad->segment.position);
     gst_voice_timeline_add_transcript (self, who.c_str (), idx,
         gst_structure_get_string (s, "text"), rt);
+    gst_event_unref (event);
+    return TRUE;
+  }
+
+  /* the library's own events that do not parse (fields missing, of the
+   * wrong type, or unsafe, such as a speaker name that is a path) */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
+      && (gst_event_has_name (event, GST_VOICE_SPEAKER_STRUCTURE)
+          || gst_event_has_name (event, GST_VOICE_SPEECH_START_STRUCTURE)
+          || gst_event_has_name (event, GST_VOICE_SPEECH_STOP_STRUCTURE))
+      && !gst_voice_event_parse_speech (event, &speech)) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+        ("%s dropped: a field is missing, of the wrong type or unsafe: %"
+            GST_PTR_FORMAT, gst_structure_get_name (gst_event_get_structure
+                (event)), gst_event_get_structure (event)));
     gst_event_unref (event);
     return TRUE;
   }
