@@ -1033,11 +1033,11 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
 
   /* the library's own events that do not parse (fields missing, of the
    * wrong type, or unsafe, such as a speaker name that is a path) */
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
+  gboolean is_speech = gst_voice_event_parse_speech (event, &speech);
+  if (!is_speech && GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
       && (gst_event_has_name (event, GST_VOICE_SPEAKER_STRUCTURE)
           || gst_event_has_name (event, GST_VOICE_SPEECH_START_STRUCTURE)
-          || gst_event_has_name (event, GST_VOICE_SPEECH_STOP_STRUCTURE))
-      && !gst_voice_event_parse_speech (event, &speech)) {
+          || gst_event_has_name (event, GST_VOICE_SPEECH_STOP_STRUCTURE))) {
     GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
         ("%s dropped: a field is missing, of the wrong type or unsafe: %"
             GST_PTR_FORMAT, gst_structure_get_name (gst_event_get_structure
@@ -1046,7 +1046,7 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     return TRUE;
   }
 
-  if (gst_voice_event_parse_speech (event, &speech)) {
+  if (is_speech) {
     /* the segmenter's padding: downstream keeps it around each segment */
     GST_OBJECT_LOCK (pad);
     pad->padding = speech.padding;
