@@ -6,9 +6,10 @@
  * one sample and ten seconds; custom events and action-signal arguments
  * with fields missing or of the wrong type, JSON that is invalid or nested
  * a million deep, text that is not UTF-8, a transcript of a megabyte,
- * speaker names that are paths or 10 KB long. Whatever comes, no crash,
- * memory and output stay small, the manifest parses, and nothing is
- * written outside the recording's directory.
+ * speaker names that are paths or 10 KB long (also as the sink gets them
+ * from upstream). Whatever comes, no crash, memory and output stay small,
+ * the manifest parses, and nothing is written outside the recording's
+ * directory.
  */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -16,6 +17,7 @@
 #include <gst/voice/voice.h>
 #include <json-glib/json-glib.h>
 #include "../speechfixture.h"
+#include "../systemplugins.h"
 
 #include <cstring>
 #include <string>
@@ -485,9 +487,142 @@ GST_START_TEST (test_timeline_hostile_events)
 
 GST_END_TEST;
 
+static GstCaps *
+stereo_caps (void)
+{
+  GstAudioInfo info;
+  GstAudioChannelPosition pos[2] = { GST_AUDIO_CHANNEL_POSITION_FRONT_LEFT,
+    GST_AUDIO_CHANNEL_POSITION_FRONT_RIGHT
+  };
+  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, RATE, 2, pos);
+  return gst_audio_info_to_caps (&info);
+}
+
+static void
+push_custom (GstHarness * h, GstStructure * s)
+{
+  gst_harness_push_event (h, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+          s));
+}
+
+/* every path under @dir, relative to it */
+static void
+list_tree (const std::string & dir, const std::string & prefix,
+    std::vector < std::string > &out)
+{
+  GDir *d = g_dir_open (dir.c_str (), 0, nullptr);
+  const gchar *name;
+  while (d && (name = g_dir_read_name (d))) {
+    std::string rel = prefix + name;
+    out.push_back (rel);
+    std::string path = dir + "/" + name;
+    if (g_file_test (path.c_str (), G_FILE_TEST_IS_DIR)
+        && !g_file_test (path.c_str (), G_FILE_TEST_IS_SYMLINK))
+      list_tree (path, rel + "/", out);
+  }
+  if (d)
+    g_dir_close (d);
+}
+
+/* The sink given what a hostile or broken upstream could send: channels
+ * and segments of speakers named as paths or 10 KB long, speaking events
+ * for them, metadata that is not JSON or a million deep, a transcript of
+ * a megabyte. The manifest parses, and nothing is written anywhere but
+ * manifest.json, full.wav and segments/NN-role-Nms.wav under location. */
+GST_START_TEST (test_sink_hostile_names_and_text)
+{
+  gchar *top = g_dir_make_tmp ("voice-hostile-XXXXXX", nullptr);
+  std::string location = std::string (top) + "/call";
+  GstElement *sink = gst_element_factory_make ("voicemanifestsink", nullptr);
+  g_object_set (sink, "location", location.c_str (), "manifest-interval",
+      (guint64) 0, nullptr);
+  GstHarness *h = gst_harness_new_with_element (sink, "sink", nullptr);
+  gst_harness_set_src_caps (h, stereo_caps ());
+  std::string long_name (10 * 1024, 'a');
+  std::string deep = std::string (1000000, '{') + std::string (1000000, '}');
+  std::string megabyte (1024 * 1024, 'x');
+
+  for (const gchar * name:{"../x", "/etc", "../../tmp/x", long_name.c_str (),
+          "alice"}) {
+    GstStructure *ch = gst_voice_channel_structure_new (0, "alice",
+        GST_VOICE_ROLE_USER);
+    gst_structure_set (ch, "name", G_TYPE_STRING, name, nullptr);
+    push_custom (h, ch);
+  }
+  push_custom (h, gst_voice_channel_structure_new (1, "bot",
+          GST_VOICE_ROLE_AGENT));
+  for (guint i = 0; i < 300; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (nullptr, 160 * 4, nullptr);
+    gst_buffer_memset (buf, 0, i % 3, 160 * 4);
+    GST_BUFFER_PTS (buf) = i * 10 * MS;
+    GST_BUFFER_DURATION (buf) = 10 * MS;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    if (i == 100) {
+      /* speaking events for speakers no channel carries, or with
+       * metadata that is no JSON object */
+      for (const gchar * meta:{"{\"speaker\": \"../x\"}",
+              "{\"speaker\": \"/etc/passwd\"}", "{\"speaker\": 7}", "[1]",
+              "{not json", deep.c_str (), "{\"speaker\": \"alice\"}"}) {
+        GstVoiceTimelineEvent ev;
+        gst_voice_timeline_event_init (&ev,
+            GST_VOICE_EVENT_USER_START_SPEAKING, 0.2);
+        GstStructure *s = gst_voice_timeline_event_to_structure (&ev);
+        gst_structure_set (s, "metadata", G_TYPE_STRING, meta, nullptr);
+        push_custom (h, s);
+      }
+    } else if (i == 200) {
+      for (const gchar * who:{"../x", "/etc", long_name.c_str (), "alice"}) {
+        GstVoiceSegment seg;
+        gst_voice_segment_init (&seg);
+        seg.speaker = (gchar *) "alice";
+        seg.start_time = 0.2;
+        seg.end_time = 1.0;
+        seg.transcript = (gchar *) megabyte.c_str ();
+        GstStructure *s = gst_voice_segment_to_structure (&seg);
+        gst_structure_set (s, "speaker", G_TYPE_STRING, who, nullptr);
+        push_custom (h, s);
+      }
+    }
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+  gst_object_unref (sink);
+
+  JsonParser *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_file (parser,
+          (location + "/manifest.json").c_str (), nullptr));
+  JsonObject *m = json_node_get_object (json_parser_get_root (parser));
+  JsonArray *segs = json_object_get_array_member (m, "segments");
+  fail_unless_equals_int (json_array_get_length (segs), 1);
+  JsonObject *seg = json_array_get_object_element (segs, 0);
+  fail_unless_equals_string (json_object_get_string_member (seg, "speaker"),
+      "alice");
+  g_object_unref (parser);
+
+  std::vector < std::string > paths;
+  list_tree (top, "", paths);
+  GRegex *allowed = g_regex_new ("^call(/manifest\\.json|/full\\.wav|"
+      "/segments|/segments/[0-9]{2,}-(user|agent)-[0-9]+ms\\.wav)?$",
+      (GRegexCompileFlags) 0, (GRegexMatchFlags) 0, nullptr);
+  for (const auto & p:paths)
+    fail_unless (g_regex_match (allowed, p.c_str (), (GRegexMatchFlags) 0,
+            nullptr), "%s written", p.c_str ());
+  g_regex_unref (allowed);
+  fail_unless (g_file_test ((location + "/segments/00-user-0200ms.wav").c_str (),
+          G_FILE_TEST_EXISTS));
+
+  gchar *cmd = g_strdup_printf ("rm -rf '%s'", top);
+  fail_unless_equals_int (system (cmd), 0);
+  g_free (cmd);
+  g_free (top);
+}
+
+GST_END_TEST;
+
 static Suite *
 hostile_suite (void)
 {
+  load_system_plugins ();
   Suite *s = suite_create ("hostile");
   TCase *tc = tcase_create ("general");
 
@@ -496,6 +631,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_segmenter_buffer_sizes);
   tcase_add_test (tc, test_timeline_jump_10h);
   tcase_add_test (tc, test_timeline_hostile_events);
+  tcase_add_test (tc, test_sink_hostile_names_and_text);
   return s;
 }
 
