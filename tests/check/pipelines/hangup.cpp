@@ -12,7 +12,9 @@
  * LeakSanitizer, which run this test too, with fewer rounds).
  *
  * VOICE_HANGUP_ROUNDS sets the number of rounds (default 1000),
- * VOICE_HANGUP_SEED the random seed (printed).
+ * VOICE_HANGUP_MAX_MS the latest hang-up (default 60 ms after PLAYING:
+ * valgrind, twenty times slower, needs longer), VOICE_HANGUP_SEED the
+ * random seed (printed).
  */
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
@@ -124,8 +126,6 @@ check_recording (const gchar * dir, guint round)
       "round %u: the manifest does not parse: %s", round,
       err ? err->message : "");
   JsonObject *m = json_node_get_object (json_parser_get_root (parser));
-  fail_unless_equals_int (json_object_get_int_member (m, "sample_rate"),
-      RATE);
 
   JsonArray *segs = json_object_get_array_member (m, "segments");
   guint n = json_array_get_length (segs);
@@ -159,12 +159,15 @@ check_recording (const gchar * dir, guint round)
       round, segments.empty ()? "" : segments.begin ()->c_str ());
 
   if (json_object_get_null_member (m, "full")) {
-    /* hung up after the conversation began, before its first audio */
+    /* hung up after the conversation began, before its first audio (and
+     * maybe before its format: no sample_rate either) */
     fail_unless (n == 0 && files.size () == 2, "round %u: %s: no full file "
         "listed, but segments or other files", round, dir);
     g_object_unref (parser);
     return 0;
   }
+  fail_unless_equals_int (json_object_get_int_member (m, "sample_rate"),
+      RATE);
   JsonObject *full = json_object_get_object_member (m, "full");
   const gchar *full_file = json_object_get_string_member (full, "file");
   gint channels;
@@ -187,6 +190,7 @@ GST_START_TEST (test_hang_up_while_buffers_flow)
 {
   guint rounds = env_uint ("VOICE_HANGUP_ROUNDS", 1000);
   guint seed = env_uint ("VOICE_HANGUP_SEED", g_random_int ());
+  guint max_ms = MAX (env_uint ("VOICE_HANGUP_MAX_MS", 60), 1);
   GRand *rand = g_rand_new_with_seed (seed);
   GST_INFO ("%u rounds, seed %u", rounds, seed);
   g_print ("hang-up: %u rounds, VOICE_HANGUP_SEED=%u\n", rounds, seed);
@@ -211,7 +215,7 @@ GST_START_TEST (test_hang_up_while_buffers_flow)
     fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
         GST_STATE_CHANGE_FAILURE);
     /* up to 2.4 s into the conversation: the first turns are over */
-    g_usleep (g_rand_int_range (rand, 0, 60) * 1000);
+    g_usleep (g_rand_int_range (rand, 0, max_ms) * 1000);
     fail_unless_equals_int (gst_element_set_state (pipeline,
             GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
     gst_object_unref (pipeline);
