@@ -9,17 +9,82 @@
 
 #include <cstring>
 
+/* JSON nested deeper than this is refused: json-glib parses (and copies)
+ * recursively, and the application's text (a tool's arguments from a
+ * language model) could otherwise overflow the stack of the thread that
+ * takes it. */
+#define MAX_DEPTH 64
+
+static gboolean
+depth_is_bounded (const gchar * text)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE;
+  for (const gchar * p = text; *p; p++) {
+    if (in_string) {
+      if (*p == '\\' && p[1])
+        p++;
+      else if (*p == '"')
+        in_string = FALSE;
+    } else if (*p == '"') {
+      in_string = TRUE;
+    } else if (*p == '[' || *p == '{') {
+      if (++depth > MAX_DEPTH)
+        return FALSE;
+    } else if ((*p == ']' || *p == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
+/* json-glib (1.6) can give strings that are not UTF-8 (a lone surrogate
+ * escape such as "\ud83dx" becomes its three bytes): such text is refused
+ * as the invalid JSON it is. */
+static gboolean
+strings_are_utf8 (JsonNode * node)
+{
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_OBJECT:{
+      JsonObject *obj = json_node_get_object (node);
+      JsonObjectIter iter;
+      const gchar *name;
+      JsonNode *member;
+      json_object_iter_init (&iter, obj);
+      while (json_object_iter_next (&iter, &name, &member))
+        if (!g_utf8_validate (name, -1, nullptr) || !strings_are_utf8 (member))
+          return FALSE;
+      return TRUE;
+    }
+    case JSON_NODE_ARRAY:{
+      JsonArray *arr = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (arr); i++)
+        if (!strings_are_utf8 (json_array_get_element (arr, i)))
+          return FALSE;
+      return TRUE;
+    }
+    case JSON_NODE_VALUE:
+      return json_node_get_value_type (node) != G_TYPE_STRING
+          || g_utf8_validate (json_node_get_string (node), -1, nullptr);
+    case JSON_NODE_NULL:
+    default:
+      return TRUE;
+  }
+}
+
 JsonNode *
 voice_json_parse (const gchar * text, gboolean want_object)
 {
-  if (text == nullptr || !g_utf8_validate (text, -1, nullptr))
+  if (text == nullptr || !g_utf8_validate (text, -1, nullptr)
+      || !depth_is_bounded (text))
     return nullptr;
 
   JsonParser *parser = json_parser_new_immutable ();
   JsonNode *node = nullptr;
   if (json_parser_load_from_data (parser, text, -1, nullptr)) {
     JsonNode *root = json_parser_get_root (parser);
-    if (root && (!want_object || JSON_NODE_HOLDS_OBJECT (root)))
+    if (root && (!want_object || JSON_NODE_HOLDS_OBJECT (root))
+        && strings_are_utf8 (root))
       node = json_node_copy (root);
   }
   g_object_unref (parser);
@@ -71,8 +136,18 @@ static void
 append_string (std::string & out, const gchar * s)
 {
   out += '"';
-  for (const gchar * p = s; p && *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
+  for (const gchar * p = s; p && *p;) {
+    /* whatever the text holds, the output is JSON that strict parsers
+     * read: a byte that is not UTF-8, or a surrogate, becomes U+FFFD */
+    gunichar c = g_utf8_get_char_validated (p, -1);
+    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+      c = 0xfffd;
+      p++;
+    } else {
+      p = g_utf8_next_char (p);
+      if (c >= 0xd800 && c < 0xe000)
+        c = 0xfffd;
+    }
     switch (c) {
       case '"':
         out += "\\\"";

@@ -406,17 +406,25 @@ ConversationRecorder::finish_segment (OpenSegment & seg, guint64 end)
 {
   GstVoiceSegment & record = seg.record;
   /* a segment told to go on past the audio received (a hang-up) ends with
-   * that audio */
+   * that audio, and never before its start */
   if (frame_at (record.end_time) > history_.end ())
-    record.end_time = (gdouble) history_.end () / rate_;
+    record.end_time = MAX (record.start_time,
+        (gdouble) history_.end () / rate_);
   guint64 speech_end = frame_at (record.end_time);
   record.padding_before = (gdouble) (seg.start - seg.file_start) / rate_;
   record.padding_after = end > speech_end ? (gdouble) (end - speech_end) /
       rate_ : 0.0;
   bool ok = feed (seg, end) && seg.file->finish ();
-  if (!ok) {
-    if (!failed_)
+  /* A hang-up right after a start was decided: the speech began after the
+   * last sample received, so its file would hold nothing (and a WAV of
+   * nothing keeps wavenc's streaming header, not exact sizes). It is
+   * listed without a file, as a segment whose audio is gone. */
+  bool empty = ok && seg.fed <= seg.file_start;
+  if (!ok || empty) {
+    if (!ok && !failed_)
       fail_write (*seg.file, dir_.path (RecordingDir::SEGMENTS, seg.part));
+    if (empty)
+      record.padding_before = record.padding_after = 0.0;
     dir_.remove (RecordingDir::SEGMENTS, seg.part);
     g_clear_pointer (&record.file, g_free);
     listed_[record.idx] = Listed {false, 0.0, 0.0};

@@ -71,6 +71,12 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
 #define DISCONT_WAIT (500 * GST_MSECOND)
 /* what a hang-up's answer gives again: more than a settle-time's worth */
 #define RECENT_ITEMS 256
+/* a stream that jumps further ahead of itself and of the conversation is
+ * taken to go on where it was (a broken clock): the output is not filled
+ * with hours of silence */
+#define MAX_JUMP (10 * 60 * GST_SECOND)
+/* the longest transcript text taken at once, in bytes */
+#define MAX_TRANSCRIPT (64 * 1024)
 
 /* the base class's default, one live output buffer */
 #define LIVE_BUFFER_DURATION (10 * GST_MSECOND)
@@ -122,6 +128,13 @@ struct _GstVoiceTimelinePad
   GstAudioInfo conv_in;
   GstAudioInfo conv_out;
   guint conv_channel;
+
+  /* object lock: jumps closed up (gst_voice_timeline_pad_probe ()); from
+   * running time jump_from on, jump is taken off, and before it, from
+   * prev_jump_from on, prev_jump */
+  GstClockTime next_time;
+  GstClockTime jump, jump_from;
+  GstClockTime prev_jump, prev_jump_from;
 };
 
 G_DEFINE_TYPE (GstVoiceTimelinePad, gst_voice_timeline_pad,
@@ -361,9 +374,125 @@ gst_voice_timeline_pad_class_init (GstVoiceTimelinePadClass * klass)
 }
 
 static void
+gst_voice_timeline_pad_reset_jumps (GstVoiceTimelinePad * pad)
+{
+  pad->next_time = pad->jump_from = pad->prev_jump_from = GST_CLOCK_TIME_NONE;
+  pad->jump = pad->prev_jump = 0;
+}
+
+static void
 gst_voice_timeline_pad_init (GstVoiceTimelinePad * pad)
 {
   pad->role = GST_VOICE_ROLE_USER;
+  gst_voice_timeline_pad_reset_jumps (pad);
+}
+
+/* @t, a running time of @pad's stream, as the closed-up jumps moved it
+ * (object lock) */
+static GstClockTime
+gst_voice_timeline_pad_unjump_locked (GstVoiceTimelinePad * pad,
+    GstClockTime t)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return t;
+  if (GST_CLOCK_TIME_IS_VALID (pad->jump_from) && t >= pad->jump_from)
+    return t - MIN (t, pad->jump);
+  if (GST_CLOCK_TIME_IS_VALID (pad->prev_jump_from) && t >= pad->prev_jump_from)
+    return t - MIN (t, pad->prev_jump);
+  return t;
+}
+
+static GstClockTime
+gst_voice_timeline_pad_unjump (GstVoiceTimelinePad * pad, GstClockTime t)
+{
+  GST_OBJECT_LOCK (pad);
+  t = gst_voice_timeline_pad_unjump_locked (pad, t);
+  GST_OBJECT_UNLOCK (pad);
+  return t;
+}
+
+/* A buffer that jumps more than MAX_JUMP ahead of its stream's last one
+ * and of the output (a clock gone wrong: ten hours in a file, or an RTP
+ * timestamp reset) would make the output hours of silence, written out by
+ * every consumer. Its stream goes on from where it was instead, with a
+ * warning; the speech events after it move with it. Live streams never
+ * get that far ahead of the output. (A probe on each sink pad: before the
+ * base class queues the buffer, in the pad's streaming thread.) */
+static GstPadProbeReturn
+gst_voice_timeline_pad_probe (GstPad * sinkpad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstAggregator *agg = GST_AGGREGATOR (user_data);
+  GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (sinkpad);
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+    return GST_PAD_PROBE_OK;
+  GstEvent *event = gst_pad_get_sticky_event (sinkpad, GST_EVENT_SEGMENT, 0);
+  if (!event)
+    return GST_PAD_PROBE_OK;
+  GstSegment segment;
+  gst_event_copy_segment (event, &segment);
+  gst_event_unref (event);
+  if (segment.format != GST_FORMAT_TIME || segment.rate != 1.0)
+    return GST_PAD_PROBE_OK;
+  GstClockTime rt = gst_segment_to_running_time (&segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buffer));
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return GST_PAD_PROBE_OK;
+
+  GstAggregatorPad *srcpad = GST_AGGREGATOR_PAD (agg->srcpad);
+  GST_OBJECT_LOCK (agg);
+  GstClockTime out = srcpad->segment.format == GST_FORMAT_TIME ?
+      gst_segment_to_running_time (&srcpad->segment, GST_FORMAT_TIME,
+      srcpad->segment.position) : GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (agg);
+
+  GST_OBJECT_LOCK (pad);
+  GstClockTime at = gst_voice_timeline_pad_unjump_locked (pad, rt);
+  GstClockTime from = pad->next_time;
+  if (GST_CLOCK_TIME_IS_VALID (out))
+    from = GST_CLOCK_TIME_IS_VALID (from) ? MAX (from, out) : out;
+  bool jumped = GST_CLOCK_TIME_IS_VALID (from) && at > from + MAX_JUMP;
+  if (jumped) {
+    pad->prev_jump = pad->jump;
+    pad->prev_jump_from = pad->jump_from;
+    pad->jump += at - from;
+    pad->jump_from = rt;
+    std::swap (at, from);
+  }
+  pad->next_time = (jumped ? from : at) + (GST_BUFFER_DURATION_IS_VALID
+      (buffer) ? GST_BUFFER_DURATION (buffer) : 0);
+  GST_OBJECT_UNLOCK (pad);
+
+  if (jumped) {
+    /* at: where it was, from: where it goes on */
+    GST_ELEMENT_WARNING (agg, STREAM, FORMAT, (nullptr),
+        ("%s: timestamps jump %" GST_TIME_FORMAT " ahead; the stream goes "
+            "on from %" GST_TIME_FORMAT, GST_OBJECT_NAME (pad),
+            GST_TIME_ARGS (at - from), GST_TIME_ARGS (from)));
+    buffer = gst_buffer_make_writable (buffer);
+    GST_BUFFER_PTS (buffer) -= at - from;
+    GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  } else if (at != rt) {
+    buffer = gst_buffer_make_writable (buffer);
+    GST_BUFFER_PTS (buffer) -= rt - at;
+    GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+gst_voice_timeline_reset_jumps (GstVoiceTimeline * self)
+{
+  GST_OBJECT_LOCK (self);
+  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
+    if (!GST_IS_VOICE_TIMELINE_PAD (l->data))
+      continue;
+    GST_OBJECT_LOCK (l->data);
+    gst_voice_timeline_pad_reset_jumps (GST_VOICE_TIMELINE_PAD (l->data));
+    GST_OBJECT_UNLOCK (l->data);
+  }
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -699,6 +828,15 @@ gst_voice_timeline_add_tool_event (GstVoiceTimeline * self,
 {
   const gchar *what = type == GST_VOICE_EVENT_TOOL_CALL ? "arguments" :
       "result";
+  /* text that is not UTF-8 never goes into a structure (GStreamer warns
+   * of it as a bug) */
+  if ((name && !g_utf8_validate (name, -1, nullptr))
+      || !g_utf8_validate (json, -1, nullptr)) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("%s refused: its name and %s must be UTF-8",
+            gst_voice_event_type_to_string (type), what), (nullptr));
+    return FALSE;
+  }
   GstVoiceTimelineEvent ev;
   gst_voice_timeline_event_init (&ev, type, 0.0);
   ev.name = g_strdup (name);
@@ -753,12 +891,24 @@ gst_voice_timeline_add_transcript (GstVoiceTimeline * self,
             "or a segment index"), (nullptr));
     return FALSE;
   }
-  /* whatever came in, the manifest gets valid UTF-8 */
+  /* whatever came in, the manifest gets valid UTF-8, and not without
+   * bounds: a text is cut at MAX_TRANSCRIPT bytes */
   gchar *valid = g_utf8_make_valid (text, -1);
   if (!g_utf8_validate (text, -1, nullptr))
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("transcript text was not valid UTF-8: invalid bytes replaced"),
         (nullptr));
+  gsize len = strlen (valid);
+  if (len > MAX_TRANSCRIPT) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("transcript text of %" G_GSIZE_FORMAT " bytes cut to %u", len,
+            MAX_TRANSCRIPT), (nullptr));
+    gchar *end = valid + MAX_TRANSCRIPT;
+    /* at a character's start */
+    while (end > valid && (*end & 0xc0) == 0x80)
+      end--;
+    *end = '\0';
+  }
   if (!GST_CLOCK_TIME_IS_VALID (running_time))
     running_time = gst_voice_timeline_now (self);
 
@@ -1059,13 +1209,17 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     const GstStructure *s = gst_event_get_structure (event);
     GstVoiceTimelineEvent ev;
     guint64 rt = GST_CLOCK_TIME_NONE;
-    if (gst_structure_has_field (s, "running-time"))
-      gst_structure_get_uint64 (s, "running-time", &rt);
+    gboolean rt_ok = !gst_structure_has_field (s, "running-time")
+        || gst_structure_get_uint64 (s, "running-time", &rt);
     /* the application's time field may be left out: 0 then */
     GstStructure *copy = gst_structure_copy (s);
     if (!gst_structure_has_field (copy, "time"))
       gst_structure_set (copy, "time", G_TYPE_DOUBLE, 0.0, nullptr);
     gboolean parsed = gst_voice_timeline_event_from_structure (copy, &ev);
+    if (parsed && !rt_ok) {
+      gst_voice_timeline_event_clear (&ev);
+      parsed = FALSE;
+    }
     if (parsed && (ev.type == GST_VOICE_EVENT_TOOL_CALL
             || ev.type == GST_VOICE_EVENT_TOOL_RESULT)) {
       if (!GST_CLOCK_TIME_IS_VALID (rt))
@@ -1094,10 +1248,16 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     gst_voice_timeline_speaker_of (self, pad, who, role);
     gint idx = -1;
     guint64 rt = GST_CLOCK_TIME_NONE;
-    if (gst_structure_has_field (s, "idx"))
-      gst_structure_get_int (s, "idx", &idx);
-    if (gst_structure_has_field (s, "running-time"))
-      gst_structure_get_uint64 (s, "running-time", &rt);
+    if ((gst_structure_has_field (s, "idx")
+            && !gst_structure_get_int (s, "idx", &idx))
+        || (gst_structure_has_field (s, "running-time")
+            && !gst_structure_get_uint64 (s, "running-time", &rt))) {
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+          ("voice-transcript dropped: idx must be an int, running-time a "
+              "guint64: %" GST_PTR_FORMAT, s));
+      gst_event_unref (event);
+      return TRUE;
+    }
     if (!GST_CLOCK_TIME_IS_VALID (rt))
       rt = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
           aggpad->segment.position);
@@ -1107,7 +1267,22 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     return TRUE;
   }
 
-  if (gst_voice_event_parse_speech (event, &speech)) {
+  /* the library's own events that do not parse (fields missing, of the
+   * wrong type, or unsafe, such as a speaker name that is a path) */
+  gboolean is_speech = gst_voice_event_parse_speech (event, &speech);
+  if (!is_speech && GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
+      && (gst_event_has_name (event, GST_VOICE_SPEAKER_STRUCTURE)
+          || gst_event_has_name (event, GST_VOICE_SPEECH_START_STRUCTURE)
+          || gst_event_has_name (event, GST_VOICE_SPEECH_STOP_STRUCTURE))) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+        ("%s dropped: a field is missing, of the wrong type or unsafe: %"
+            GST_PTR_FORMAT, gst_structure_get_name (gst_event_get_structure
+                (event)), gst_event_get_structure (event)));
+    gst_event_unref (event);
+    return TRUE;
+  }
+
+  if (is_speech) {
     /* the segmenter's padding: downstream keeps it around each segment */
     GST_OBJECT_LOCK (pad);
     pad->padding = speech.padding;
@@ -1118,6 +1293,7 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     if (!GST_CLOCK_TIME_IS_VALID (start))
       start = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
           speech.start);
+    start = gst_voice_timeline_pad_unjump (pad, start);
     std::lock_guard < std::mutex > bl (self->priv->builder_lock);
     if (speech.kind == GST_VOICE_SPEECH_START) {
       self->priv->builder->span_start (who, role, start);
@@ -1126,6 +1302,7 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
       if (!GST_CLOCK_TIME_IS_VALID (end))
         end = gst_segment_to_running_time (&aggpad->segment,
             GST_FORMAT_TIME, speech.end);
+      end = gst_voice_timeline_pad_unjump (pad, end);
       self->priv->builder->span_stop (who, role, start, MAX (start, end));
     }
     gst_voice_speech_clear (&speech);
@@ -1551,6 +1728,9 @@ gst_voice_timeline_request_new_pad (GstElement * element,
   if (text && streaming)
     gst_voice_timeline_text_pad_release_aggregator
         (GST_VOICE_TIMELINE_TEXT_PAD (pad));
+  if (!text)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+        gst_voice_timeline_pad_probe, self, nullptr);
   if (!text && !streaming)
     gst_voice_timeline_renumber (self);
   gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
@@ -1617,6 +1797,7 @@ gst_voice_timeline_start (GstAggregator * agg)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
   gst_voice_timeline_reset (self);
+  gst_voice_timeline_reset_jumps (self);
   GST_OBJECT_LOCK (self);
   self->streaming = TRUE;
   GST_OBJECT_UNLOCK (self);
@@ -1682,6 +1863,7 @@ static GstFlowReturn
 gst_voice_timeline_flush (GstAggregator * agg)
 {
   gst_voice_timeline_reset (GST_VOICE_TIMELINE (agg));
+  gst_voice_timeline_reset_jumps (GST_VOICE_TIMELINE (agg));
   return GST_AGGREGATOR_CLASS (parent_class)->flush (agg);
 }
 

@@ -74,14 +74,15 @@ GST_END_TEST;
 
 /* The whole recorder with a live call flowing, hung up (NULL without EOS)
  * again and again at different moments: every time a manifest that
- * parses. */
+ * parses. (The user is a steady tone, not audiotestsrc's ticks: in
+ * GStreamer 1.22 those leave samples between the ticks uninitialised.) */
 GST_START_TEST (test_hang_up_while_recording)
 {
   for (guint round = 0; round < 30; round++) {
     gchar *dir = temp_dir ();
     gchar *desc = g_strdup_printf ("voicetimeline name=t ! "
         "voicemanifestsink location=%s "
-        "audiotestsrc is-live=true wave=ticks tick-interval=300000000 "
+        "audiotestsrc is-live=true wave=sine freq=300 "
         "samplesperbuffer=160 ! audio/x-raw,rate=16000,channels=1 ! "
         "voicesegmenter min-silence=100000000 ! t.sink_0 "
         "audiotestsrc is-live=true wave=silence samplesperbuffer=160 ! "

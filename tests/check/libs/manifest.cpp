@@ -175,6 +175,31 @@ GST_START_TEST (test_timeline_event_structure)
         str);
     gst_structure_free (b);
   }
+
+  /* JSON that json-glib would take but that is no JSON to keep: nested
+   * deep enough to overflow a stack (a million levels crashed it), or a
+   * lone surrogate escape, which json-glib turns into bytes that are not
+   * UTF-8 (both found by tests/fuzz) */
+  std::string deep = std::string (1000000, '[') + std::string (1000000, ']');
+  const gchar *bad_json[] = {
+    deep.c_str (), "{\"a\": \"x\\ud83dy\"}", "[\"\\udc00\"]",
+  };
+  for (const gchar * json:bad_json) {
+    GstStructure *b = gst_structure_new ("voice-timeline-event",
+        "type", G_TYPE_STRING, "tool_result", "time", G_TYPE_DOUBLE, 1.0,
+        "result", G_TYPE_STRING, json, nullptr);
+    fail_if (gst_voice_timeline_event_from_structure (b, &out), "took %.40s",
+        json);
+    gst_structure_free (b);
+  }
+  /* 64 levels are fine */
+  deep = std::string (64, '[') + std::string (64, ']');
+  GstStructure *b = gst_structure_new ("voice-timeline-event",
+      "type", G_TYPE_STRING, "tool_result", "time", G_TYPE_DOUBLE, 1.0,
+      "result", G_TYPE_STRING, deep.c_str (), nullptr);
+  fail_unless (gst_voice_timeline_event_from_structure (b, &out));
+  gst_voice_timeline_event_clear (&out);
+  gst_structure_free (b);
 }
 
 GST_END_TEST;

@@ -1,0 +1,638 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Hostile input to the three elements: timestamps missing, going back,
+ * jumping ten hours ahead, DISCONT on every buffer, buffers of no sample,
+ * one sample and ten seconds; custom events and action-signal arguments
+ * with fields missing or of the wrong type, JSON that is invalid or nested
+ * a million deep, text that is not UTF-8, a transcript of a megabyte,
+ * speaker names that are paths or 10 KB long (also as the sink gets them
+ * from upstream). Whatever comes, no crash, memory and output stay small,
+ * the manifest parses, and nothing is written outside the recording's
+ * directory.
+ */
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/audio/audio.h>
+#include <gst/voice/voice.h>
+#include <json-glib/json-glib.h>
+#include "../speechfixture.h"
+#include "../systemplugins.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#define RATE 16000
+#define MS GST_MSECOND
+#define HOURS(n) ((GstClockTime) (n) * 3600 * GST_SECOND)
+
+static gsize
+resident_bytes (void)
+{
+  gchar *text = nullptr;
+  gsize pages = 0;
+  if (g_file_get_contents ("/proc/self/statm", &text, nullptr, nullptr))
+    pages = g_ascii_strtoull (strchr (text, ' ') + 1, nullptr, 10);
+  g_free (text);
+  return pages * sysconf (_SC_PAGESIZE);
+}
+
+/* @n samples of a square wave of @amplitude (the first @loud of them;
+ * all when 0), quiet after them */
+static GstBuffer *
+mono_buffer (gsize n, GstClockTime pts, gint16 amplitude = 0,
+    gsize phase = 0, gsize loud = 0)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (nullptr, n * 2, nullptr);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (gsize i = 0; i < n; i++)
+    GST_WRITE_UINT16_LE (map.data + 2 * i, (guint16) (gint16)
+        ((loud && i >= loud ? 30 : amplitude) * ((phase + i) % 16 < 8 ? 1 :
+                -1)));
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (pts) ?
+      gst_util_uint64_scale_int (n, GST_SECOND, RATE) : GST_CLOCK_TIME_NONE;
+  return buf;
+}
+
+/* the speech events of what the segmenter gave out; its buffers, counted */
+struct SegmenterOutput
+{
+  guint buffers = 0;
+  std::vector < GstVoiceSpeech > speech;
+  ~SegmenterOutput ()
+  {
+    for (auto & s:speech)
+      gst_voice_speech_clear (&s);
+  }
+};
+
+static void
+drain_segmenter (GstHarness * h, SegmenterOutput & out)
+{
+  GstBuffer *buf;
+  while ((buf = gst_harness_try_pull (h))) {
+    out.buffers++;
+    gst_buffer_unref (buf);
+  }
+  GstEvent *ev;
+  while ((ev = gst_harness_try_pull_event (h))) {
+    GstVoiceSpeech sp;
+    if (gst_voice_event_parse_speech (ev, &sp))
+      out.speech.push_back (sp);
+    gst_event_unref (ev);
+  }
+}
+
+/* Timestamps missing, going back 5 s, jumping 10 h ahead, then DISCONT
+ * on every buffer with jittered times: every buffer goes through, nothing
+ * grows with the jump, and every span is sane. */
+GST_START_TEST (test_segmenter_hostile_timestamps)
+{
+  GstHarness *h = gst_harness_new ("voicesegmenter");
+  gst_harness_set_src_caps (h, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
+  gsize rss = resident_bytes ();
+  gint64 began = g_get_monotonic_time ();
+  guint pushed = 0;
+  GstClockTime t = 0;
+
+  auto push =[&](GstBuffer * buf) {
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    pushed++;
+  };
+  /* quiet, then loud: a span */
+  for (guint i = 0; i < 50; i++, t += 10 * MS)
+    push (mono_buffer (160, t, 30, i * 160));
+  for (guint i = 0; i < 100; i++, t += 10 * MS)
+    push (mono_buffer (160, t, 8000, i * 160));
+  /* no timestamps */
+  for (guint i = 0; i < 20; i++)
+    push (mono_buffer (160, GST_CLOCK_TIME_NONE, 8000, i * 160));
+  /* 5 s back */
+  t -= 5 * GST_SECOND;
+  for (guint i = 0; i < 20; i++, t += 10 * MS)
+    push (mono_buffer (160, t, 8000, i * 160));
+  /* 10 h ahead, speaking */
+  t += HOURS (10);
+  for (guint i = 0; i < 100; i++, t += 10 * MS)
+    push (mono_buffer (160, t, 8000, i * 160));
+  /* a storm of discontinuities, 3 ms of jitter either way */
+  for (guint i = 0; i < 300; i++, t += 10 * MS) {
+    GstBuffer *buf = mono_buffer (160, t + (i % 7) * MS - 3 * MS,
+        i % 50 < 25 ? 8000 : 30, i * 160);
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    push (buf);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  SegmenterOutput out;
+  drain_segmenter (h, out);
+  fail_unless_equals_int (out.buffers, pushed);
+  fail_unless (out.speech.size () >= 2);
+  for (const auto & sp:out.speech) {
+    if (sp.kind != GST_VOICE_SPEECH_STOP)
+      continue;
+    fail_unless (sp.end >= sp.start);
+    /* no span of ten hours of "speech" */
+    fail_unless (sp.end - sp.start < 30 * GST_SECOND,
+        "a span of %" GST_TIME_FORMAT, GST_TIME_ARGS (sp.end - sp.start));
+  }
+  fail_unless (resident_bytes () < rss + 32 * 1024 * 1024);
+  fail_unless (g_get_monotonic_time () - began < 20 * G_USEC_PER_SEC);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Buffers of no sample and of one, and one of ten seconds: all go
+ * through, and the speech in them is found where it is. */
+GST_START_TEST (test_segmenter_buffer_sizes)
+{
+  GstHarness *h = gst_harness_new ("voicesegmenter");
+  gst_harness_set_src_caps (h, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
+  guint pushed = 0;
+  GstClockTime t = 0;
+  auto push =[&](GstBuffer * buf) {
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    pushed++;
+  };
+
+  push (mono_buffer (0, t));
+  /* one second of quiet, a sample at a time, empty buffers between */
+  for (guint i = 0; i < RATE; i++) {
+    push (mono_buffer (1, t, 30, i));
+    t += gst_util_uint64_scale_int (1, GST_SECOND, RATE);
+    if (i % 1000 == 0)
+      push (mono_buffer (0, t));
+  }
+  t = GST_SECOND;
+  /* three seconds of speech in a buffer of ten, then ten of quiet */
+  push (mono_buffer (10 * RATE, t, 8000, 0, 3 * RATE));
+  push (mono_buffer (10 * RATE, t + 10 * GST_SECOND, 30));
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  SegmenterOutput out;
+  drain_segmenter (h, out);
+  fail_unless_equals_int (out.buffers, pushed);
+  guint stops = 0;
+  for (const auto & sp:out.speech) {
+    if (sp.kind != GST_VOICE_SPEECH_STOP)
+      continue;
+    stops++;
+    /* the speech is the start of the ten-second buffer, to its frames */
+    fail_unless (sp.start >= GST_SECOND - 100 * MS && sp.start <= GST_SECOND
+        + 10 * MS, "start %" GST_TIME_FORMAT, GST_TIME_ARGS (sp.start));
+    fail_unless (sp.end >= 4 * GST_SECOND - 10 * MS
+        && sp.end <= 4 * GST_SECOND + 10 * MS, "end %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (sp.end));
+  }
+  fail_unless_equals_int (stops, 1);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* what the timeline gave out: its audio, counted, and its structures */
+struct TimelineOutput
+{
+  GstClockTime duration = 0;
+  std::vector < GstStructure * >items;
+  ~TimelineOutput ()
+  {
+    for (auto s:items)
+      gst_structure_free (s);
+  }
+};
+
+static GstPadProbeReturn
+count_output (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  TimelineOutput *out = (TimelineOutput *) user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  out->duration += GST_BUFFER_DURATION (buf);
+  /* counted, not kept: a regression would be hours of them */
+  return GST_PAD_PROBE_DROP;
+}
+
+static void
+drain_timeline (GstHarness * h, TimelineOutput & out)
+{
+  GstEvent *ev;
+  while ((ev = gst_harness_try_pull_event (h))) {
+    const GstStructure *s = gst_event_get_structure (ev);
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM && s)
+      out.items.push_back (gst_structure_copy (s));
+    gst_event_unref (ev);
+  }
+}
+
+static guint
+count_warnings (GstBus * bus)
+{
+  guint n = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    GError *err;
+    gchar *debug;
+    gst_message_parse_warning (msg, &err, &debug);
+    GST_INFO ("warning: %s (%s)", err->message, debug);
+    g_clear_error (&err);
+    g_free (debug);
+    n++;
+    gst_message_unref (msg);
+  }
+  return n;
+}
+
+/* One of two speakers' streams jumps ten hours ahead: the timeline does
+ * not give out ten hours of silence; that stream goes on where it was,
+ * with a warning, and its speech with it. */
+GST_START_TEST (test_timeline_jump_10h)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (tl, bus);
+  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstPad *p1 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstHarness *h0 = gst_harness_new_with_element (tl, "sink_0", "src");
+  GstHarness *h1 = gst_harness_new_with_element (tl, "sink_1", nullptr);
+  TimelineOutput out;
+  GstPad *src = gst_element_get_static_pad (tl, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, count_output, &out,
+      nullptr);
+  gst_object_unref (src);
+  gsize rss = resident_bytes ();
+
+  gst_harness_set_src_caps (h0, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
+  gst_harness_set_src_caps (h1, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
+  fail_unless (gst_harness_push_event (h0,
+          gst_voice_event_new_speaker ("alice", GST_VOICE_ROLE_USER)));
+  fail_unless (gst_harness_push_event (h1,
+          gst_voice_event_new_speaker ("bot", GST_VOICE_ROLE_AGENT)));
+  GstVoiceSpeech sp;
+  gst_voice_speech_init (&sp);
+  sp.speaker = (gchar *) "alice";
+  for (guint i = 0; i < 300; i++) {
+    /* alice's clock jumps ten hours after 1.5 s; she speaks from 2 s */
+    GstClockTime t = i * 10 * MS + (i >= 150 ? HOURS (10) : 0);
+    if (i == 200) {
+      sp.kind = GST_VOICE_SPEECH_START;
+      sp.start = sp.start_running_time = t;
+      fail_unless (gst_harness_push_event (h0,
+              gst_voice_event_new_speech (&sp)));
+    }
+    fail_unless_equals_int (gst_harness_push (h0, mono_buffer (160, t,
+                i >= 200 ? 8000 : 0)), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h1, mono_buffer (160,
+                i * 10 * MS)), GST_FLOW_OK);
+  }
+  sp.kind = GST_VOICE_SPEECH_STOP;
+  sp.end = sp.end_running_time = HOURS (10) + 2500 * MS;
+  fail_unless (gst_harness_push_event (h0, gst_voice_event_new_speech (&sp)));
+  fail_unless (gst_harness_push_event (h0, gst_event_new_eos ()));
+  fail_unless (gst_harness_push_event (h1, gst_event_new_eos ()));
+  /* the EOS has gone through: everything before it too */
+  GstEvent *ev;
+  while ((ev = gst_harness_pull_event (h0))) {
+    const GstStructure *s = gst_event_get_structure (ev);
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM && s)
+      out.items.push_back (gst_structure_copy (s));
+    bool eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_event_unref (ev);
+    if (eos)
+      break;
+  }
+
+  fail_unless (out.duration <= 3 * GST_SECOND + 10 * MS,
+      "%" GST_TIME_FORMAT " of output for 3 s of audio",
+      GST_TIME_ARGS (out.duration));
+  fail_unless (resident_bytes () < rss + 32 * 1024 * 1024);
+  fail_unless (count_warnings (bus) >= 1);
+  /* her span moved with her stream: 2 s to 3 s of the conversation */
+  guint segments = 0;
+  for (auto s:out.items) {
+    GstVoiceSegment seg;
+    if (!gst_voice_segment_from_structure (s, &seg))
+      continue;
+    segments++;
+    fail_unless_equals_string (seg.speaker, "alice");
+    fail_unless (seg.start_time >= 1.99 && seg.start_time <= 2.01, "%f",
+        seg.start_time);
+    fail_unless (seg.end_time >= 2.49 && seg.end_time <= 2.51, "%f",
+        seg.end_time);
+    gst_voice_segment_clear (&seg);
+  }
+  fail_unless_equals_int (segments, 1);
+
+  gst_harness_teardown (h1);
+  gst_harness_teardown (h0);
+  gst_object_unref (p0);
+  gst_object_unref (p1);
+  gst_element_set_bus (tl, nullptr);
+  gst_object_unref (bus);
+  gst_object_unref (tl);
+}
+
+GST_END_TEST;
+
+/* Events and action-signal arguments with fields missing or mistyped,
+ * JSON that is invalid or too deep, text that is not UTF-8, a transcript
+ * of a megabyte, speaker names that are paths or 10 KB long: refused with
+ * a warning or made safe, and all that comes out is valid. */
+GST_START_TEST (test_timeline_hostile_events)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (tl, bus);
+  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstHarness *h = gst_harness_new_with_element (tl, "sink_0", "src");
+  gst_harness_set_src_caps (h, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
+  std::string long_name (10 * 1024, 'a');
+  std::string deep = std::string (1000000, '[') + std::string (1000000, ']');
+  std::string megabyte (1024 * 1024, 'x');
+
+  /* a voice-speaker event whose name is a path, or 10 KB, is refused */
+  for (const gchar * name:{"../x", "/etc", long_name.c_str ()}) {
+    GstStructure *s = gst_structure_new ("voice-speaker", "name",
+        G_TYPE_STRING, name, "role", G_TYPE_STRING, "user", nullptr);
+    gst_harness_push_event (h, gst_event_new_custom
+        (GST_EVENT_CUSTOM_DOWNSTREAM, s));
+  }
+  GstClockTime t = 0;
+  for (guint i = 0; i < 10; i++, t += 10 * MS)
+    fail_unless_equals_int (gst_harness_push (h, mono_buffer (160, t)),
+        GST_FLOW_OK);
+
+  const gchar *bad_events[] = {
+    "voice-timeline-event",
+    "voice-timeline-event, type=(int)3",
+    "voice-timeline-event, type=(string)tool_call, time=(string)now",
+    "voice-timeline-event, type=(string)tool_call, args=(string)\"{oops\"",
+    "voice-timeline-event, type=(string)tool_call, args=(string)\"[1]\"",
+    "voice-timeline-event, type=(string)tool_call, metadata=(string)\"7\"",
+    "voice-timeline-event, type=(string)user_interrupt",
+    "voice-timeline-event, type=(string)tool_result, result=(int)4",
+    "voice-timeline-event, type=(string)tool_call, running-time=(string)x",
+    "voice-transcript",
+    "voice-transcript, text=(int)5",
+    "voice-transcript, text=(string)hello, idx=(string)one",
+    "voice-transcript, text=(string)hello, running-time=(double)-1",
+    "voice-speech-start, speaker=(int)1",
+    "voice-speech-stop, speaker=(string)../x, role=(string)user, "
+        "start=(guint64)0, start-running-time=(guint64)0",
+    "voice-speech-start, speaker=(string)alice, role=(string)boss",
+  };
+  for (const gchar * desc:bad_events) {
+    GstStructure *s = gst_structure_from_string (desc, nullptr);
+    fail_unless (s != nullptr, "%s", desc);
+    gst_harness_push_event (h, gst_event_new_custom
+        (GST_EVENT_CUSTOM_DOWNSTREAM, s));
+  }
+  /* text that is not UTF-8, JSON a million deep, a megabyte */
+  GstStructure *s = gst_structure_new ("voice-timeline-event", "type",
+      G_TYPE_STRING, "tool_call", "args", G_TYPE_STRING, deep.c_str (),
+      nullptr);
+  gst_harness_push_event (h, gst_event_new_custom
+      (GST_EVENT_CUSTOM_DOWNSTREAM, s));
+
+  gboolean ok;
+  g_signal_emit_by_name (tl, "tool-call", "lookup", "{oops", "c1",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_if (ok);
+  g_signal_emit_by_name (tl, "tool-call", "lookup", deep.c_str (), "c1",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_if (ok);
+  g_signal_emit_by_name (tl, "tool-call", "look\xff", "{}", "c1",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_if (ok);
+  g_signal_emit_by_name (tl, "tool-result", nullptr, nullptr, nullptr,
+      GST_CLOCK_TIME_NONE, &ok);
+  g_signal_emit_by_name (tl, "tool-call", "lookup", "{\"q\": \"caf\xc3\xa9\"}",
+      "c\xfe", GST_CLOCK_TIME_NONE, &ok);
+  g_signal_emit_by_name (tl, "set-transcript", "../x", -1, "hi",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_if (ok);
+  g_signal_emit_by_name (tl, "set-transcript", long_name.c_str (), -1, "hi",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_if (ok);
+  g_signal_emit_by_name (tl, "set-transcript", "alice", -1, nullptr,
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_if (ok);
+
+  /* alice speaks; her segment gets text that is not UTF-8, and a
+   * megabyte */
+  GstVoiceSpeech sp;
+  gst_voice_speech_init (&sp);
+  sp.speaker = (gchar *) "sink_0";
+  sp.kind = GST_VOICE_SPEECH_START;
+  sp.start = sp.start_running_time = t;
+  fail_unless (gst_harness_push_event (h, gst_voice_event_new_speech (&sp)));
+  for (guint i = 0; i < 50; i++, t += 10 * MS)
+    fail_unless_equals_int (gst_harness_push (h, mono_buffer (160, t, 8000)),
+        GST_FLOW_OK);
+  sp.kind = GST_VOICE_SPEECH_STOP;
+  sp.end = sp.end_running_time = t;
+  fail_unless (gst_harness_push_event (h, gst_voice_event_new_speech (&sp)));
+  /* (GStreamer sets no string that is not UTF-8 on a structure: such text
+   * only comes by the action signal) */
+  g_signal_emit_by_name (tl, "set-transcript", "sink_0", 0,
+      "bad \xff\xfe utf-8", GST_CLOCK_TIME_NONE, &ok);
+  fail_unless (ok);
+  g_signal_emit_by_name (tl, "set-transcript", "sink_0", 0,
+      megabyte.c_str (), GST_CLOCK_TIME_NONE, &ok);
+  for (guint i = 0; i < 300; i++, t += 10 * MS)
+    fail_unless_equals_int (gst_harness_push (h, mono_buffer (160, t)),
+        GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  TimelineOutput out;
+  drain_timeline (h, out);
+  /* every refusal was said */
+  fail_unless (count_warnings (bus) >= G_N_ELEMENTS (bad_events) + 6,
+      "too few warnings");
+
+  /* what came out is what the library reads, and its text is UTF-8 */
+  guint segments = 0, tool_calls = 0;
+  for (auto item:out.items) {
+    GstVoiceSegment seg;
+    GstVoiceTimelineEvent ev;
+    if (gst_voice_segment_from_structure (item, &seg)) {
+      segments++;
+      fail_unless_equals_string (seg.speaker, "sink_0");
+      if (seg.transcript) {
+        fail_unless (g_utf8_validate (seg.transcript, -1, nullptr));
+        /* kept within bounds: the megabyte is cut, with a warning */
+        fail_unless (strlen (seg.transcript) <= 64 * 1024 + 64);
+      }
+      gst_voice_segment_clear (&seg);
+    } else if (gst_voice_timeline_event_from_structure (item, &ev)) {
+      if (ev.type == GST_VOICE_EVENT_TOOL_CALL)
+        tool_calls++;
+      gst_voice_timeline_event_clear (&ev);
+    }
+  }
+  fail_unless (segments >= 1);
+  /* only the valid call (its call id that is not UTF-8 left out) */
+  fail_unless_equals_int (tool_calls, 1);
+
+  gst_harness_teardown (h);
+  gst_object_unref (p0);
+  gst_element_set_bus (tl, nullptr);
+  gst_object_unref (bus);
+  gst_object_unref (tl);
+}
+
+GST_END_TEST;
+
+static GstCaps *
+stereo_caps (void)
+{
+  GstAudioInfo info;
+  GstAudioChannelPosition pos[2] = { GST_AUDIO_CHANNEL_POSITION_FRONT_LEFT,
+    GST_AUDIO_CHANNEL_POSITION_FRONT_RIGHT
+  };
+  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, RATE, 2, pos);
+  return gst_audio_info_to_caps (&info);
+}
+
+static void
+push_custom (GstHarness * h, GstStructure * s)
+{
+  gst_harness_push_event (h, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+          s));
+}
+
+/* every path under @dir, relative to it */
+static void
+list_tree (const std::string & dir, const std::string & prefix,
+    std::vector < std::string > &out)
+{
+  GDir *d = g_dir_open (dir.c_str (), 0, nullptr);
+  const gchar *name;
+  while (d && (name = g_dir_read_name (d))) {
+    std::string rel = prefix + name;
+    out.push_back (rel);
+    std::string path = dir + "/" + name;
+    if (g_file_test (path.c_str (), G_FILE_TEST_IS_DIR)
+        && !g_file_test (path.c_str (), G_FILE_TEST_IS_SYMLINK))
+      list_tree (path, rel + "/", out);
+  }
+  if (d)
+    g_dir_close (d);
+}
+
+/* The sink given what a hostile or broken upstream could send: channels
+ * and segments of speakers named as paths or 10 KB long, speaking events
+ * for them, metadata that is not JSON or a million deep, a transcript of
+ * a megabyte. The manifest parses, and nothing is written anywhere but
+ * manifest.json, full.wav and segments/NN-role-Nms.wav under location. */
+GST_START_TEST (test_sink_hostile_names_and_text)
+{
+  gchar *top = g_dir_make_tmp ("voice-hostile-XXXXXX", nullptr);
+  std::string location = std::string (top) + "/call";
+  GstElement *sink = gst_element_factory_make ("voicemanifestsink", nullptr);
+  g_object_set (sink, "location", location.c_str (), "manifest-interval",
+      (guint64) 0, nullptr);
+  GstHarness *h = gst_harness_new_with_element (sink, "sink", nullptr);
+  gst_harness_set_src_caps (h, stereo_caps ());
+  std::string long_name (10 * 1024, 'a');
+  std::string deep = std::string (1000000, '{') + std::string (1000000, '}');
+  std::string megabyte (1024 * 1024, 'x');
+
+  for (const gchar * name:{"../x", "/etc", "../../tmp/x", long_name.c_str (),
+          "alice"}) {
+    GstStructure *ch = gst_voice_channel_structure_new (0, "alice",
+        GST_VOICE_ROLE_USER);
+    gst_structure_set (ch, "name", G_TYPE_STRING, name, nullptr);
+    push_custom (h, ch);
+  }
+  push_custom (h, gst_voice_channel_structure_new (1, "bot",
+          GST_VOICE_ROLE_AGENT));
+  for (guint i = 0; i < 300; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (nullptr, 160 * 4, nullptr);
+    gst_buffer_memset (buf, 0, i % 3, 160 * 4);
+    GST_BUFFER_PTS (buf) = i * 10 * MS;
+    GST_BUFFER_DURATION (buf) = 10 * MS;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    if (i == 100) {
+      /* speaking events for speakers no channel carries, or with
+       * metadata that is no JSON object */
+      for (const gchar * meta:{"{\"speaker\": \"../x\"}",
+              "{\"speaker\": \"/etc/passwd\"}", "{\"speaker\": 7}", "[1]",
+              "{not json", deep.c_str (), "{\"speaker\": \"alice\"}"}) {
+        GstVoiceTimelineEvent ev;
+        gst_voice_timeline_event_init (&ev,
+            GST_VOICE_EVENT_USER_START_SPEAKING, 0.2);
+        GstStructure *s = gst_voice_timeline_event_to_structure (&ev);
+        gst_structure_set (s, "metadata", G_TYPE_STRING, meta, nullptr);
+        push_custom (h, s);
+      }
+    } else if (i == 200) {
+      for (const gchar * who:{"../x", "/etc", long_name.c_str (), "alice"}) {
+        GstVoiceSegment seg;
+        gst_voice_segment_init (&seg);
+        seg.speaker = (gchar *) "alice";
+        seg.start_time = 0.2;
+        seg.end_time = 1.0;
+        seg.transcript = (gchar *) megabyte.c_str ();
+        GstStructure *s = gst_voice_segment_to_structure (&seg);
+        gst_structure_set (s, "speaker", G_TYPE_STRING, who, nullptr);
+        push_custom (h, s);
+      }
+    }
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+  gst_object_unref (sink);
+
+  JsonParser *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_file (parser,
+          (location + "/manifest.json").c_str (), nullptr));
+  JsonObject *m = json_node_get_object (json_parser_get_root (parser));
+  JsonArray *segs = json_object_get_array_member (m, "segments");
+  fail_unless_equals_int (json_array_get_length (segs), 1);
+  JsonObject *seg = json_array_get_object_element (segs, 0);
+  fail_unless_equals_string (json_object_get_string_member (seg, "speaker"),
+      "alice");
+  g_object_unref (parser);
+
+  std::vector < std::string > paths;
+  list_tree (top, "", paths);
+  GRegex *allowed = g_regex_new ("^call(/manifest\\.json|/full\\.wav|"
+      "/segments|/segments/[0-9]{2,}-(user|agent)-[0-9]+ms\\.wav)?$",
+      (GRegexCompileFlags) 0, (GRegexMatchFlags) 0, nullptr);
+  for (const auto & p:paths)
+    fail_unless (g_regex_match (allowed, p.c_str (), (GRegexMatchFlags) 0,
+            nullptr), "%s written", p.c_str ());
+  g_regex_unref (allowed);
+  fail_unless (g_file_test ((location + "/segments/00-user-0200ms.wav").c_str (),
+          G_FILE_TEST_EXISTS));
+
+  gchar *cmd = g_strdup_printf ("rm -rf '%s'", top);
+  fail_unless_equals_int (system (cmd), 0);
+  g_free (cmd);
+  g_free (top);
+}
+
+GST_END_TEST;
+
+static Suite *
+hostile_suite (void)
+{
+  load_system_plugins ();
+  Suite *s = suite_create ("hostile");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_segmenter_hostile_timestamps);
+  tcase_add_test (tc, test_segmenter_buffer_sizes);
+  tcase_add_test (tc, test_timeline_jump_10h);
+  tcase_add_test (tc, test_timeline_hostile_events);
+  tcase_add_test (tc, test_sink_hostile_names_and_text);
+  return s;
+}
+
+GST_CHECK_MAIN (hostile);
