@@ -727,6 +727,20 @@ gst_voice_timeline_take_inbox (GstVoiceTimeline * self)
   }
 }
 
+/* The sink pads of one kind (speaker or text pads), each with a
+ * reference: for work that takes other locks than the element's. */
+static std::vector < GstPad * >
+gst_voice_timeline_pads_of_type (GstVoiceTimeline * self, GType type)
+{
+  std::vector < GstPad * >pads;
+  GST_OBJECT_LOCK (self);
+  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
+      pads.push_back (GST_PAD (gst_object_ref (l->data)));
+  GST_OBJECT_UNLOCK (self);
+  return pads;
+}
+
 /* A text pad's stream ended (its streaming thread). */
 static void
 gst_voice_timeline_text_ended (GstElement * element, GstVoiceTimelineTextPad *)
@@ -739,14 +753,9 @@ gst_voice_timeline_text_ended (GstElement * element, GstVoiceTimelineTextPad *)
 static bool
 gst_voice_timeline_text_done (GstVoiceTimeline * self)
 {
-  std::vector < GstPad * >pads;
-  GST_OBJECT_LOCK (self);
-  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-    if (GST_IS_VOICE_TIMELINE_TEXT_PAD (l->data))
-      pads.push_back (GST_PAD (gst_object_ref (l->data)));
-  GST_OBJECT_UNLOCK (self);
   bool done = true;
-  for (GstPad * pad:pads) {
+  for (GstPad * pad:gst_voice_timeline_pads_of_type (self,
+          GST_TYPE_VOICE_TIMELINE_TEXT_PAD)) {
     done = done && gst_voice_timeline_text_pad_is_done
         (GST_VOICE_TIMELINE_TEXT_PAD (pad));
     gst_object_unref (pad);
@@ -1139,16 +1148,12 @@ gst_voice_timeline_speaker_of (GstVoiceTimeline * self,
 static void
 gst_voice_timeline_announce_all (GstVoiceTimeline * self)
 {
-  std::vector < GstVoiceTimelinePad * >pads;
-  GST_OBJECT_LOCK (self);
-  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-    if (GST_IS_VOICE_TIMELINE_PAD (l->data))
-      pads.push_back (GST_VOICE_TIMELINE_PAD (gst_object_ref (l->data)));
-  GST_OBJECT_UNLOCK (self);
-  for (auto pad:pads) {
+  for (GstPad * pad:gst_voice_timeline_pads_of_type (self,
+          GST_TYPE_VOICE_TIMELINE_PAD)) {
     std::string name;
     GstVoiceRole role;
-    gst_voice_timeline_speaker_of (self, pad, name, role);
+    gst_voice_timeline_speaker_of (self, GST_VOICE_TIMELINE_PAD (pad), name,
+        role);
     gst_object_unref (pad);
   }
 }
@@ -1777,13 +1782,8 @@ gst_voice_timeline_change_state (GstElement * element,
   /* the text pads are active now: the aggregator must not wait for them */
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
       && ret != GST_STATE_CHANGE_FAILURE) {
-    std::vector < GstPad * >pads;
-    GST_OBJECT_LOCK (element);
-    for (GList * l = element->sinkpads; l; l = l->next)
-      if (GST_IS_VOICE_TIMELINE_TEXT_PAD (l->data))
-        pads.push_back (GST_PAD (gst_object_ref (l->data)));
-    GST_OBJECT_UNLOCK (element);
-    for (GstPad * pad:pads) {
+    for (GstPad * pad:gst_voice_timeline_pads_of_type (GST_VOICE_TIMELINE
+            (element), GST_TYPE_VOICE_TIMELINE_TEXT_PAD)) {
       gst_voice_timeline_text_pad_release_aggregator
           (GST_VOICE_TIMELINE_TEXT_PAD (pad));
       gst_object_unref (pad);
@@ -1831,17 +1831,10 @@ gst_voice_timeline_stop (GstAggregator * agg)
 
   gst_voice_timeline_reset (self);
   gst_voice_timeline_clear_inbox (self);
-  {
-    std::vector < GstVoiceTimelinePad * >pads;
-    GST_OBJECT_LOCK (self);
-    for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-      if (GST_IS_VOICE_TIMELINE_PAD (l->data))
-        pads.push_back (GST_VOICE_TIMELINE_PAD (gst_object_ref (l->data)));
-    GST_OBJECT_UNLOCK (self);
-    for (auto pad:pads) {
-      gst_voice_timeline_pad_forget_audio (pad);
-      gst_object_unref (pad);
-    }
+  for (GstPad * pad:gst_voice_timeline_pads_of_type (self,
+          GST_TYPE_VOICE_TIMELINE_PAD)) {
+    gst_voice_timeline_pad_forget_audio (GST_VOICE_TIMELINE_PAD (pad));
+    gst_object_unref (pad);
   }
   std::lock_guard < std::mutex > bl (priv->builder_lock);
   priv->builder.reset ();
