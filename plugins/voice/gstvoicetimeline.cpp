@@ -274,9 +274,10 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
       gst_buffer_map (res, &placed, GST_MAP_WRITE);
       const gint16 *src = (const gint16 *) mono.data;
       gint16 *dst = (gint16 *) placed.data;
-      if (n_channels == 1) {
+      /* (an empty buffer, a gap's, maps to no memory at all) */
+      if (frames > 0 && n_channels == 1) {
         memcpy (dst, src, frames * sizeof (gint16));
-      } else {
+      } else if (frames > 0) {
         memset (dst, 0, placed.size);
         for (gsize f = 0; f < frames; f++)
           dst[f * n_channels + channel] = src[f];

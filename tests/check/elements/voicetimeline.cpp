@@ -705,6 +705,40 @@ GST_START_TEST (test_resampler_forgets_before_a_gap)
 
 GST_END_TEST;
 
+/* A gap given as an empty buffer (what a jitter buffer makes of a lost
+ * packet) is silence in its speaker's channel, and nothing else moves. */
+GST_START_TEST (test_empty_gap_buffer)
+{
+  Call call ( {
+        {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  for (guint i = 0; i < 100; i++) {
+    for (auto & leg:legs) {
+      GstBuffer *buf = constant_buffer (leg.value, i * CHUNK);
+      if (&leg == &legs[0] && i == 50) {
+        gst_buffer_set_size (buf, 0);
+        GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+      }
+      fail_unless_equals_int (gst_harness_push (leg.h, buf), GST_FLOW_OK);
+    }
+  }
+  for (auto & leg:legs)
+    fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
+
+  Output o;
+  collect (legs[0].h, o);
+  fail_unless_equals_int (o.samples.size (), 2 * 100 * CHUNK);
+  for (gsize f = 0; f < o.samples.size () / 2; f++) {
+    bool gap = f >= 50 * CHUNK && f < 51 * CHUNK;
+    fail_unless_equals_int (o.samples[2 * f], gap ? 0 : 1000);
+    fail_unless_equals_int (o.samples[2 * f + 1], 2000);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 voicetimeline_suite (void)
 {
@@ -720,6 +754,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_different_rates);
   tcase_add_test (tc, test_late_joiner);
   tcase_add_test (tc, test_resampler_forgets_before_a_gap);
+  tcase_add_test (tc, test_empty_gap_buffer);
   return s;
 }
 
