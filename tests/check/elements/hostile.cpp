@@ -12,6 +12,8 @@
  * directory.
  */
 #include <gst/check/gstcheck.h>
+
+#include "checkutil.h"
 #include <gst/check/gstharness.h>
 #include <gst/audio/audio.h>
 #include <gst/voice/voice.h>
@@ -26,17 +28,6 @@
 #define RATE 16000
 #define MS GST_MSECOND
 #define HOURS(n) ((GstClockTime) (n) * 3600 * GST_SECOND)
-
-static gsize
-resident_bytes (void)
-{
-  gchar *text = nullptr;
-  gsize pages = 0;
-  if (g_file_get_contents ("/proc/self/statm", &text, nullptr, nullptr))
-    pages = g_ascii_strtoull (strchr (text, ' ') + 1, nullptr, 10);
-  g_free (text);
-  return pages * sysconf (_SC_PAGESIZE);
-}
 
 /* @n samples of a square wave of @amplitude (the first @loud of them;
  * all when 0), quiet after them */
@@ -487,17 +478,6 @@ GST_START_TEST (test_timeline_hostile_events)
 
 GST_END_TEST;
 
-static GstCaps *
-stereo_caps (void)
-{
-  GstAudioInfo info;
-  GstAudioChannelPosition pos[2] = { GST_AUDIO_CHANNEL_POSITION_FRONT_LEFT,
-    GST_AUDIO_CHANNEL_POSITION_FRONT_RIGHT
-  };
-  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, RATE, 2, pos);
-  return gst_audio_info_to_caps (&info);
-}
-
 static void
 push_custom (GstHarness * h, GstStructure * s)
 {
@@ -537,7 +517,7 @@ GST_START_TEST (test_sink_hostile_names_and_text)
   g_object_set (sink, "location", location.c_str (), "manifest-interval",
       (guint64) 0, nullptr);
   GstHarness *h = gst_harness_new_with_element (sink, "sink", nullptr);
-  gst_harness_set_src_caps (h, stereo_caps ());
+  gst_harness_set_src_caps (h, stereo_caps_at (RATE));
   std::string long_name (10 * 1024, 'a');
   std::string deep = std::string (1000000, '{') + std::string (1000000, '}');
   std::string megabyte (1024 * 1024, 'x');

@@ -2,6 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <gst/check/gstcheck.h>
+
+#include "checkutil.h"
 #include <gst/check/gstharness.h>
 #include <gst/audio/audio.h>
 #include <gst/pbutils/missing-plugins.h>
@@ -43,17 +45,6 @@ stereo_buffer (guint64 frame, guint n = CHUNK)
   GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (frame, GST_SECOND, RATE);
   GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_int (n, GST_SECOND, RATE);
   return buf;
-}
-
-static GstCaps *
-stereo_caps (void)
-{
-  GstAudioInfo info;
-  GstAudioChannelPosition pos[2] = { GST_AUDIO_CHANNEL_POSITION_FRONT_LEFT,
-    GST_AUDIO_CHANNEL_POSITION_FRONT_RIGHT
-  };
-  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, RATE, 2, pos);
-  return gst_audio_info_to_caps (&info);
 }
 
 static void
@@ -139,7 +130,7 @@ struct Recording
   void start ()
   {
     h = gst_harness_new_with_element (sink, "sink", nullptr);
-    gst_harness_set_src_caps (h, stereo_caps ());
+    gst_harness_set_src_caps (h, stereo_caps_at (RATE));
   }
 
   ~Recording ()

@@ -17,6 +17,8 @@
  * random seed (printed).
  */
 #include <gst/check/gstcheck.h>
+
+#include "checkutil.h"
 #include <json-glib/json-glib.h>
 #include "../systemplugins.h"
 
@@ -44,17 +46,6 @@ open_fds (void)
   if (d)
     g_dir_close (d);
   return n;
-}
-
-static gsize
-resident_bytes (void)
-{
-  gchar *text = nullptr;
-  gsize pages = 0;
-  if (g_file_get_contents ("/proc/self/statm", &text, nullptr, nullptr))
-    pages = g_ascii_strtoull (strchr (text, ' ') + 1, nullptr, 10);
-  g_free (text);
-  return pages * sysconf (_SC_PAGESIZE);
 }
 
 /* Frames of a 16-bit PCM WAV whose header has exact sizes; -1 if it has

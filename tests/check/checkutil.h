@@ -1,0 +1,15 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+/* What several test programs need alike. */
+
+/* The process's resident memory, in bytes (from /proc/self/statm). */
+gsize resident_bytes (void);
+
+/* Interleaved S16LE stereo caps at @rate, left and right positioned: what
+ * voicetimeline gives for two speakers. Transfer full. */
+GstCaps *stereo_caps_at (gint rate);
