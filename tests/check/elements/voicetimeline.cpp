@@ -69,16 +69,18 @@ struct Call
   }
 };
 
+/* 10 ms of @value from @sample on, at @rate */
 static GstBuffer *
-constant_buffer (gint16 value, guint64 sample)
+constant_buffer (gint16 value, guint64 sample, gint rate = RATE)
 {
-  GstBuffer *buf = gst_buffer_new_allocate (nullptr, CHUNK * 2, nullptr);
+  guint n = rate / 100;
+  GstBuffer *buf = gst_buffer_new_allocate (nullptr, n * 2, nullptr);
   GstMapInfo map;
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  for (guint i = 0; i < CHUNK; i++)
+  for (guint i = 0; i < n; i++)
     GST_WRITE_UINT16_LE (map.data + 2 * i, (guint16) value);
   gst_buffer_unmap (buf, &map);
-  GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (sample, GST_SECOND, RATE);
+  GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (sample, GST_SECOND, rate);
   GST_BUFFER_DURATION (buf) = 10 * MS;
   return buf;
 }
@@ -529,16 +531,9 @@ GST_START_TEST (test_different_rates)
       push_span (alice, GST_VOICE_SPEECH_START, 500 * MS, 0);
     if (t == 1600 * MS)
       push_span (alice, GST_VOICE_SPEECH_STOP, 500 * MS, 1500 * MS);
-    GstBuffer *buf = gst_buffer_new_allocate (nullptr, 80 * 2, nullptr);
-    GstMapInfo map;
-    gst_buffer_map (buf, &map, GST_MAP_WRITE);
-    for (guint j = 0; j < 80; j++)
-      GST_WRITE_UINT16_LE (map.data + 2 * j,
-          t >= 500 * MS && t < 1500 * MS ? 8000 : 0);
-    gst_buffer_unmap (buf, &map);
-    GST_BUFFER_PTS (buf) = t;
-    GST_BUFFER_DURATION (buf) = 10 * MS;
-    fail_unless_equals_int (gst_harness_push (narrow, buf), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (narrow,
+            constant_buffer (t >= 500 * MS && t < 1500 * MS ? 8000 : 0,
+                i * 80, 8000)), GST_FLOW_OK);
     fail_unless_equals_int (gst_harness_push (wide,
             constant_buffer (1000, i * CHUNK)), GST_FLOW_OK);
   }
@@ -674,14 +669,7 @@ GST_START_TEST (test_resampler_forgets_before_a_gap)
 
   /* 1 s of 8000, then after a discontinuity 1 s of silence */
   for (guint i = 0; i < 200; i++) {
-    GstBuffer *buf = gst_buffer_new_allocate (nullptr, 80 * 2, nullptr);
-    GstMapInfo map;
-    gst_buffer_map (buf, &map, GST_MAP_WRITE);
-    for (guint j = 0; j < 80; j++)
-      GST_WRITE_UINT16_LE (map.data + 2 * j, i < 100 ? 8000 : 0);
-    gst_buffer_unmap (buf, &map);
-    GST_BUFFER_PTS (buf) = i * 10 * MS;
-    GST_BUFFER_DURATION (buf) = 10 * MS;
+    GstBuffer *buf = constant_buffer (i < 100 ? 8000 : 0, i * 80, 8000);
     if (i == 100)
       GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
