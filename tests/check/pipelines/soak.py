@@ -105,6 +105,8 @@ class Call:
             with open(os.path.join(self.dir, "manifest.json")) as f:
                 m = json.load(f)
             for s in m["segments"]:
+                if s["file"] is None:
+                    continue    # began after the last sample that came in
                 path = os.path.join(self.dir, s["file"])
                 with wave.open(path) as w:
                     frames = w.getnframes()
