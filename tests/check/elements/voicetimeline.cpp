@@ -17,10 +17,10 @@
 #define CHUNK 160               /* 10 ms */
 
 static GstCaps *
-mono_caps (void)
+mono_caps (gint rate = RATE)
 {
   GstAudioInfo info;
-  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, RATE, 1, nullptr);
+  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, rate, 1, nullptr);
   return gst_audio_info_to_caps (&info);
 }
 
@@ -514,9 +514,7 @@ GST_START_TEST (test_different_rates)
   GstPad *p1 = gst_element_request_pad_simple (tl, "sink_%u");
   GstHarness *narrow = gst_harness_new_with_element (tl, "sink_0", "src");
   GstHarness *wide = gst_harness_new_with_element (tl, "sink_1", nullptr);
-  GstAudioInfo info;
-  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, 8000, 1, nullptr);
-  gst_harness_set_src_caps (narrow, gst_audio_info_to_caps (&info));
+  gst_harness_set_src_caps (narrow, mono_caps (8000));
   gst_harness_set_src_caps (wide, mono_caps ());
   fail_unless (gst_harness_push_event (narrow,
           gst_voice_event_new_speaker ("alice", GST_VOICE_ROLE_USER)));
@@ -544,6 +542,7 @@ GST_START_TEST (test_different_rates)
   collect (narrow, o);
   GstPad *src = gst_element_get_static_pad (tl, "src");
   GstCaps *caps = gst_pad_get_current_caps (src);
+  GstAudioInfo info;
   fail_unless (gst_audio_info_from_caps (&info, caps));
   gst_caps_unref (caps);
   gst_object_unref (src);
@@ -661,9 +660,7 @@ GST_START_TEST (test_resampler_forgets_before_a_gap)
   GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
   GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
   GstHarness *h = gst_harness_new_with_element (tl, "sink_0", "src");
-  GstAudioInfo info;
-  gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, 8000, 1, nullptr);
-  gst_harness_set_src_caps (h, gst_audio_info_to_caps (&info));
+  gst_harness_set_src_caps (h, mono_caps (8000));
   /* the output at 16 kHz */
   gst_harness_set_sink_caps_str (h, "audio/x-raw, rate=16000");
 
