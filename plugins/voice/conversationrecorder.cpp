@@ -574,7 +574,8 @@ ConversationRecorder::on_channel (const GstStructure * s, guint channel,
     return;
   }
   guint64 padding = 0;
-  if (rate_ && gst_structure_get_uint64 (s, "padding", &padding))
+  if (check_field (s, "padding", G_TYPE_UINT64) && rate_
+      && gst_structure_get_uint64 (s, "padding", &padding))
     padding = gst_util_uint64_scale_int (padding, rate_, GST_SECOND);
   speakers_[name] = {channel, role, padding};
   if (padding > max_padding_) {
@@ -585,17 +586,38 @@ ConversationRecorder::on_channel (const GstStructure * s, guint channel,
   dirty_ = true;
 }
 
+/* Whether @s's optional @field, when there, is of @type; a warning when
+ * it is not, since the value is then ignored. */
+bool
+ConversationRecorder::check_field (const GstStructure * s, const gchar * field,
+    GType type)
+{
+  const GValue *v = gst_structure_get_value (s, field);
+  if (!v || G_VALUE_HOLDS (v, type))
+    return v != nullptr;
+  on_warning_ (std::string (gst_structure_get_name (s)) + ": " + field +
+      " is a " + G_VALUE_TYPE_NAME (v) + ", not a " + g_type_name (type) +
+      ": ignored");
+  return false;
+}
+
 void
 ConversationRecorder::on_conversation_start (const GstStructure * s)
 {
-  const gchar *iso = gst_structure_get_string (s, "started-at");
-  GTimeZone *utc = g_time_zone_new_utc ();
-  GDateTime *t = iso ? g_date_time_new_from_iso8601 (iso, utc) : nullptr;
-  g_time_zone_unref (utc);
-  if (t) {
-    gst_voice_manifest_set_started_at (manifest_, t);
-    g_date_time_unref (t);
+  if (check_field (s, "started-at", G_TYPE_STRING)) {
+    const gchar *iso = gst_structure_get_string (s, "started-at");
+    GTimeZone *utc = g_time_zone_new_utc ();
+    GDateTime *t = g_date_time_new_from_iso8601 (iso, utc);
+    g_time_zone_unref (utc);
+    if (t) {
+      gst_voice_manifest_set_started_at (manifest_, t);
+      g_date_time_unref (t);
+    } else {
+      on_warning_ (std::string ("voice-conversation-start: started-at is "
+              "not an ISO 8601 time: ignored"));
+    }
   }
+  check_field (s, "settle-time", G_TYPE_UINT64);
   /* the timeline tells a moment up to its settle-time late: hold enough */
   guint64 settle;
   if (rate_ && gst_structure_get_uint64 (s, "settle-time", &settle)) {
@@ -614,9 +636,11 @@ ConversationRecorder::on_latency_summary (const GstStructure * s)
 {
   GstVoiceLatencyStats *stats = gst_voice_manifest_get_latency (manifest_);
   gdouble v;
-  if (gst_structure_get_double (s, "time-to-first-byte", &v))
+  if (check_field (s, "time-to-first-byte", G_TYPE_DOUBLE)
+      && gst_structure_get_double (s, "time-to-first-byte", &v))
     gst_voice_latency_stats_set_time_to_first_byte (stats, v);
-  if (gst_structure_get_double (s, "interrupt-response-time", &v))
+  if (check_field (s, "interrupt-response-time", G_TYPE_DOUBLE)
+      && gst_structure_get_double (s, "interrupt-response-time", &v))
     gst_voice_latency_stats_set_interrupt_response_time (stats, v);
   dirty_ = true;
 }
@@ -665,9 +689,13 @@ ConversationRecorder::handle (const GstStructure * s)
     } else {
       on_warning_ ("invalid voice-segment ignored");
     }
-  } else if (gst_voice_channel_structure_parse (s, &channel, &name, &role)) {
-    on_channel (s, channel, name, role);
-    g_free (name);
+  } else if (gst_structure_has_name (s, GST_VOICE_CHANNEL_STRUCTURE)) {
+    if (gst_voice_channel_structure_parse (s, &channel, &name, &role)) {
+      on_channel (s, channel, name, role);
+      g_free (name);
+    } else {
+      on_warning_ ("invalid voice-channel ignored");
+    }
   } else if (gst_structure_has_name (s, "voice-conversation-start")) {
     on_conversation_start (s);
   } else if (gst_structure_has_name (s, "voice-latency-summary")) {

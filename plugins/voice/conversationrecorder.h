@@ -109,6 +109,7 @@ private:
   guint64 frame_at (gdouble seconds) const;
   std::string extension () const;
 
+  bool check_field (const GstStructure * s, const gchar * field, GType type);
   void on_timeline_event (const GstVoiceTimelineEvent & ev);
   void on_segment (GstVoiceSegment & seg);
   void on_channel (const GstStructure * s, guint channel, const gchar * name,

@@ -599,6 +599,92 @@ GST_START_TEST (test_sink_hostile_names_and_text)
 
 GST_END_TEST;
 
+/* The sink given its events with fields missing or of the wrong type:
+ * each is refused or its bad field left out, with a warning for each, and
+ * the manifest keeps what was valid. */
+GST_START_TEST (test_sink_malformed_events)
+{
+  gchar *top = g_dir_make_tmp ("voice-malformed-XXXXXX", nullptr);
+  std::string location = std::string (top) + "/call";
+  GstElement *sink = gst_element_factory_make ("voicemanifestsink", nullptr);
+  g_object_set (sink, "location", location.c_str (), "manifest-interval",
+      (guint64) 0, nullptr);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (sink, bus);
+  GstHarness *h = gst_harness_new_with_element (sink, "sink", nullptr);
+  gst_harness_set_src_caps (h, stereo_caps_at (RATE));
+
+  push_custom (h, gst_structure_from_string ("voice-conversation-start, "
+          "started-at=(string)2026-11-26T10:00:00Z", nullptr));
+  push_custom (h, gst_voice_channel_structure_new (0, "alice",
+          GST_VOICE_ROLE_USER));
+  push_custom (h, gst_voice_channel_structure_new (1, "bot",
+          GST_VOICE_ROLE_AGENT));
+  const gchar *bad[] = {
+    "voice-channel",
+    "voice-channel, channel=(string)one, name=(string)carol, role=(string)user",
+    "voice-channel, channel=(uint)0, name=(string)carol, role=(string)boss",
+    "voice-channel, channel=(uint)0, name=(string)../x, role=(string)user",
+    "voice-channel, channel=(uint)1, name=(string)bot, role=(string)agent, "
+        "padding=(string)lots",
+    "voice-conversation-start, started-at=(int)5",
+    "voice-conversation-start, started-at=(string)yesterday",
+    "voice-conversation-start, settle-time=(string)long",
+    "voice-latency-summary, time-to-first-byte=(string)fast",
+    "voice-latency-summary, interrupt-response-time=(int)1",
+    "voice-segment, idx=(string)x",
+    "voice-timeline-event, type=(int)3",
+  };
+  for (const gchar * desc:bad) {
+    GstStructure *st = gst_structure_from_string (desc, nullptr);
+    fail_unless (st != nullptr, "%s", desc);
+    push_custom (h, st);
+  }
+  for (guint i = 0; i < 100; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (nullptr, 160 * 4, nullptr);
+    gst_buffer_memset (buf, 0, 1, 160 * 4);
+    GST_BUFFER_PTS (buf) = i * 10 * MS;
+    GST_BUFFER_DURATION (buf) = 10 * MS;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  GstVoiceSegment seg;
+  gst_voice_segment_init (&seg);
+  seg.speaker = (gchar *) "alice";
+  seg.start_time = 0.2;
+  seg.end_time = 0.5;
+  push_custom (h, gst_voice_segment_to_structure (&seg));
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  /* one warning for each, no more: the valid events gave none */
+  fail_unless_equals_int (count_warnings (bus), G_N_ELEMENTS (bad));
+  gst_harness_teardown (h);
+  gst_element_set_bus (sink, nullptr);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+
+  JsonParser *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_file (parser,
+          (location + "/manifest.json").c_str (), nullptr));
+  JsonObject *m = json_node_get_object (json_parser_get_root (parser));
+  fail_unless_equals_string (json_object_get_string_member (m, "started_at"),
+      "2026-11-26T10:00:00+00:00");
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (m, "segments")), 1);
+  JsonObject *latency = json_object_get_object_member (m, "latency");
+  fail_unless (json_object_get_null_member (latency, "time_to_first_byte"));
+  fail_unless (json_object_get_null_member (latency,
+          "interrupt_response_time"));
+  g_object_unref (parser);
+  fail_unless (g_file_test ((location + "/segments/00-user-0200ms.wav").c_str (),
+          G_FILE_TEST_EXISTS));
+
+  gchar *cmd = g_strdup_printf ("rm -rf '%s'", top);
+  fail_unless_equals_int (system (cmd), 0);
+  g_free (cmd);
+  g_free (top);
+}
+
+GST_END_TEST;
+
 static Suite *
 hostile_suite (void)
 {
@@ -612,6 +698,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_timeline_jump_10h);
   tcase_add_test (tc, test_timeline_hostile_events);
   tcase_add_test (tc, test_sink_hostile_names_and_text);
+  tcase_add_test (tc, test_sink_malformed_events);
   return s;
 }
 
