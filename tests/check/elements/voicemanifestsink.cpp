@@ -701,6 +701,41 @@ GST_START_TEST (test_long_buffers)
 
 GST_END_TEST;
 
+/* Buffers of no frame and of one frame, then one of ten seconds: every
+ * file holds exactly its frames. */
+GST_START_TEST (test_tiny_and_huge_buffers)
+{
+  Recording rec;
+  rec.start ();
+  announce_speakers (rec.h);
+  for (guint64 f = 0; f < RATE; f++) {
+    if (f % 1000 == 0)
+      fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (f, 0)),
+          GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (f, 1)),
+        GST_FLOW_OK);
+  }
+  push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
+  push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8);
+  push_event (rec.h, GST_VOICE_EVENT_AGENT_START_SPEAKING, 1.0, "bot");
+  fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (RATE,
+              10 * RATE)), GST_FLOW_OK);
+  push_segment (rec.h, 1, "bot", GST_VOICE_ROLE_AGENT, 1.0, 6.0);
+  fail_unless (gst_harness_push_event (rec.h, gst_event_new_eos ()));
+
+  Wav wav;
+  fail_unless (read_wav (rec.path ("segments/00-user-0200ms.wav"), wav));
+  check_samples (wav, 0, 3200, 9600);
+  wav = Wav ();
+  fail_unless (read_wav (rec.path ("segments/01-agent-1000ms.wav"), wav));
+  check_samples (wav, 1, 16000, 80000);
+  wav = Wav ();
+  fail_unless (read_wav (rec.path ("full.wav"), wav));
+  fail_unless_equals_int (wav.samples.size () / wav.channels, 11 * RATE);
+}
+
+GST_END_TEST;
+
 /* A start event refused upstream shifts the sink's count of starts: the
  * record still finds its open segment, by its start. */
 GST_START_TEST (test_refused_start_event)
@@ -1066,6 +1101,7 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_channels_layout);
   tcase_add_test (tc, test_formats);
   tcase_add_test (tc, test_long_buffers);
+  tcase_add_test (tc, test_tiny_and_huge_buffers);
   tcase_add_test (tc, test_padding);
   tcase_add_test (tc, test_transcripts_and_padding);
   tcase_add_test (tc, test_archive_waits_for_late_entries);
