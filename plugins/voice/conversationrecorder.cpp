@@ -851,7 +851,7 @@ ConversationRecorder::finish ()
   }
   /* nothing came: what is in the directory stays as it was */
   if (!received_) {
-    dir_.close ();
+    dir_.discard ();
     return;
   }
   bool was_failed = failed_;

@@ -30,6 +30,7 @@ RecordingDir::open (const std::string & location, std::string & error)
 {
   close ();
   location_ = location;
+  created_top_ = !g_file_test (location.c_str (), G_FILE_TEST_EXISTS);
   if (g_mkdir_with_parents (location.c_str (), 0755) != 0) {
     error = failure ("Could not create the directory", location, errno);
     return false;
@@ -39,7 +40,8 @@ RecordingDir::open (const std::string & location, std::string & error)
     error = failure ("Could not open the directory", location, errno);
     return false;
   }
-  if (mkdirat (top_, "segments", 0755) != 0 && errno != EEXIST) {
+  created_segments_ = mkdirat (top_, "segments", 0755) == 0;
+  if (!created_segments_ && errno != EEXIST) {
     error = failure ("Could not create the directory", path (TOP,
             "segments"), errno);
     return false;
@@ -62,6 +64,18 @@ RecordingDir::close ()
   if (segments_ >= 0)
     ::close (segments_);
   top_ = segments_ = -1;
+}
+
+void
+RecordingDir::discard ()
+{
+  /* rmdir removes only what is empty */
+  if (created_segments_ && top_ >= 0)
+    unlinkat (top_, "segments", AT_REMOVEDIR);
+  close ();
+  if (created_top_)
+    g_rmdir (location_.c_str ());
+  created_top_ = created_segments_ = false;
 }
 
 int

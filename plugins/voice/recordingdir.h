@@ -22,6 +22,9 @@ public:
   /* Creates @location (with its parents) and `segments/` in it. */
   bool open (const std::string & location, std::string & error);
   void close ();
+  /* Closes, and removes the directories that open () created if nothing
+   * was put in them: a recording that received nothing leaves no trace. */
+  void discard ();
 
   /* A new file @name, replacing whatever was there (a symbolic link is
    * replaced, not followed). Returns the fd, or -1 with @error set. */
@@ -42,4 +45,6 @@ private:
   std::string location_;
   int top_ = -1;
   int segments_ = -1;
+  bool created_top_ = false;
+  bool created_segments_ = false;
 };

@@ -798,6 +798,21 @@ GST_START_TEST (test_no_data_keeps_the_last_recording)
 
 GST_END_TEST;
 
+/* A call hung up before anything came (caps, but no audio and no event):
+ * no directory is left behind for it. */
+GST_START_TEST (test_no_data_leaves_no_directory)
+{
+  Recording rec;
+  rec.start ();
+  fail_unless (g_file_test (rec.path ("segments").c_str (),
+          G_FILE_TEST_IS_DIR));
+  gst_harness_teardown (rec.h);
+  rec.h = nullptr;
+  fail_if (g_file_test (rec.path ("").c_str (), G_FILE_TEST_EXISTS));
+}
+
+GST_END_TEST;
+
 static gchar *
 error_of (GstBus * bus, GQuark * domain, gint * code)
 {
@@ -1107,6 +1122,7 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_archive_waits_for_late_entries);
   tcase_add_test (tc, test_refused_start_event);
   tcase_add_test (tc, test_no_data_keeps_the_last_recording);
+  tcase_add_test (tc, test_no_data_leaves_no_directory);
   tcase_add_test (tc, test_manifest_lists_complete_files_only);
   tcase_add_test (tc, test_manifest_follows_the_call);
   tcase_add_test (tc, test_hang_up_without_eos);
