@@ -222,7 +222,14 @@ gst_voice_timeline_text_pad_chain (GstPad * gpad, GstObject * parent,
     return GST_FLOW_OK;
   }
   const gchar *data = (const gchar *) map.data;
-  gsize size = strnlen (data, map.size);
+  /* (an empty buffer maps to no data at all) */
+  gsize size = map.size ? strnlen (data, map.size) : 0;
+  if (size == 0) {
+    GST_DEBUG_OBJECT (pad, "empty text dropped");
+    gst_buffer_unmap (buffer, &map);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
   bool cut = size > MAX_CUE_BYTES;
   if (cut)                      /* at a character's start, not inside it */
     size = g_utf8_find_prev_char (data, data + MAX_CUE_BYTES + 1) - data;

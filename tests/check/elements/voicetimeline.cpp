@@ -409,7 +409,8 @@ static void
 push_text (GstHarness * h, GstClockTime start, GstClockTime end,
     const gchar * text)
 {
-  GstBuffer *buf = gst_buffer_new_memdup (text, strlen (text));
+  GstBuffer *buf = *text ? gst_buffer_new_memdup (text, strlen (text)) :
+      gst_buffer_new ();
   GST_BUFFER_PTS (buf) = start;
   GST_BUFFER_DURATION (buf) = end - start;
   fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
@@ -447,6 +448,8 @@ GST_START_TEST (test_text_pads)
   /* the text comes first, as subparse reads a file */
   push_text (alice_h, 300 * MS, 500 * MS, "Hi");
   push_text (bot_h, 1200 * MS, 1600 * MS, "<i>Hello</i> &amp; welcome,");
+  /* a buffer of no text (with no memory at all) is nothing */
+  push_text (bot_h, 1600 * MS, 1700 * MS, "");
   push_text (bot_h, 1700 * MS, 2100 * MS, "how can\nI help?");
   /* a flush on a text pad: the audio goes on, and so does the text */
   fail_unless (gst_harness_push_event (alice_h, gst_event_new_flush_start ()));
