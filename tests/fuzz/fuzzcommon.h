@@ -14,11 +14,13 @@
 #include <cstdlib>
 
 static inline void
-fuzz_init (void)
+fuzz_init (gboolean with_plugins = FALSE)
 {
-  /* no registry: the targets use no element */
-  g_setenv ("GST_REGISTRY_DISABLE", "yes", TRUE);
-  g_setenv ("GST_REGISTRY_UPDATE", "no", TRUE);
+  /* no registry when the target uses no element of the system's */
+  if (!with_plugins) {
+    g_setenv ("GST_REGISTRY_DISABLE", "yes", TRUE);
+    g_setenv ("GST_REGISTRY_UPDATE", "no", TRUE);
+  }
   gst_init (nullptr, nullptr);
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL);
   /* GStreamer warns of every string that is not UTF-8 set on a structure,
