@@ -11,6 +11,7 @@ load_system_plugins (void)
   const gchar *names[] = { "coreelements", "audioconvert", "audioresample",
     "audiotestsrc", "wavenc", "wavparse", "flac", "vorbis", "ogg", "opus",
     "lame", "mpg123", "audioparsers", "playback", "typefindfunctions",
+    "app",
   };
   for (const gchar * name:names) {
     gchar *file = g_strdup_printf ("%s/libgst%s.so", SYSTEM_PLUGINS_DIR, name);

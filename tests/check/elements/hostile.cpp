@@ -17,6 +17,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/audio/audio.h>
 #include <gst/voice/voice.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include "../speechfixture.h"
 #include "../systemplugins.h"
@@ -837,6 +838,82 @@ GST_START_TEST (test_sink_malformed_events)
 
 GST_END_TEST;
 
+/* Caps an element cannot take, from an application's appsrc: the
+ * pipeline stops with an error whose reason is not-negotiated, and no
+ * crash; the sink leaves no recording behind. */
+GST_START_TEST (test_refused_caps)
+{
+  gchar *top = g_dir_make_tmp ("voice-caps-XXXXXX", nullptr);
+  const gchar *video = "video/x-raw,format=I420,width=64,height=64,"
+      "framerate=30/1";
+  struct
+  {
+    const gchar *element;
+    const gchar *caps;
+  } cases[] = {
+    {"voicesegmenter", video},
+    {"voicesegmenter", "audio/x-raw,format=U8,rate=16000,channels=1,"
+          "layout=interleaved"},
+    {"voicesegmenter", "audio/x-raw,format=S16LE,rate=16000,channels=2,"
+          "layout=interleaved"},
+    {"voicesegmenter", "audio/x-raw,format=S16LE,rate=4000,channels=1,"
+          "layout=interleaved"},
+    {"voicetimeline", video},
+    {"voicetimeline", "audio/x-raw,format=U8,rate=16000,channels=1,"
+          "layout=interleaved"},
+    {"voicetimeline", "audio/x-raw,format=S16LE,rate=16000,channels=2,"
+          "layout=interleaved"},
+    {"voicemanifestsink", video},
+    {"voicemanifestsink", "audio/x-raw,format=F32LE,rate=16000,channels=2,"
+          "layout=interleaved"},
+    {"voicemanifestsink", "audio/x-raw,format=S16LE,rate=16000,channels=2,"
+          "layout=non-interleaved"},
+  };
+  std::string location = std::string (top) + "/call";
+  for (const auto & c:cases) {
+    bool sink = g_str_equal (c.element, "voicemanifestsink");
+    gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=\"%s\" "
+        "! %s %s%s %s", c.caps, c.element, sink ? "location=" : "",
+        sink ? location.c_str () : "", sink ? "" : "! fakesink");
+    GError *err = nullptr;
+    GstElement *pipeline = gst_parse_launch (desc, &err);
+    fail_unless (pipeline != nullptr, "%s: %s", desc, err ? err->message : "");
+    GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+    fail_unless_equals_int (gst_element_set_state (pipeline,
+            GST_STATE_PLAYING), GST_STATE_CHANGE_ASYNC);
+    GstBuffer *buf = gst_buffer_new_allocate (nullptr, 64 * 64 * 2, nullptr);
+    gst_buffer_memset (buf, 0, 0, 64 * 64 * 2);
+    GST_BUFFER_PTS (buf) = 0;
+    GstFlowReturn ret;
+    g_signal_emit_by_name (src, "push-buffer", buf, &ret);
+    gst_buffer_unref (buf);
+    g_signal_emit_by_name (src, "end-of-stream", &ret);
+
+    GstBus *bus = gst_element_get_bus (pipeline);
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+        (GstMessageType) (GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
+    fail_unless (msg != nullptr, "%s: no error", desc);
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+    gchar *debug;
+    gst_message_parse_error (msg, &err, &debug);
+    fail_unless (debug && strstr (debug, "not-negotiated"), "%s: %s (%s)",
+        desc, err->message, debug);
+    g_clear_error (&err);
+    g_free (debug);
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (src);
+    gst_object_unref (pipeline);
+    g_free (desc);
+    fail_if (g_file_test (location.c_str (), G_FILE_TEST_EXISTS));
+  }
+  g_rmdir (top);
+  g_free (top);
+}
+
+GST_END_TEST;
+
 static Suite *
 hostile_suite (void)
 {
@@ -852,6 +929,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_timeline_hostile_events);
   tcase_add_test (tc, test_sink_hostile_names_and_text);
   tcase_add_test (tc, test_sink_malformed_events);
+  tcase_add_test (tc, test_refused_caps);
   return s;
 }
 
