@@ -17,7 +17,6 @@
 #include <gst/check/gstharness.h>
 #include <gst/audio/audio.h>
 #include <gst/voice/voice.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include "../speechfixture.h"
 #include "../systemplugins.h"
@@ -638,6 +637,27 @@ push_custom (GstHarness * h, GstStructure * s)
           s));
 }
 
+/* a voicemanifestsink into @location that writes its manifest at every
+ * change */
+static GstElement *
+new_recorder (const std::string & location)
+{
+  GstElement *sink = gst_element_factory_make ("voicemanifestsink", nullptr);
+  g_object_set (sink, "location", location.c_str (), "manifest-interval",
+      (guint64) 0, nullptr);
+  return sink;
+}
+
+/* removes the temporary directory @top, and frees its name */
+static void
+remove_tree (gchar * top)
+{
+  gchar *cmd = g_strdup_printf ("rm -rf '%s'", top);
+  fail_unless_equals_int (system (cmd), 0);
+  g_free (cmd);
+  g_free (top);
+}
+
 /* every path under @dir, relative to it */
 static void
 list_tree (const std::string & dir, const std::string & prefix,
@@ -666,9 +686,7 @@ GST_START_TEST (test_sink_hostile_names_and_text)
 {
   gchar *top = g_dir_make_tmp ("voice-hostile-XXXXXX", nullptr);
   std::string location = std::string (top) + "/call";
-  GstElement *sink = gst_element_factory_make ("voicemanifestsink", nullptr);
-  g_object_set (sink, "location", location.c_str (), "manifest-interval",
-      (guint64) 0, nullptr);
+  GstElement *sink = new_recorder (location);
   GstHarness *h = gst_harness_new_with_element (sink, "sink", nullptr);
   gst_harness_set_src_caps (h, stereo_caps_at (RATE));
   std::string long_name (10 * 1024, 'a');
@@ -744,10 +762,7 @@ GST_START_TEST (test_sink_hostile_names_and_text)
   fail_unless (g_file_test ((location + "/segments/00-user-0200ms.wav").c_str (),
           G_FILE_TEST_EXISTS));
 
-  gchar *cmd = g_strdup_printf ("rm -rf '%s'", top);
-  fail_unless_equals_int (system (cmd), 0);
-  g_free (cmd);
-  g_free (top);
+  remove_tree (top);
 }
 
 GST_END_TEST;
@@ -759,9 +774,7 @@ GST_START_TEST (test_sink_malformed_events)
 {
   gchar *top = g_dir_make_tmp ("voice-malformed-XXXXXX", nullptr);
   std::string location = std::string (top) + "/call";
-  GstElement *sink = gst_element_factory_make ("voicemanifestsink", nullptr);
-  g_object_set (sink, "location", location.c_str (), "manifest-interval",
-      (guint64) 0, nullptr);
+  GstElement *sink = new_recorder (location);
   GstBus *bus = gst_bus_new ();
   gst_element_set_bus (sink, bus);
   GstHarness *h = gst_harness_new_with_element (sink, "sink", nullptr);
@@ -830,10 +843,7 @@ GST_START_TEST (test_sink_malformed_events)
   fail_unless (g_file_test ((location + "/segments/00-user-0200ms.wav").c_str (),
           G_FILE_TEST_EXISTS));
 
-  gchar *cmd = g_strdup_printf ("rm -rf '%s'", top);
-  fail_unless_equals_int (system (cmd), 0);
-  g_free (cmd);
-  g_free (top);
+  remove_tree (top);
 }
 
 GST_END_TEST;
@@ -908,8 +918,7 @@ GST_START_TEST (test_refused_caps)
     g_free (desc);
     fail_if (g_file_test (location.c_str (), G_FILE_TEST_EXISTS));
   }
-  g_rmdir (top);
-  g_free (top);
+  remove_tree (top);
 }
 
 GST_END_TEST;
