@@ -46,6 +46,7 @@
 #endif
 
 #include "gstvoicetimeline.h"
+#include "driftcompensator.h"
 #include "timelinebuilder.h"
 #include "timelinetextpad.h"
 
@@ -53,6 +54,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -128,6 +130,10 @@ struct _GstVoiceTimelinePad
   GstAudioInfo conv_in;
   GstAudioInfo conv_out;
   guint conv_channel;
+  gboolean conv_variable;       /* resampling at the drift's rate */
+  DriftCompensator *drift;
+  GstBuffer *last_input;        /* to prime a resampler taking over */
+  guint64 skip_frames;          /* of its output: the audio given already */
 
   /* object lock: jumps closed up (gst_voice_timeline_pad_probe ()); from
    * running time jump_from on, jump is taken off, and before it, from
@@ -217,6 +223,8 @@ gst_voice_timeline_pad_finalize (GObject * object)
   g_free (pad->speaker);
   g_free (pad->stream_speaker);
   g_clear_pointer (&pad->converter, gst_audio_converter_free);
+  gst_clear_buffer (&pad->last_input);
+  delete pad->drift;
 
   G_OBJECT_CLASS (gst_voice_timeline_pad_parent_class)->finalize (object);
 }
@@ -242,6 +250,34 @@ gst_voice_timeline_pad_channel_config (guint channel, guint n_channels)
   return config;
 }
 
+/* A resampler that takes over from the direct placement starts with the
+ * input before: its filter then has the history it needs, and of its
+ * output the part that was given out already is skipped, so that the
+ * audio goes on without a break. */
+static void
+gst_voice_timeline_pad_prime (GstVoiceTimelinePad * pad,
+    GstAudioInfo * in_info, GstAudioInfo * out_info)
+{
+  GstMapInfo map;
+  if (!gst_buffer_map (pad->last_input, &map, GST_MAP_READ))
+    return;
+  gsize in_frames = map.size / GST_AUDIO_INFO_BPF (in_info);
+  gsize out_frames = gst_audio_converter_get_out_frames (pad->converter,
+      in_frames);
+  gpointer scratch = g_malloc (MAX (out_frames, 1) *
+      GST_AUDIO_INFO_BPF (out_info));
+  gpointer in_data = map.data;
+  gst_audio_converter_samples (pad->converter, GST_AUDIO_CONVERTER_FLAG_NONE,
+      &in_data, in_frames, &scratch, out_frames);
+  g_free (scratch);
+  gst_buffer_unmap (pad->last_input, &map);
+  /* what it owes of that input, at the output's rate, comes first next */
+  pad->skip_frames = gst_util_uint64_scale_int (in_frames,
+      GST_AUDIO_INFO_RATE (out_info), GST_AUDIO_INFO_RATE (in_info)) -
+      MIN (out_frames, in_frames);
+  gst_clear_buffer (&pad->last_input);
+}
+
 /* The base class converts to the whole output format; here the converter's
  * mix matrix makes each input its own channel of it, the others silent. */
 static GstBuffer *
@@ -253,11 +289,32 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
   /* the base class calls this with the pad's object lock held */
   guint n_channels = GST_AUDIO_INFO_CHANNELS (out_info);
   guint channel = MIN (pad->channel, n_channels - 1);
+  gboolean discont = GST_BUFFER_FLAG_IS_SET (input, GST_BUFFER_FLAG_DISCONT)
+      || GST_BUFFER_FLAG_IS_SET (input, GST_BUFFER_FLAG_RESYNC);
+
+  gint out_rate = GST_AUDIO_INFO_RATE (out_info);
+  if (!pad->drift || pad->drift->rate () != out_rate) {
+    delete pad->drift;
+    pad->drift = new DriftCompensator (out_rate);
+  }
+  double ratio = pad->drift->ratio_for (GST_BUFFER_PTS (input), discont);
+  if (gst_buffer_get_size (input) == 0) {
+    /* a gap: the base class gives its duration in silence */
+    if (GST_BUFFER_DURATION_IS_VALID (input))
+      pad->drift->produced (gst_util_uint64_scale (GST_BUFFER_DURATION
+              (input), out_rate, GST_SECOND));
+    GstBuffer *res = gst_buffer_new ();
+    gst_buffer_copy_into (res, input, (GstBufferCopyFlags)
+        (GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
+            GST_BUFFER_COPY_META), 0, -1);
+    return res;
+  }
 
   /* the usual case, S16LE mono at the output's rate: placed in its channel
    * directly, the converter's general mixing costs several times more */
   GstMapInfo mono;
-  if (GST_AUDIO_INFO_FORMAT (in_info) == GST_AUDIO_FORMAT_S16LE
+  if (!pad->drift->engaged ()
+      && GST_AUDIO_INFO_FORMAT (in_info) == GST_AUDIO_FORMAT_S16LE
       && GST_AUDIO_INFO_FORMAT (out_info) == GST_AUDIO_FORMAT_S16LE
       && GST_AUDIO_INFO_CHANNELS (in_info) == 1
       && GST_AUDIO_INFO_RATE (in_info) == GST_AUDIO_INFO_RATE (out_info)
@@ -284,13 +341,17 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
       }
       gst_buffer_unmap (input, &mono);
       gst_buffer_unmap (res, &placed);
+      pad->drift->produced (frames);
+      gst_buffer_replace (&pad->last_input, input);
       return res;
     }
     /* not aligned for gint16: the converter copes */
     gst_buffer_unmap (input, &mono);
   }
 
+  gboolean variable = pad->drift->engaged ();
   if (!pad->converter || channel != pad->conv_channel
+      || variable != pad->conv_variable
       || !gst_audio_info_is_equal (&pad->conv_in, in_info)
       || !gst_audio_info_is_equal (&pad->conv_out, out_info)) {
     g_clear_pointer (&pad->converter, gst_audio_converter_free);
@@ -299,17 +360,28 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     GstStructure *config = GST_AUDIO_INFO_CHANNELS (in_info) == 1 ?
         gst_voice_timeline_pad_channel_config (channel, n_channels) :
         nullptr;
-    pad->converter = gst_audio_converter_new (GST_AUDIO_CONVERTER_FLAG_NONE,
+    pad->converter = gst_audio_converter_new (variable ?
+        GST_AUDIO_CONVERTER_FLAG_VARIABLE_RATE : GST_AUDIO_CONVERTER_FLAG_NONE,
         in_info, out_info, config);
     if (!pad->converter)
       return nullptr;
     pad->conv_in = *in_info;
     pad->conv_out = *out_info;
     pad->conv_channel = channel;
-  } else if (GST_BUFFER_FLAG_IS_SET (input, GST_BUFFER_FLAG_DISCONT)
-      || GST_BUFFER_FLAG_IS_SET (input, GST_BUFFER_FLAG_RESYNC)) {
+    pad->conv_variable = variable;
+    if (variable && !discont && pad->last_input)
+      gst_voice_timeline_pad_prime (pad, in_info, out_info);
+  } else if (discont) {
     /* a resampler's history belongs to the audio before the gap */
     gst_audio_converter_reset (pad->converter);
+  }
+  if (variable) {
+    /* the rates scaled up, for a ratio finer than one frame a second */
+    gint in_rate = GST_AUDIO_INFO_RATE (in_info);
+    gint scale = G_MAXINT / 2 / MAX (in_rate, out_rate);
+    scale = MIN (scale, 1000);
+    gst_audio_converter_update_config (pad->converter, in_rate * scale,
+        (gint) std::lround (out_rate * scale * ratio), nullptr);
   }
 
   gsize in_frames = gst_buffer_get_size (input) / GST_AUDIO_INFO_BPF (in_info);
@@ -330,6 +402,19 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
       &in_data, in_frames, &out_data, out_frames);
   gst_buffer_unmap (input, &in_map);
   gst_buffer_unmap (res, &out_map);
+  if (pad->skip_frames) {
+    guint64 skip = MIN (pad->skip_frames, (guint64) out_frames);
+    gst_buffer_resize (res, skip * GST_AUDIO_INFO_BPF (out_info), -1);
+    out_frames -= skip;
+    pad->skip_frames -= skip;
+  }
+  GST_LOG_OBJECT (pad, "drift: gap %.2f ms, ratio %.5f", pad->drift->gap ()
+      * 1000, ratio);
+  pad->drift->produced (out_frames);
+  if (variable)
+    gst_clear_buffer (&pad->last_input);
+  else
+    gst_buffer_replace (&pad->last_input, input);
   return res;
 }
 
@@ -340,6 +425,10 @@ gst_voice_timeline_pad_forget_audio (GstVoiceTimelinePad * pad)
 {
   GST_OBJECT_LOCK (pad);
   g_clear_pointer (&pad->converter, gst_audio_converter_free);
+  gst_clear_buffer (&pad->last_input);
+  pad->skip_frames = 0;
+  if (pad->drift)
+    pad->drift->reset ();
   GST_OBJECT_UNLOCK (pad);
 }
 
