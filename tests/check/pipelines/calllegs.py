@@ -5,10 +5,13 @@ import os
 import struct
 import wave
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FILES = os.path.join(HERE, "..", "..", "files")
 RATE = 16000
 CHUNK = 320                       # 20 ms
+HUM_HZ = 61                       # no whole number of periods in 20 ms
 CAPS = "audio/x-raw,format=S16LE,rate=%d,channels=1,layout=interleaved" % RATE
 
 
@@ -22,9 +25,13 @@ class Leg:
     """What one leg sends: speech at the given times, silence between,
     nothing while it is stalled or after it left."""
 
-    def __init__(self, name, speech, utterance, stall=None, leaves=None):
+    def __init__(self, name, speech, utterance, stall=None, leaves=None,
+                 hum=0):
         self.name, self.speech, self.utterance = name, speech, utterance
         self.stall, self.leaves = stall, leaves
+        # a steady tone of this amplitude under everything (HUM_HZ): a
+        # sample dropped or added anywhere is a break in it
+        self.hum = hum
 
     def sending(self, t):
         if self.leaves is not None and t >= self.leaves:
@@ -41,6 +48,12 @@ class Leg:
             if lo < hi:
                 out[(lo - sample) * 2:(hi - sample) * 2] = \
                     self.utterance[(lo - first) * 2:(hi - first) * 2]
+        if self.hum:
+            n = np.arange(sample, sample + CHUNK)
+            mixed = (np.frombuffer(bytes(out), dtype="<i2")
+                     + np.round(self.hum * np.sin(2 * np.pi * HUM_HZ * n
+                                                  / RATE)))
+            return np.clip(mixed, -32768, 32767).astype("<i2").tobytes()
         return bytes(out)
 
 

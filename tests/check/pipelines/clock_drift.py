@@ -9,7 +9,10 @@ is. Recorded through the three elements as fast as the machine allows.
 The timeline must not drift: at the end of the call as at its start,
 every utterance of either leg is one segment (a drifting leg's speech is
 not cut up), starting within 30 ms of the time it was stamped with, and
-its audio sits in the full file within 30 ms of that time too.
+its audio sits in the full file within 30 ms of that time too. And it
+keeps the drifting leg on its time by resampling it, not by dropping or
+inserting audio: a faint steady hum under that leg has no break in it
+anywhere in the full file.
 """
 import argparse
 import json
@@ -24,9 +27,11 @@ import gi
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
-from calllegs import CAPS, CHUNK, RATE, Leg, channels_of, read_utterance
+from calllegs import (CAPS, CHUNK, HUM_HZ, RATE, Leg, channels_of,
+                      read_utterance)
 
 TOLERANCE = 0.030
+HUM = 100                          # -50 dBFS: below what the segmenter hears
 
 
 def record(out, legs, skews, minutes):
@@ -70,7 +75,7 @@ def onset(channel, around, utterance):
     return (a + int(np.argmax(np.correlate(window, ref, "valid")))) / RATE
 
 
-def check(out, legs, skews, utterance):
+def check(out, legs, skews, utterance, minutes):
     failures = []
     with open(os.path.join(out, "manifest.json")) as f:
         m = json.load(f)
@@ -98,7 +103,45 @@ def check(out, legs, skews, utterance):
             failures.append("%s drifted: %.1f ms, %.1f ms"
                             % (leg.name, worst_seg * 1000,
                                worst_audio * 1000))
+        if leg.hum:
+            breaks = hum_breaks(chans[speakers.index(leg.name)], leg, skew,
+                                minutes)
+            print("%-6s hum: %d breaks" % (leg.name, breaks))
+            if breaks:
+                failures.append("%s: %d breaks in the hum (audio dropped or "
+                                "inserted)" % (leg.name, breaks))
     return failures
+
+
+def hum_breaks(channel, leg, skew, minutes):
+    """Breaks in the hum under @leg, away from its speech: the hum fitted
+    (least squares, its frequency give or take the 1 % of resampling) in
+    windows of 40 ms every 20 ms keeps its amplitude in every window; a
+    piece of silence inserted, or a piece dropped (a jump of its phase),
+    takes a quarter of it or more away in the windows around it."""
+    x = np.asarray(channel, dtype=float)
+    win, hop = RATE // 25, RATE // 50
+    t = np.arange(win) / RATE
+    basis = np.stack([np.cos(2 * np.pi * HUM_HZ * t),
+                      np.sin(2 * np.pi * HUM_HZ * t), np.ones(win)])
+    fit = np.linalg.pinv(basis.T)             # 3 x win
+    speech = len(leg.utterance) / 2 / RATE
+    end = (minutes * 60 * skew - 0.5) * RATE  # (where the leg ends)
+    weak = []
+    for start in range(0, len(x) - win, hop):
+        at = start / RATE
+        if start + win > end or any(
+                s * skew - 0.5 < at + win / RATE and at < s * skew + speech
+                + 0.5 for s in leg.speech):
+            continue
+        c = fit @ x[start:start + win]
+        if np.hypot(c[0], c[1]) < 0.75 * leg.hum:
+            weak.append(at)
+    # a break weakens the windows around it: count runs of weak windows
+    runs = [w for i, w in enumerate(weak) if i == 0 or w - weak[i - 1] > 0.1]
+    if runs:
+        print("  breaks at (s):", " ".join("%.2f" % w for w in runs[:20]))
+    return len(runs)
 
 
 def main():
@@ -113,13 +156,14 @@ def main():
     failures = []
     for skew in (0.99, 1.01):
         legs = [Leg("caller", [0.5 + 60 * i for i in range(n)], utterance),
-                Leg("agent", [30.0 + 60 * i for i in range(n)], utterance)]
+                Leg("agent", [30.0 + 60 * i for i in range(n)], utterance,
+                    hum=HUM)]
         skews = (1.0, skew)
         out = tempfile.mkdtemp(prefix="clock-drift-")
         if not record(out, legs, skews, args.minutes):
             failures.append("the recording did not end with EOS")
             continue
-        failures += check(out, legs, skews, utterance)
+        failures += check(out, legs, skews, utterance, args.minutes)
     for f in failures:
         print("FAIL:", f)
     if args.check and failures:
