@@ -13,7 +13,9 @@
  * the output is mono, with two stereo (`sink_0` left: put the user there),
  * with more the channels are unpositioned (channel-mask 0). Inputs of other
  * formats and rates are converted to the output's (its rate is the
- * highest input rate unless downstream asks for one). The channels stay
+ * highest input rate unless downstream asks for one); an input whose
+ * audio drifts away from its timestamps (another clock stamped it) is
+ * resampled onto them once it is 5 ms off. The channels stay
  * for the whole call: pads are requested before the element starts, or
  * while it runs take a channel kept free by #GstVoiceTimeline:max-speakers;
  * a pad released while it runs leaves its channel silent. Request pads `text_%u` take timed text (subparse,
