@@ -362,6 +362,15 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     GstStructure *config = GST_AUDIO_INFO_CHANNELS (in_info) == 1 ?
         gst_voice_timeline_pad_channel_config (channel, n_channels) :
         nullptr;
+    if (variable) {
+      /* interpolated filter tables: a new rate is then cheap, while full
+       * tables for it would be made anew, megabytes, for every buffer */
+      if (!config)
+        config = gst_structure_new_empty ("config");
+      gst_structure_set (config, GST_AUDIO_RESAMPLER_OPT_FILTER_MODE,
+          GST_TYPE_AUDIO_RESAMPLER_FILTER_MODE,
+          GST_AUDIO_RESAMPLER_FILTER_MODE_INTERPOLATED, nullptr);
+    }
     pad->converter = gst_audio_converter_new (variable ?
         GST_AUDIO_CONVERTER_FLAG_VARIABLE_RATE : GST_AUDIO_CONVERTER_FLAG_NONE,
         in_info, out_info, config);
