@@ -57,6 +57,7 @@
 #endif
 
 #include "gstvoicesegmenter.h"
+#include "bufferrun.h"
 #include "frameanalyzer.h"
 #include "speechdetector.h"
 
@@ -83,6 +84,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_segmenter_debug);
 /* Timestamps closer than this to where the previous buffer ended are taken
  * as continuous (upstream rounding); anything further is a discontinuity. */
 #define CONTINUITY_TOLERANCE (20 * GST_MSECOND)
+/* without a live source, the audio goes out in runs of about this long */
+#define OFFLINE_RUN_DURATION GST_SECOND
 /* A step back up to this is a leg whose clock runs a little fast (its
  * samples outlast the time they are stamped with): the analysis goes on
  * from the timestamp, keeping what is open. Further back, the stream's
@@ -139,6 +142,7 @@ struct Queued
 {
   GstMiniObject *item;          /* a GstBuffer or a GstEvent */
   GstClockTime end;             /* for an event, the end of the audio before */
+  GstClockTime start = GST_CLOCK_TIME_NONE;     /* a buffer's */
 };
 
 /* A decided boundary, with the identity and running times in force when
@@ -188,6 +192,8 @@ struct GstVoiceSegmenterPrivate
   GstClockTime released = GST_CLOCK_TIME_NONE;
   bool mark_start_pending = false;
   bool warned_mark_in_detect = false;
+  /* whether upstream is live, asked at the first buffer */
+  enum { LIVE_UNKNOWN, LIVE, NOT_LIVE } liveness = LIVE_UNKNOWN;
 };
 
 struct _GstVoiceSegmenter
@@ -543,7 +549,35 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   priv->position = GST_CLOCK_TIME_NONE;
   priv->released = GST_CLOCK_TIME_NONE;
   priv->mark_start_pending = false;
+  priv->liveness = GstVoiceSegmenterPrivate::LIVE_UNKNOWN;
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
+}
+
+/* A live stream's audio goes on as soon as it is decided; any other is
+ * joined into runs (see BufferRun). Asked at the first buffer, when
+ * upstream is complete. */
+static void
+gst_voice_segmenter_check_live (GstVoiceSegmenter * self)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  if (priv->liveness == GstVoiceSegmenterPrivate::LIVE_UNKNOWN) {
+    GstQuery *query = gst_query_new_latency ();
+    gboolean live = TRUE;
+    if (gst_pad_peer_query (self->sinkpad, query))
+      gst_query_parse_latency (query, &live, nullptr, nullptr);
+    gst_query_unref (query);
+    priv->liveness = live ? GstVoiceSegmenterPrivate::LIVE :
+        GstVoiceSegmenterPrivate::NOT_LIVE;
+    GST_DEBUG_OBJECT (self, "upstream is %slive", live ? "" : "not ");
+  }
+}
+
+static GstFlowReturn
+gst_voice_segmenter_push_run (GstVoiceSegmenter * self, BufferRun & run)
+{
+  if (run.empty ())
+    return GST_FLOW_OK;
+  return gst_pad_push (self->srcpad, run.take ());
 }
 
 static void
@@ -643,25 +677,55 @@ gst_voice_segmenter_release (GstVoiceSegmenter * self, bool drain)
   if (GST_CLOCK_TIME_IS_VALID (priv->position) && priv->position > holdback)
     limit = priv->position - holdback;
 
+  /* a run waits until a whole one can go */
+  bool join = priv->liveness == GstVoiceSegmenterPrivate::NOT_LIVE;
+  GstClockTime from = GST_CLOCK_TIME_NONE;
+  for (auto it = priv->queue.begin (); !GST_CLOCK_TIME_IS_VALID (from)
+      && it != priv->queue.end (); ++it)
+    if (GST_IS_BUFFER (it->item))
+      from = it->start;
+  if (join && !drain && GST_CLOCK_TIME_IS_VALID (from)
+      && limit < from + OFFLINE_RUN_DURATION)
+    limit = 0;
+
+  BufferRun run;
   while (!priv->queue.empty ()) {
     Queued q = priv->queue.front ();
     if (!drain && q.end > limit)
       break;
-    priv->queue.pop_front ();
     if (GST_IS_EVENT (q.item)) {
+      if ((ret = gst_voice_segmenter_push_run (self, run)) != GST_FLOW_OK)
+        return ret;
+      priv->queue.pop_front ();
       gst_pad_push_event (self->srcpad, GST_EVENT_CAST (q.item));
       continue;
     }
+    if (!priv->boundaries.empty ()
+        && priv->boundaries.front ().anchor () < q.end
+        && (ret = gst_voice_segmenter_push_run (self, run)) != GST_FLOW_OK)
+      return ret;
     while (!priv->boundaries.empty ()
         && priv->boundaries.front ().anchor () < q.end) {
       gst_voice_segmenter_push_boundary (self, priv->boundaries.front ());
       priv->boundaries.pop_front ();
     }
+    priv->queue.pop_front ();
     priv->released = q.end;
-    ret = gst_pad_push (self->srcpad, GST_BUFFER_CAST (q.item));
-    if (ret != GST_FLOW_OK)
+    GstBuffer *buffer = GST_BUFFER_CAST (q.item);
+    if (!join) {
+      if ((ret = gst_pad_push (self->srcpad, buffer)) != GST_FLOW_OK)
+        return ret;
+      continue;
+    }
+    if (!run.continues (buffer, q.start)
+        && (ret = gst_voice_segmenter_push_run (self, run)) != GST_FLOW_OK) {
+      gst_buffer_unref (buffer);
       return ret;
+    }
+    run.add (buffer, q.start, q.end);
   }
+  if ((ret = gst_voice_segmenter_push_run (self, run)) != GST_FLOW_OK)
+    return ret;
 
   /* boundaries whose audio has all been pushed need not wait */
   while (!priv->boundaries.empty ()
@@ -762,6 +826,7 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
 
   gst_voice_segmenter_apply_settings (self, false);
   gst_voice_segmenter_push_speaker (self);
+  gst_voice_segmenter_check_live (self);
 
   gint bpf = GST_AUDIO_INFO_BPF (&priv->info);
   gint rate = GST_AUDIO_INFO_RATE (&priv->info);
@@ -783,7 +848,7 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
   }
 
   priv->position = end;
-  priv->queue.push_back ({GST_MINI_OBJECT_CAST (buffer), end});
+  priv->queue.push_back ({GST_MINI_OBJECT_CAST (buffer), end, pts});
   return gst_voice_segmenter_release (self, false);
 }
 

@@ -774,6 +774,110 @@ GST_START_TEST (test_gap_before_caps)
 
 GST_END_TEST;
 
+/* The harness answers LATENCY as a live source would: this one does not. */
+static gboolean
+not_live_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+/* A run is cut short only by a speech event: it ends right before the
+ * buffer (20 ms) that holds the event's time, or starts with it. */
+static bool
+at_boundary (const Recorder & rec, GstClockTime end)
+{
+  for (const auto & i:rec.items) {
+    if (i.is_buffer)
+      continue;
+    GstClockTime at = i.kind == GST_VOICE_SPEECH_START ? i.start : i.stop;
+    if (end <= at && at < end + 20 * MS)
+      return true;
+  }
+  return false;
+}
+
+/* Without a live source the audio leaves in runs of about a second (one
+ * hand-off into the timeline instead of a hundred): the same samples, the
+ * events before the run that holds their audio, and no run across a
+ * gap. */
+GST_START_TEST (test_offline_runs)
+{
+  Recorder rec;
+  gsize head, tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, &head, &tail);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  gst_pad_set_query_function (h->srcpad, not_live_query);
+
+  /* a later copy of it 10 s later: a gap */
+  GstClockTime later = 10 * GST_SECOND;
+  fail_unless_equals_int (push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0),
+      GST_FLOW_OK);
+  fail_unless_equals_int (push_signal (h, s, GST_AUDIO_FORMAT_S16LE, later),
+      GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  /* input: 20 ms buffers; output: runs of at least a later but for the
+   * last of each copy, each starting where the last ended */
+  GstClockTime copy_end = s.time_of (s.size ());
+  GstClockTime expect = 0;
+  guint n_runs = 0;
+  gsize pos = 0;
+  GstBuffer *buf;
+  while ((buf = gst_harness_try_pull (h))) {
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+    gsize n = gst_buffer_get_size (buf) / 2;
+    GstClockTime end = pts + gst_util_uint64_scale_int (n, GST_SECOND, 16000);
+    if (pts == later) {
+      fail_unless_equals_uint64 (expect, copy_end);
+      expect = later;
+      pos = 0;
+    }
+    fail_unless_equals_uint64 (pts, expect);
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), end - pts);
+    if (end != copy_end && end != later + copy_end && end - pts < GST_SECOND)
+      fail_unless (at_boundary (rec, end) || at_boundary (rec, pts), "a run of %"
+          GST_TIME_FORMAT " at %" GST_TIME_FORMAT, GST_TIME_ARGS (end - pts),
+          GST_TIME_ARGS (pts));
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    for (gsize i = 0; i < n; i++, pos++) {
+      gint want = CLAMP ((gint) (s.samples[pos] * 32768.0f), -32768, 32767);
+      fail_unless_equals_int ((gint16) GST_READ_UINT16_LE (map.data + 2 * i),
+          want);
+    }
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+    expect = end;
+    n_runs++;
+  }
+  fail_unless_equals_uint64 (expect, later + copy_end);
+  /* 2 x 6 s of audio (300 buffers each), each copy with a start and a
+   * stop: 8 runs each */
+  fail_unless (n_runs <= 16, "%u runs", n_runs);
+
+  /* the spans are those of the live case, each event before its audio */
+  auto starts = rec.spans (GST_VOICE_SPEECH_START);
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (starts.size (), 2);
+  fail_unless_equals_int (stops.size (), 2);
+  for (guint k = 0; k < 2; k++) {
+    GstClockTime base = k ? later : 0;
+    fail_unless_equals_uint64 (starts[k].start, base + frame_start (s, head));
+    fail_unless_equals_uint64 (stops[k].stop, base + frame_end (s, tail));
+    gssize ev = rec.index_of_event (GST_VOICE_SPEECH_START, k);
+    fail_unless (ev < rec.buffer_holding (base + s.time_of (head)));
+    ev = rec.index_of_event (GST_VOICE_SPEECH_STOP, k);
+    fail_unless (ev < rec.buffer_holding (stops[k].stop));
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 voicesegmenter_suite (void)
 {
@@ -800,6 +904,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_rename_inside_a_span);
   tcase_add_test (tc, test_latency_fixed_while_playing);
   tcase_add_test (tc, test_gap_before_caps);
+  tcase_add_test (tc, test_offline_runs);
   return s;
 }
 

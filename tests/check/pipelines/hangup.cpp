@@ -151,9 +151,11 @@ check_recording (const gchar * dir, guint round)
 
   if (json_object_get_null_member (m, "full")) {
     /* hung up after the conversation began, before its first audio (and
-     * maybe before its format: no sample_rate either) */
-    fail_unless (n == 0 && files.size () == 2, "round %u: %s: no full file "
-        "listed, but segments or other files", round, dir);
+     * maybe before its format: no sample_rate either); a speech start
+     * already told is listed, without a file */
+    fail_unless (listed == 0 && files.size () == 2, "round %u: %s: no full "
+        "file listed, but %u segment files and %u files", round, dir, listed,
+        (guint) files.size ());
     g_object_unref (parser);
     return 0;
   }
