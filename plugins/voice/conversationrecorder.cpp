@@ -362,18 +362,19 @@ ConversationRecorder::open_segment (const std::string & speaker,
   /* the padding before it, as far as the conversation and history go */
   seg->file_start = seg->fed = MAX (start - MIN (start, seg->padding),
       MIN (start, history_.begin ()));
-  seg->part = ".part-" + std::to_string (n_parts_++) + "." + extension ();
-  std::string error;
-  int fd = dir_.create (RecordingDir::SEGMENTS, seg->part, error);
-  if (fd < 0) {
-    fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
+  if (!preparer_)
+    preparer_ = std::make_unique < FilePreparer > (dir_, settings_.format,
+        rate_, extension ());
+  FilePreparer::Prepared prepared = preparer_->take ();
+  seg->part = prepared.part;
+  seg->file = std::move (prepared.file);
+  if (!prepared.created) {
+    fail (GST_RESOURCE_ERROR_OPEN_WRITE, prepared.error);
     return nullptr;
   }
-  seg->file = EncodedFile::create (settings_.format, rate_, 1, 0, fd, error);
   if (!seg->file) {
-    dir_.remove (RecordingDir::SEGMENTS, seg->part);
     fail (GST_RESOURCE_ERROR_OPEN_WRITE, "Could not encode " +
-        dir_.path (RecordingDir::SEGMENTS, seg->part), error);
+        dir_.path (RecordingDir::SEGMENTS, seg->part), prepared.error);
     return nullptr;
   }
   return seg;
@@ -415,6 +416,8 @@ ConversationRecorder::finish_segment (OpenSegment & seg, guint64 end)
   record.padding_after = end > speech_end ? (gdouble) (end - speech_end) /
       rate_ : 0.0;
   bool ok = feed (seg, end) && seg.file->finish ();
+  if (ok)
+    preparer_->dispose (std::move (seg.file));
   /* A hang-up right after a start was decided: the speech began after the
    * last sample received, so its file would hold nothing (and a WAV of
    * nothing keeps wavenc's streaming header, not exact sizes). It is
@@ -849,6 +852,8 @@ ConversationRecorder::finish ()
       on_message_ (file_written (dir_.path (RecordingDir::TOP, full_name_),
               full_name_.c_str (), "full", 0.0, duration));
   }
+  /* the files made ready and not used are removed */
+  preparer_.reset ();
   /* nothing came: what is in the directory stays as it was */
   if (!received_) {
     dir_.discard ();

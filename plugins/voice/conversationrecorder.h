@@ -5,6 +5,7 @@
 
 #include "audiohistory.h"
 #include "encodedfile.h"
+#include "filepreparer.h"
 #include "recordingdir.h"
 
 #include <gst/gst.h>
@@ -143,6 +144,8 @@ private:
   bool finished_ = false;
 
   RecordingDir dir_;
+  /* after dir_, which it uses: destroyed first */
+  std::unique_ptr < FilePreparer > preparer_;
   GstVoiceManifest *manifest_;
   gint rate_ = 0;
   gint channels_ = 0;
@@ -165,7 +168,6 @@ private:
   /* told their end, waiting for the audio of their padding after it */
   std::vector < std::unique_ptr < OpenSegment > >closing_;
   guint n_starts_ = 0;
-  guint n_parts_ = 0;
   std::vector < Finished > unpublished_;
   /* segments listed, by index: whether they have a file, its padding */
   struct Listed

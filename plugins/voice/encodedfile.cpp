@@ -210,7 +210,8 @@ EncodedFile::finish ()
    * encoder is drained and the headers are rewritten */
   gst_pad_push_event (srcpad_, gst_event_new_eos ());
   bool failed = take_error ("");
-  gst_element_set_state (pipeline_, GST_STATE_NULL);
+  /* the pipeline is stopped by the destructor, which may run in another
+   * thread (FilePreparer): nothing in it writes once it is drained */
   close_fd ();
   return !failed && error_.empty ();
 }

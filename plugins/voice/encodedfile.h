@@ -49,7 +49,8 @@ public:
 
   /* Takes @buffer, which holds whole frames. */
   GstFlowReturn write (GstBuffer * buffer);
-  /* Drains the encoder, completes the file (headers) and closes it. */
+  /* Drains the encoder, completes the file (headers) and closes it; the
+   * pipeline stops in the destructor. */
   bool finish ();
   /* what went wrong, after write () or finish () failed */
   const std::string & error () const { return error_; }

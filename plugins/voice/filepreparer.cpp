@@ -1,0 +1,127 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "filepreparer.h"
+
+/* files kept ready: segments come one every few seconds of audio, and a
+ * recording that runs many times faster than real time needs a few */
+#define PREPARED_AHEAD 4
+
+struct FilePreparer::Job
+{
+  FilePreparer *preparer;
+  std::string part;             /* to prepare, if @file is NULL */
+  std::unique_ptr < EncodedFile > file; /* to dispose of */
+};
+
+/* One pool for the process, whose threads GLib shares with other pools:
+ * no thread per recording. */
+GThreadPool *
+FilePreparer::pool ()
+{
+  static GThreadPool *pool;
+  if (g_once_init_enter (&pool)) {
+    GThreadPool *p = g_thread_pool_new (FilePreparer::run, nullptr,
+        MAX (1, (gint) g_get_num_processors ()), FALSE, nullptr);
+    g_once_init_leave (&pool, p);
+  }
+  return pool;
+}
+
+FilePreparer::FilePreparer (RecordingDir & dir, RecordingFormat format,
+    gint rate, const std::string & extension)
+:  dir_ (dir), format_ (format), rate_ (rate), extension_ (extension)
+{
+}
+
+FilePreparer::~FilePreparer ()
+{
+  std::unique_lock < std::mutex > lk (lock_);
+  done_.wait (lk,[this] {
+        return in_flight_ == 0;
+      });
+  for (Prepared & p:ready_) {
+    p.file.reset ();
+    dir_.remove (RecordingDir::SEGMENTS, p.part);
+  }
+  ready_.clear ();
+}
+
+FilePreparer::Prepared FilePreparer::prepare (const std::string & part)
+{
+  Prepared p;
+  p.part = part;
+  int fd = dir_.create (RecordingDir::SEGMENTS, part, p.error);
+  if (fd < 0)
+    return p;
+  p.created = true;
+  p.file = EncodedFile::create (format_, rate_, 1, 0, fd, p.error);
+  if (!p.file)
+    dir_.remove (RecordingDir::SEGMENTS, part);
+  return p;
+}
+
+void
+FilePreparer::run (gpointer data, gpointer)
+{
+  std::unique_ptr < Job > job (static_cast < Job * >(data));
+  FilePreparer *self = job->preparer;
+  Prepared p;
+  if (job->file)
+    job->file.reset ();
+  else
+    p = self->prepare (job->part);
+
+  std::lock_guard < std::mutex > lk (self->lock_);
+  if (!job->file && !p.part.empty ()) {
+    self->ready_.push_back (std::move (p));
+    self->preparing_--;
+  }
+  if (--self->in_flight_ == 0)
+    self->done_.notify_all ();
+}
+
+/* with lock_ held */
+void
+FilePreparer::refill ()
+{
+  while (ready_.size () + preparing_ < PREPARED_AHEAD) {
+    Job *job = new Job { this, ".part-" + std::to_string (n_parts_++) + "." +
+          extension_, nullptr };
+    preparing_++;
+    in_flight_++;
+    g_thread_pool_push (pool (), job, nullptr);
+  }
+}
+
+FilePreparer::Prepared FilePreparer::take ()
+{
+  std::string part;
+  {
+    std::lock_guard < std::mutex > lk (lock_);
+    if (!ready_.empty ()) {
+      Prepared p = std::move (ready_.front ());
+      ready_.pop_front ();
+      refill ();
+      return p;
+    }
+    /* not waiting for the workers: they may be busy with other
+     * recordings' files */
+    part = ".part-" + std::to_string (n_parts_++) + "." + extension_;
+    refill ();
+  }
+  return prepare (part);
+}
+
+void
+FilePreparer::dispose (std::unique_ptr < EncodedFile > file)
+{
+  std::lock_guard < std::mutex > lk (lock_);
+  in_flight_++;
+  g_thread_pool_push (pool (), new Job { this, "", std::move (file) },
+      nullptr);
+}
