@@ -31,7 +31,7 @@ ConversationRecorder::ConversationRecorder (const Settings & settings,
     FailureFunc on_failure, WarningFunc on_warning, MessageFunc on_message)
 :  settings_ (settings), on_failure_ (std::move (on_failure)),
     on_warning_ (std::move (on_warning)), on_message_ (std::move (on_message)),
-    manifest_ (gst_voice_manifest_new ())
+    manifest_ (gst_voice_manifest_new ()), full_pending_ (gst_adapter_new ())
 {
   gst_voice_manifest_set_format (manifest_,
       recording_format_info (settings_.format).extension);
@@ -42,6 +42,7 @@ ConversationRecorder::~ConversationRecorder ()
   for (auto & f:unpublished_)
     gst_voice_segment_clear (&f.record);
   gst_voice_manifest_free (manifest_);
+  g_object_unref (full_pending_);
 }
 
 void
@@ -126,9 +127,10 @@ ConversationRecorder::set_format (gint rate, gint channels,
   channels_ = channels;
   channel_mask_ = channel_mask;
   chunk_ = MAX (1, rate / 10);
+  batch_ = rate;
   base_lag_ = lag_ = gst_util_uint64_scale_int (settings_.lookback, rate,
       GST_SECOND);
-  history_.reset (channels, lag_ + chunk_);
+  history_.reset (channels, lag_ + chunk_ + batch_);
   gst_voice_manifest_set_sample_rate (manifest_, rate);
   return true;
 }
@@ -164,6 +166,7 @@ ConversationRecorder::fail_full ()
 {
   fail_write (*full_, dir_.path (RecordingDir::TOP, full_name_));
   full_.reset ();
+  gst_adapter_clear (full_pending_);
   gst_voice_manifest_set_full (manifest_, "", "", 0.0);
   dirty_ = true;
 }
@@ -204,7 +207,22 @@ ConversationRecorder::write_full (GstBuffer * buffer)
     gst_buffer_unmap (out, &mix);
     gst_buffer_unmap (buffer, &in);
   }
-  GstFlowReturn ret = full_->write (out);
+  gst_adapter_push (full_pending_, out);
+  guint bpf = settings_.mixed ? 2 : 2 * channels_;
+  if (gst_adapter_available (full_pending_) < batch_ * bpf)
+    return GST_FLOW_OK;
+  return flush_full ();
+}
+
+/* Writes what the full file has pending. */
+GstFlowReturn
+ConversationRecorder::flush_full ()
+{
+  gsize n = gst_adapter_available (full_pending_);
+  if (!full_ || n == 0)
+    return GST_FLOW_OK;
+  GstFlowReturn ret = full_->write (gst_adapter_take_buffer (full_pending_,
+          n));
   if (ret != GST_FLOW_OK)
     fail_full ();
   return ret;
@@ -263,7 +281,7 @@ void
 ConversationRecorder::update_lag ()
 {
   lag_ = MAX (lag_, base_lag_ + longest_buffer_ + max_padding_);
-  history_.grow (lag_ + chunk_);
+  history_.grow (lag_ + chunk_ + batch_);
 }
 
 /* The segments waiting for their padding after the end: written as the
@@ -306,12 +324,13 @@ ConversationRecorder::file_written (const std::string & location,
       "end-time", G_TYPE_DOUBLE, end, nullptr);
 }
 
-/* Writes @seg's channel up to frame @upto. */
+/* Writes @seg's channel up to frame @upto: once a batch is there, unless
+ * @whole. */
 bool
-ConversationRecorder::feed (OpenSegment & seg, guint64 upto)
+ConversationRecorder::feed (OpenSegment & seg, guint64 upto, bool whole)
 {
   upto = MIN (upto, history_.end ());
-  if (upto <= seg.fed)
+  if (upto <= seg.fed || (!whole && upto < seg.fed + batch_))
     return true;
   if (seg.fed < history_.begin ()) {
     on_warning_ ("segment " + std::to_string (seg.idx) + " of " +
@@ -415,7 +434,7 @@ ConversationRecorder::finish_segment (OpenSegment & seg, guint64 end)
   record.padding_before = (gdouble) (seg.start - seg.file_start) / rate_;
   record.padding_after = end > speech_end ? (gdouble) (end - speech_end) /
       rate_ : 0.0;
-  bool ok = feed (seg, end) && seg.file->finish ();
+  bool ok = feed (seg, end, true) && seg.file->finish ();
   if (ok)
     preparer_->dispose (std::move (seg.file));
   /* A hang-up right after a start was decided: the speech began after the
@@ -842,6 +861,7 @@ ConversationRecorder::finish ()
   open_.clear ();
 
   gdouble duration = 0;
+  flush_full ();
   if (full_) {
     duration = rate_ ? (gdouble) full_->frames () / rate_ : 0.0;
     gst_voice_manifest_set_full (manifest_, full_name_.c_str (),

@@ -9,6 +9,7 @@
 #include "recordingdir.h"
 
 #include <gst/gst.h>
+#include <gst/base/gstadapter.h>
 #include <gst/voice/voice.h>
 
 #include <deque>
@@ -120,7 +121,7 @@ private:
 
   std::unique_ptr < OpenSegment > open_segment (const std::string & speaker,
       GstVoiceRole role, guint idx, guint64 start);
-  bool feed (OpenSegment & seg, guint64 upto);
+  bool feed (OpenSegment & seg, guint64 upto, bool whole = false);
   void close_segment (std::unique_ptr < OpenSegment > seg,
       GstVoiceSegment & record);
   void finish_segment (OpenSegment & seg, guint64 end);
@@ -132,6 +133,7 @@ private:
   bool open_full ();
   void fail_full ();
   GstFlowReturn write_full (GstBuffer * buffer);
+  GstFlowReturn flush_full ();
   void archive ();
   bool write_manifest ();
   void commit (bool force);
@@ -158,8 +160,15 @@ private:
   guint64 longest_buffer_ = 0;
   guint64 lag_ = 0;
   guint64 chunk_ = 0;           /* frames appended at a time */
+  /* frames written to a segment file at a time: a write goes through the
+   * encoder's pipeline, and 100 ms writes were a tenth of the cost of an
+   * offline recording; the history holds a batch more */
+  guint64 batch_ = 0;
   AudioHistory history_;
   std::unique_ptr < EncodedFile > full_;
+  /* written a batch at a time too: each write goes through the encoder's
+   * pipeline to a poll and a writev, and a live output buffer is 10 ms */
+  GstAdapter *full_pending_;
   std::string full_name_;
 
   std::map < std::string, Speaker > speakers_;
