@@ -28,6 +28,12 @@
  * extra fields `timestamp`, `stream-time` and `running-time` (guint64) of
  * the boundary.
  *
+ * When its upstream is not live (files), the element joins the audio into
+ * buffers of about a second, cut at each event, gap and discontinuity:
+ * the same samples with the same times, in far fewer buffers, which saves
+ * an aggregator downstream a thread hand-off per buffer. A live stream's
+ * buffers pass as they came.
+ *
  * The speaker identity travels downstream as the sticky custom event
  * "voice-speaker" with the fields `name` and `role` (strings).
  *
