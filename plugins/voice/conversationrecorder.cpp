@@ -382,8 +382,10 @@ ConversationRecorder::open_segment (const std::string & speaker,
   seg->file_start = seg->fed = MAX (start - MIN (start, seg->padding),
       MIN (start, history_.begin ()));
   if (!preparer_)
+    /* segments come one every few seconds of audio: a recording that
+     * runs many times faster than real time needs a few ready */
     preparer_ = std::make_unique < FilePreparer > (dir_, settings_.format,
-        rate_, extension ());
+        rate_, extension (), live_ ? 1 : 4);
   FilePreparer::Prepared prepared = preparer_->take ();
   seg->part = prepared.part;
   seg->file = std::move (prepared.file);

@@ -60,6 +60,9 @@ public:
 
   /* Opens the directory. */
   bool start ();
+  /* Whether the stream comes in real time: then one segment file is kept
+   * ready, else a few (each is an fd and an idle pipeline). */
+  void set_live (bool live) { live_ = live; }
   /* The stream's format; the first call opens the full file. */
   bool set_format (gint rate, gint channels, guint64 channel_mask);
   GstFlowReturn write (GstBuffer * buffer);
@@ -153,6 +156,7 @@ private:
   gint channels_ = 0;
   guint64 channel_mask_ = 0;
   bool received_ = false;       /* any audio or event */
+  bool live_ = true;
   /* how far behind the newest audio the open segments are written, in
    * frames: the timeline tells a moment up to its settle-time late, after
    * the buffer that settled it, which can be long */

@@ -7,10 +7,6 @@
 
 #include "filepreparer.h"
 
-/* files kept ready: segments come one every few seconds of audio, and a
- * recording that runs many times faster than real time needs a few */
-#define PREPARED_AHEAD 4
-
 struct FilePreparer::Job
 {
   FilePreparer *preparer;
@@ -33,8 +29,9 @@ FilePreparer::pool ()
 }
 
 FilePreparer::FilePreparer (RecordingDir & dir, RecordingFormat format,
-    gint rate, const std::string & extension)
-:  dir_ (dir), format_ (format), rate_ (rate), extension_ (extension)
+    gint rate, const std::string & extension, guint ahead)
+:  dir_ (dir), format_ (format), rate_ (rate), extension_ (extension),
+    ahead_ (ahead)
 {
 }
 
@@ -89,7 +86,7 @@ FilePreparer::run (gpointer data, gpointer)
 void
 FilePreparer::refill ()
 {
-  while (ready_.size () + preparing_ < PREPARED_AHEAD) {
+  while (ready_.size () + preparing_ < ahead_) {
     Job *job = new Job { this, ".part-" + std::to_string (n_parts_++) + "." +
           extension_, nullptr };
     preparing_++;

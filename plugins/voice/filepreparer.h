@@ -28,8 +28,9 @@ public:
     std::string error;
   };
 
+  /* Keeps @ahead files ready. */
   FilePreparer (RecordingDir & dir, RecordingFormat format, gint rate,
-      const std::string & extension);
+      const std::string & extension, guint ahead);
   /* Waits for the work in flight; removes the files never taken. */
   ~FilePreparer ();
   FilePreparer (const FilePreparer &) = delete;
@@ -51,6 +52,7 @@ private:
   RecordingFormat format_;
   gint rate_;
   std::string extension_;
+  guint ahead_;
   guint n_parts_ = 0;
 
   std::mutex lock_;

@@ -10,7 +10,9 @@
 /* The directory of one recording and its `segments/` subdirectory, held
  * open, so that every file is created and renamed relative to them: no
  * symbolic link planted in them is followed, and nothing is written
- * outside. File names come from the recorder, never from speaker input. */
+ * outside. File names come from the recorder, never from speaker input.
+ * While it is open, create (), rename (), remove () and path () may be
+ * called from any thread (FilePreparer's workers make files in it). */
 class RecordingDir
 {
 public:
