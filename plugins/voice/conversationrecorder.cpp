@@ -208,8 +208,11 @@ ConversationRecorder::write_full (GstBuffer * buffer)
     gst_buffer_unmap (buffer, &in);
   }
   gst_adapter_push (full_pending_, out);
+  /* the first audio goes at once: it writes the header, so that the file
+   * is readable from the start */
   guint bpf = settings_.mixed ? 2 : 2 * channels_;
-  if (gst_adapter_available (full_pending_) < batch_ * bpf)
+  if (gst_adapter_available (full_pending_) < batch_ * bpf
+      && full_->frames () > 0)
     return GST_FLOW_OK;
   return flush_full ();
 }

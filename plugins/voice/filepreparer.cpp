@@ -67,14 +67,15 @@ FilePreparer::run (gpointer data, gpointer)
 {
   std::unique_ptr < Job > job (static_cast < Job * >(data));
   FilePreparer *self = job->preparer;
+  bool dispose = job->file != nullptr;
   Prepared p;
-  if (job->file)
+  if (dispose)
     job->file.reset ();
   else
     p = self->prepare (job->part);
 
   std::lock_guard < std::mutex > lk (self->lock_);
-  if (!job->file && !p.part.empty ()) {
+  if (!dispose) {
     self->ready_.push_back (std::move (p));
     self->preparing_--;
   }
