@@ -37,15 +37,18 @@ FilePreparer::FilePreparer (RecordingDir & dir, RecordingFormat format,
 
 FilePreparer::~FilePreparer ()
 {
-  std::unique_lock < std::mutex > lk (lock_);
-  done_.wait (lk,[this] {
-        return in_flight_ == 0;
-      });
-  for (Prepared & p:ready_) {
+  std::deque < Prepared > unused;
+  {
+    std::unique_lock < std::mutex > lk (lock_);
+    done_.wait (lk,[this] {
+          return in_flight_ == 0;
+        });
+    unused.swap (ready_);
+  }
+  for (Prepared & p:unused) {
     p.file.reset ();
     dir_.remove (RecordingDir::SEGMENTS, p.part);
   }
-  ready_.clear ();
 }
 
 FilePreparer::Prepared FilePreparer::prepare (const std::string & part)

@@ -52,6 +52,7 @@
 
 #include "gstvoicemanifestsink.h"
 #include "conversationrecorder.h"
+#include "upstreamlive.h"
 
 #include <gst/audio/audio.h>
 #include <gst/pbutils/missing-plugins.h>
@@ -278,11 +279,7 @@ gst_voice_manifest_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
   if (!priv->recorder)
     return FALSE;
   /* gst_base_sink_query_latency () asks only once prerolled */
-  gboolean live = TRUE;
-  GstQuery *query = gst_query_new_latency ();
-  if (gst_pad_peer_query (GST_BASE_SINK_PAD (sink), query))
-    gst_query_parse_latency (query, &live, nullptr, nullptr);
-  gst_query_unref (query);
+  gboolean live = upstream_is_live (GST_BASE_SINK_PAD (sink));
   GST_DEBUG_OBJECT (self, "upstream is %slive", live ? "" : "not ");
   priv->recorder->set_live (live);
   guint64 mask = 0;

@@ -66,6 +66,7 @@
 #include "bufferrun.h"
 #include "frameanalyzer.h"
 #include "speechdetector.h"
+#include "upstreamlive.h"
 
 #include <gst/audio/audio.h>
 #include <gst/voice/voice.h>
@@ -567,11 +568,7 @@ gst_voice_segmenter_check_live (GstVoiceSegmenter * self)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
   if (priv->liveness == GstVoiceSegmenterPrivate::LIVE_UNKNOWN) {
-    GstQuery *query = gst_query_new_latency ();
-    gboolean live = TRUE;
-    if (gst_pad_peer_query (self->sinkpad, query))
-      gst_query_parse_latency (query, &live, nullptr, nullptr);
-    gst_query_unref (query);
+    gboolean live = upstream_is_live (self->sinkpad);
     priv->liveness = live ? GstVoiceSegmenterPrivate::LIVE :
         GstVoiceSegmenterPrivate::NOT_LIVE;
     GST_DEBUG_OBJECT (self, "upstream is %slive", live ? "" : "not ");
