@@ -19,7 +19,6 @@ public:
   ~BufferRun () { clear (); }
 
   bool empty () const { return buffers_.empty (); }
-  GstClockTime duration () const { return empty () ? 0 : end_ - start_; }
 
   /* whether @buffer, starting at @start, goes on where the run ends: no
    * gap, no discontinuity and no gap flag */

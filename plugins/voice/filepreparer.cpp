@@ -87,12 +87,18 @@ FilePreparer::run (gpointer data, gpointer)
 }
 
 /* with lock_ held */
+std::string
+FilePreparer::next_part ()
+{
+  return ".part-" + std::to_string (n_parts_++) + "." + extension_;
+}
+
+/* with lock_ held */
 void
 FilePreparer::refill ()
 {
   while (ready_.size () + preparing_ < ahead_) {
-    Job *job = new Job { this, ".part-" + std::to_string (n_parts_++) + "." +
-          extension_, nullptr };
+    Job *job = new Job { this, next_part (), nullptr };
     preparing_++;
     in_flight_++;
     g_thread_pool_push (pool (), job, nullptr);
@@ -112,7 +118,7 @@ FilePreparer::Prepared FilePreparer::take ()
     }
     /* not waiting for the workers: they may be busy with other
      * recordings' files */
-    part = ".part-" + std::to_string (n_parts_++) + "." + extension_;
+    part = next_part ();
     refill ();
   }
   return prepare (part);

@@ -46,6 +46,7 @@ private:
   static GThreadPool *pool ();
   static void run (gpointer job, gpointer);
   Prepared prepare (const std::string & part);
+  std::string next_part ();
   void refill ();
 
   RecordingDir & dir_;
