@@ -34,7 +34,7 @@ recording_format_missing_element (RecordingFormat format)
 {
   const RecordingFormatInfo & info = recording_format_info (format);
   for (const gchar * name:{info.encoder, info.muxer, "audioconvert",
-          "audioresample", "fdsink"}) {
+          "audioresample"}) {
     if (!name)
       continue;
     GstElementFactory *f = gst_element_factory_find (name);
@@ -80,13 +80,23 @@ EncodedFile::create (RecordingFormat format, gint rate, gint channels,
     gst_object_unref (factory);
   }
 
-  GstElement *pipeline = gst_pipeline_new (nullptr);
-  file->pipeline_ = pipeline;
-  GstElement *elements[5];
+  /* a bin, not a pipeline: nothing here needs a clock, and a pipeline's
+   * clock selection and latency distribution cost every file */
+  file->bin_ = gst_bin_new (nullptr);
+  gst_object_ref_sink (file->bin_);
+  /* a bus without a poll (no socket pair per file): the one message
+   * wanted, an error, is taken as it is posted, in the posting thread */
+  GstBus *bus = GST_BUS (g_object_new (GST_TYPE_BUS, "enable-async", FALSE,
+          nullptr));
+  gst_bus_set_sync_handler (bus, EncodedFile::on_message, file.get (),
+      nullptr);
+  gst_element_set_bus (file->bin_, bus);
+  gst_object_unref (bus);
+
+  GstElement *elements[4];
   guint n = 0;
   for (const gchar * name:{convert ? "audioconvert" : nullptr,
-          convert ? "audioresample" : nullptr, info.encoder, info.muxer,
-          "fdsink"}) {
+          convert ? "audioresample" : nullptr, info.encoder, info.muxer}) {
     if (!name)
       continue;
     GstElement *e = gst_element_factory_make (name, nullptr);
@@ -96,22 +106,30 @@ EncodedFile::create (RecordingFormat format, gint rate, gint channels,
       gst_caps_unref (caps);
       return nullptr;
     }
-    gst_bin_add (GST_BIN (pipeline), e);
+    gst_bin_add (GST_BIN (file->bin_), e);
     elements[n++] = e;
   }
   for (guint i = 0; i + 1 < n; i++)
     gst_element_link (elements[i], elements[i + 1]);
-  /* nothing here waits for a clock or for preroll: the data is pushed
-   * from the recorder's thread and written as it comes */
-  g_object_set (elements[n - 1], "fd", fd, "sync", FALSE, "async", FALSE,
-      nullptr);
 
+  /* the encoded bytes come to a pad of our own that writes them to the
+   * file descriptor: fdsink would poll before every write and needs a
+   * socket pair for that */
   file->srcpad_ = gst_pad_new ("src", GST_PAD_SRC);
   GstPad *sinkpad = gst_element_get_static_pad (elements[0], "sink");
   gst_pad_link (file->srcpad_, sinkpad);
   gst_object_unref (sinkpad);
+  file->sinkpad_ = gst_pad_new ("sink", GST_PAD_SINK);
+  gst_pad_set_element_private (file->sinkpad_, file.get ());
+  gst_pad_set_chain_function (file->sinkpad_, EncodedFile::on_encoded);
+  gst_pad_set_event_function (file->sinkpad_, EncodedFile::on_encoded_event);
+  gst_pad_set_query_function (file->sinkpad_, EncodedFile::on_encoded_query);
+  GstPad *encoded = gst_element_get_static_pad (elements[n - 1], "src");
+  gst_pad_link (encoded, file->sinkpad_);
+  gst_object_unref (encoded);
+  gst_pad_set_active (file->sinkpad_, TRUE);
 
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+  if (gst_element_set_state (file->bin_, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     file->take_error ("could not start the encoder");
     error = file->error_;
@@ -143,9 +161,13 @@ EncodedFile::~EncodedFile ()
     gst_pad_set_active (srcpad_, FALSE);
     gst_object_unref (srcpad_);
   }
-  if (pipeline_) {
-    gst_element_set_state (pipeline_, GST_STATE_NULL);
-    gst_object_unref (pipeline_);
+  if (bin_) {
+    gst_element_set_state (bin_, GST_STATE_NULL);
+    gst_object_unref (bin_);
+  }
+  if (sinkpad_) {
+    gst_pad_set_active (sinkpad_, FALSE);
+    gst_object_unref (sinkpad_);
   }
   close_fd ();
 }
@@ -160,30 +182,126 @@ EncodedFile::close_fd ()
   fd_ = -1;
 }
 
-/* The error the pipeline posted, if any, else @what. */
-bool
-EncodedFile::take_error (const gchar * what)
+/* Keeps the first error an element of the chain posts; everything else
+ * (state changes, tags) is dropped. */
+GstBusSyncReply
+EncodedFile::on_message (GstBus *, GstMessage * msg, gpointer user_data)
 {
-  GstBus *bus = gst_element_get_bus (pipeline_);
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  gst_object_unref (bus);
-  if (!msg) {
-    if (error_.empty ())
-      error_ = what;
-    return false;
+  EncodedFile *file = static_cast < EncodedFile * >(user_data);
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR || !file->error_.empty ()) {
+    gst_message_unref (msg);
+    return GST_BUS_DROP;
   }
   GError *err = nullptr;
   gchar *debug = nullptr;
   gst_message_parse_error (msg, &err, &debug);
-  no_space_ = g_error_matches (err, GST_RESOURCE_ERROR,
+  file->no_space_ = g_error_matches (err, GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_NO_SPACE_LEFT) || (debug
       && strstr (debug, g_strerror (ENOSPC)));
-  error_ = std::string (err->message) + (debug ? std::string (" (") + debug +
-      ")" : "");
+  file->error_ = std::string (err->message) + (debug ? std::string (" (") +
+      debug + ")" : "");
   g_error_free (err);
   g_free (debug);
   gst_message_unref (msg);
-  return true;
+  return GST_BUS_DROP;
+}
+
+/* @what, unless an element or a write already said what went wrong. */
+bool
+EncodedFile::take_error (const gchar * what)
+{
+  if (!error_.empty ())
+    return true;
+  if (what[0])
+    error_ = what;
+  return false;
+}
+
+/* The encoder's output, written where the encoder's last segment put it:
+ * a header rewritten at the end comes after a segment back to 0. */
+GstFlowReturn
+EncodedFile::on_encoded (GstPad * pad, GstObject *, GstBuffer * buffer)
+{
+  EncodedFile *file =
+      static_cast < EncodedFile * >(gst_pad_get_element_private (pad));
+  GstMapInfo map;
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_ERROR;
+  }
+  gsize done = 0;
+  while (done < map.size) {
+    ssize_t n = pwrite (file->fd_, map.data + done, map.size - done,
+        (off_t) (file->offset_ + done));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int code = n < 0 ? errno : ENOSPC;
+      if (file->error_.empty ()) {
+        file->no_space_ = code == ENOSPC;
+        file->error_ = std::string ("write failed: ") + g_strerror (code);
+      }
+      ret = GST_FLOW_ERROR;
+      break;
+    }
+    done += n;
+  }
+  file->offset_ += done;
+  gst_buffer_unmap (buffer, &map);
+  gst_buffer_unref (buffer);
+  return ret;
+}
+
+gboolean
+EncodedFile::on_encoded_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  EncodedFile *file =
+      static_cast < EncodedFile * >(gst_pad_get_element_private (pad));
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+    const GstSegment *segment;
+    gst_event_parse_segment (event, &segment);
+    if (segment->format == GST_FORMAT_BYTES)
+      file->offset_ = segment->start;
+  }
+  if (GST_EVENT_IS_SERIALIZED (event) || GST_EVENT_IS_STICKY (event)) {
+    gst_event_unref (event);
+    return TRUE;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+/* What fdsink answers on a regular file: it can seek in bytes (flacenc
+ * asks before it rewrites its header). */
+gboolean
+EncodedFile::on_encoded_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  EncodedFile *file =
+      static_cast < EncodedFile * >(gst_pad_get_element_private (pad));
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_SEEKING:{
+      GstFormat format;
+      gst_query_parse_seeking (query, &format, nullptr, nullptr, nullptr);
+      gst_query_set_seeking (query, format, format == GST_FORMAT_BYTES, 0,
+          -1);
+      return TRUE;
+    }
+    case GST_QUERY_POSITION:{
+      GstFormat format;
+      gst_query_parse_position (query, &format, nullptr);
+      if (format != GST_FORMAT_BYTES && format != GST_FORMAT_DEFAULT)
+        return FALSE;
+      gst_query_set_position (query, format, file->offset_);
+      return TRUE;
+    }
+    case GST_QUERY_FORMATS:
+      gst_query_set_formats (query, 2, GST_FORMAT_DEFAULT, GST_FORMAT_BYTES);
+      return TRUE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
 }
 
 GstFlowReturn

@@ -34,10 +34,11 @@ const gchar *recording_format_missing_element (RecordingFormat format);
 
 /* One audio file being written: interleaved S16LE audio goes through
  * GStreamer's encoder for the format ([audioconvert ! audioresample !]
- * encoder [! oggmux] ! fdsink, the converters when the encoder cannot
- * take the audio as it is) in a small private pipeline, pushed from
- * the caller's thread, so that nothing is queued and a write error is
- * known when write () returns. */
+ * encoder [! oggmux], the converters when the encoder cannot take the
+ * audio as it is) in a small private bin, pushed from the caller's
+ * thread, and the encoded bytes are written to the file descriptor as
+ * they come, so that nothing is queued and a write error is known when
+ * write () returns. */
 class EncodedFile
 {
 public:
@@ -50,7 +51,7 @@ public:
   /* Takes @buffer, which holds whole frames. */
   GstFlowReturn write (GstBuffer * buffer);
   /* Drains the encoder, completes the file (headers) and closes it; the
-   * pipeline stops in the destructor. */
+   * encoder stops in the destructor. */
   bool finish ();
   /* what went wrong, after write () or finish () failed */
   const std::string & error () const { return error_; }
@@ -62,10 +63,20 @@ private:
   EncodedFile () = default;
   bool take_error (const gchar * what);
   void close_fd ();
+  static GstBusSyncReply on_message (GstBus * bus, GstMessage * msg,
+      gpointer user_data);
+  static GstFlowReturn on_encoded (GstPad * pad, GstObject * parent,
+      GstBuffer * buffer);
+  static gboolean on_encoded_event (GstPad * pad, GstObject * parent,
+      GstEvent * event);
+  static gboolean on_encoded_query (GstPad * pad, GstObject * parent,
+      GstQuery * query);
 
-  GstElement *pipeline_ = nullptr;
-  GstPad *srcpad_ = nullptr;
+  GstElement *bin_ = nullptr;
+  GstPad *srcpad_ = nullptr;    /* feeds the first element */
+  GstPad *sinkpad_ = nullptr;   /* takes the encoded bytes */
   int fd_ = -1;
+  guint64 offset_ = 0;          /* where the next encoded bytes go */
   gint rate_ = 0;
   gint bpf_ = 0;
   guint64 frames_ = 0;
