@@ -86,6 +86,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
 #define LIVE_BUFFER_DURATION (10 * GST_MSECOND)
 /* without a live source */
 #define OFFLINE_BUFFER_DURATION (100 * GST_MSECOND)
+/* without a live source, the audio each input may queue (the base class
+ * lets a pad hold its latency): the legs' threads run ahead of the
+ * mixing instead of waiting for it buffer by buffer */
+#define OFFLINE_INPUT_QUEUE (3 * GST_SECOND)
 
 #define CAPS_STR \
   "audio/x-raw, format = (string) { S16LE, F32LE }, " \
@@ -670,11 +674,14 @@ struct GstVoiceTimelinePrivate
   std::condition_variable text_ended;
   bool stop_waiting = false;
 
-  /* output-buffer-duration: set by the application, or by us for a
-   * pipeline without a live source (see gst_voice_timeline_aggregate) */
+  /* output-buffer-duration and latency: set by the application, or by us
+   * for a pipeline without a live source (see
+   * gst_voice_timeline_choose_offline) */
   bool duration_set = false;
   bool duration_ours = false;
-  bool duration_checked = false;
+  bool latency_set = false;
+  bool latency_ours = false;
+  bool offline_checked = false;
 };
 
 struct _GstVoiceTimeline
@@ -1547,21 +1554,29 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
 
 /* Without a live source nothing waits for the output, and 10 ms buffers
  * (for a live call's latency) cost a whole pass through the recording's
- * elements each: such a pipeline gets OFFLINE_BUFFER_DURATION, unless the
- * application chose a duration. */
+ * elements each: such a pipeline gets OFFLINE_BUFFER_DURATION. And since
+ * no deadline is missed there, each input may queue OFFLINE_INPUT_QUEUE,
+ * so that the legs' threads (the segmenters' analysis) do not wait for
+ * each output buffer. What the application chose stays. */
 static void
-gst_voice_timeline_choose_duration (GstVoiceTimeline * self)
+gst_voice_timeline_choose_offline (GstVoiceTimeline * self)
 {
   GstVoiceTimelinePrivate *priv = self->priv;
-  if (priv->duration_checked)
+  if (priv->offline_checked)
     return;
-  priv->duration_checked = true;
-  if (priv->duration_set || GST_CLOCK_TIME_IS_VALID (gst_aggregator_get_latency
-          (GST_AGGREGATOR (self))))
+  priv->offline_checked = true;
+  if (GST_CLOCK_TIME_IS_VALID (gst_aggregator_get_latency (GST_AGGREGATOR
+              (self))))
     return;
-  priv->duration_ours = true;
-  g_object_set (self, "output-buffer-duration", OFFLINE_BUFFER_DURATION,
-      nullptr);
+  if (!priv->duration_set) {
+    priv->duration_ours = true;
+    g_object_set (self, "output-buffer-duration", OFFLINE_BUFFER_DURATION,
+        nullptr);
+  }
+  if (!priv->latency_set) {
+    priv->latency_ours = true;
+    g_object_set (self, "latency", OFFLINE_INPUT_QUEUE, nullptr);
+  }
 }
 
 static void
@@ -1571,11 +1586,18 @@ gst_voice_timeline_duration_notify (GstVoiceTimeline * self)
     self->priv->duration_set = true;
 }
 
+static void
+gst_voice_timeline_latency_notify (GstVoiceTimeline * self)
+{
+  if (!self->priv->latency_ours)
+    self->priv->latency_set = true;
+}
+
 static GstFlowReturn
 gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
 {
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
-  gst_voice_timeline_choose_duration (self);
+  gst_voice_timeline_choose_offline (self);
   GstFlowReturn ret = GST_AGGREGATOR_CLASS (parent_class)->aggregate (agg,
       timeout);
 
@@ -1944,11 +1966,15 @@ gst_voice_timeline_stop (GstAggregator * agg)
   GST_OBJECT_UNLOCK (self);
   gst_voice_timeline_renumber (self);
   /* the next run may be live */
-  priv->duration_checked = false;
+  priv->offline_checked = false;
   if (priv->duration_ours) {
     g_object_set (self, "output-buffer-duration", LIVE_BUFFER_DURATION,
         nullptr);
     priv->duration_ours = false;
+  }
+  if (priv->latency_ours) {
+    g_object_set (self, "latency", (guint64) 0, nullptr);
+    priv->latency_ours = false;
   }
   return GST_AGGREGATOR_CLASS (parent_class)->stop (agg);
 }
@@ -2193,6 +2219,8 @@ gst_voice_timeline_init (GstVoiceTimeline * self)
       "discont-wait", DISCONT_WAIT, nullptr);
   g_signal_connect (self, "notify::output-buffer-duration",
       G_CALLBACK (gst_voice_timeline_duration_notify), nullptr);
+  g_signal_connect (self, "notify::latency",
+      G_CALLBACK (gst_voice_timeline_latency_notify), nullptr);
 }
 
 /* GstChildProxy: pads by name, for sink_0::role=user on a launch line */

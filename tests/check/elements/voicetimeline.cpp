@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #define MS GST_MSECOND
@@ -727,6 +728,134 @@ GST_START_TEST (test_empty_gap_buffer)
 
 GST_END_TEST;
 
+/* The harness answers LATENCY as a live source would: this one does not. */
+static gboolean
+not_live_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static guint64
+uint64_property (GstElement * e, const gchar * name)
+{
+  guint64 v;
+  g_object_get (e, name, &v, nullptr);
+  return v;
+}
+
+/* Without a live source, each leg may run 3 s ahead of the mixing (the
+ * segmenters' analysis goes on while the other leg is slow), the output
+ * buffers are 100 ms, and both settings go back when the call stops;
+ * what the application set stays. */
+GST_START_TEST (test_offline_input_queue)
+{
+  Call call ( {
+        {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  GstElement *tl = legs[0].h->element;
+  for (auto & leg:legs)
+    gst_pad_set_query_function (leg.h->srcpad, not_live_query);
+  for (guint i = 0; i < 10; i++)
+    for (auto & leg:legs)
+      fail_unless_equals_int (gst_harness_push (leg.h,
+              constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
+  GstBuffer *first = gst_harness_pull (legs[0].h);
+  fail_unless (first);
+  GstClockTime duration = GST_BUFFER_DURATION (first);
+  gst_buffer_unref (first);
+  fail_unless_equals_uint64 (duration, 100 * MS);
+  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 3 * GST_SECOND);
+  fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
+      100 * MS);
+
+  /* two seconds of the first leg while the second sends nothing: without
+   * the queue the first push after the one waiting would block */
+  GMutex lock;
+  GCond cond;
+  g_mutex_init (&lock);
+  g_cond_init (&cond);
+  bool pushed = false;
+  GThread *ahead = g_thread_new ("ahead",[](gpointer data)->gpointer {
+        auto args = static_cast < std::tuple < Leg *, GMutex *, GCond *,
+            bool *>*>(data);
+        Leg *leg = std::get < 0 > (*args);
+        for (guint i = 10; i < 210; i++)
+          fail_unless_equals_int (gst_harness_push (leg->h,
+                  constant_buffer (leg->value, i * CHUNK)), GST_FLOW_OK);
+        g_mutex_lock (std::get < 1 > (*args));
+        *std::get < 3 > (*args) = true;
+        g_cond_signal (std::get < 2 > (*args));
+        g_mutex_unlock (std::get < 1 > (*args));
+        return nullptr;
+      }, new std::tuple < Leg *, GMutex *, GCond *, bool *>(&legs[0], &lock,
+          &cond, &pushed));
+  /* a generous bound: this waits for a push that would never return */
+  gint64 until = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&lock);
+  while (!pushed && g_cond_wait_until (&cond, &lock, until));
+  g_mutex_unlock (&lock);
+  fail_unless (pushed, "the first leg could not get 2 s ahead");
+  g_thread_join (ahead);
+
+  for (guint i = 10; i < 210; i++)
+    fail_unless_equals_int (gst_harness_push (legs[1].h,
+            constant_buffer (legs[1].value, i * CHUNK)), GST_FLOW_OK);
+  for (auto & leg:legs)
+    fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
+  Output o;
+  collect (legs[0].h, o);
+  fail_unless_equals_int (o.samples.size (), 2 * 200 * CHUNK);
+  for (gsize f = 0; f < o.samples.size () / 2; f++) {
+    fail_unless_equals_int (o.samples[2 * f], 1000);
+    fail_unless_equals_int (o.samples[2 * f + 1], 2000);
+  }
+
+  gst_element_set_state (tl, GST_STATE_NULL);
+  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 0);
+  fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
+      10 * MS);
+  g_mutex_clear (&lock);
+  g_cond_clear (&cond);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_offline_keeps_application_settings)
+{
+  Call call ( {
+        {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  GstElement *tl = legs[0].h->element;
+  g_object_set (tl, "latency", 500 * MS, "output-buffer-duration", 20 * MS,
+      nullptr);
+  for (auto & leg:legs)
+    gst_pad_set_query_function (leg.h->srcpad, not_live_query);
+  for (guint i = 0; i < 10; i++)
+    for (auto & leg:legs)
+      fail_unless_equals_int (gst_harness_push (leg.h,
+              constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
+  GstBuffer *first = gst_harness_pull (legs[0].h);
+  fail_unless (first);
+  GstClockTime duration = GST_BUFFER_DURATION (first);
+  gst_buffer_unref (first);
+  fail_unless_equals_uint64 (duration, 20 * MS);
+  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 500 * MS);
+  gst_element_set_state (tl, GST_STATE_NULL);
+  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 500 * MS);
+  fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
+      20 * MS);
+}
+
+GST_END_TEST;
+
 static Suite *
 voicetimeline_suite (void)
 {
@@ -743,6 +872,8 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_late_joiner);
   tcase_add_test (tc, test_resampler_forgets_before_a_gap);
   tcase_add_test (tc, test_empty_gap_buffer);
+  tcase_add_test (tc, test_offline_input_queue);
+  tcase_add_test (tc, test_offline_keeps_application_settings);
   return s;
 }
 
