@@ -29,3 +29,13 @@ stereo_caps_at (gint rate)
   gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, rate, 2, pos);
   return gst_audio_info_to_caps (&info);
 }
+
+gboolean
+not_live_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}

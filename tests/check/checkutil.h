@@ -13,3 +13,7 @@ gsize resident_bytes (void);
 /* Interleaved S16LE stereo caps at @rate, left and right positioned: what
  * voicetimeline gives for two speakers. Transfer full. */
 GstCaps *stereo_caps_at (gint rate);
+
+/* A pad query function that answers LATENCY as a source that is not live
+ * does (a GstHarness answers as a live one); the rest as by default. */
+gboolean not_live_query (GstPad * pad, GstObject * parent, GstQuery * query);

@@ -1,6 +1,7 @@
 /* GStreamer voice conversation recorder
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include "../checkutil.h"
 #include "../speechfixture.h"
 
 #include <gst/voice/voice.h>
@@ -773,17 +774,6 @@ GST_START_TEST (test_gap_before_caps)
 }
 
 GST_END_TEST;
-
-/* The harness answers LATENCY as a live source would: this one does not. */
-static gboolean
-not_live_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
-    return TRUE;
-  }
-  return gst_pad_query_default (pad, parent, query);
-}
 
 /* A run is cut short only by a speech event: it ends right before the
  * buffer (20 ms) that holds the event's time, or starts with it. */

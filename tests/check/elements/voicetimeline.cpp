@@ -6,6 +6,8 @@
 #include <gst/audio/audio.h>
 #include <gst/voice/voice.h>
 
+#include "../checkutil.h"
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -727,17 +729,6 @@ GST_START_TEST (test_empty_gap_buffer)
 }
 
 GST_END_TEST;
-
-/* The harness answers LATENCY as a live source would: this one does not. */
-static gboolean
-not_live_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
-    return TRUE;
-  }
-  return gst_pad_query_default (pad, parent, query);
-}
 
 static guint64
 uint64_property (GstElement * e, const gchar * name)
