@@ -12,7 +12,6 @@
 #include <cstring>
 #include <map>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #define MS GST_MSECOND
@@ -738,6 +737,29 @@ uint64_property (GstElement * e, const gchar * name)
   return v;
 }
 
+/* One leg pushing 2 s (from 100 ms on) in a thread of its own. */
+struct LegAhead
+{
+  Leg *leg = nullptr;
+  GMutex lock;
+  GCond cond;
+  bool pushed = false;
+};
+
+static gpointer
+push_ahead (gpointer data)
+{
+  LegAhead *ahead = static_cast < LegAhead * >(data);
+  for (guint i = 10; i < 210; i++)
+    fail_unless_equals_int (gst_harness_push (ahead->leg->h,
+            constant_buffer (ahead->leg->value, i * CHUNK)), GST_FLOW_OK);
+  g_mutex_lock (&ahead->lock);
+  ahead->pushed = true;
+  g_cond_signal (&ahead->cond);
+  g_mutex_unlock (&ahead->lock);
+  return nullptr;
+}
+
 /* Without a live source, each leg may run 3 s ahead of the mixing (the
  * segmenters' analysis goes on while the other leg is slow), the output
  * buffers are 100 ms, and both settings go back when the call stops;
@@ -767,32 +789,21 @@ GST_START_TEST (test_offline_input_queue)
 
   /* two seconds of the first leg while the second sends nothing: without
    * the queue the first push after the one waiting would block */
-  GMutex lock;
-  GCond cond;
-  g_mutex_init (&lock);
-  g_cond_init (&cond);
-  bool pushed = false;
-  GThread *ahead = g_thread_new ("ahead",[](gpointer data)->gpointer {
-        auto args = static_cast < std::tuple < Leg *, GMutex *, GCond *,
-            bool *>*>(data);
-        Leg *leg = std::get < 0 > (*args);
-        for (guint i = 10; i < 210; i++)
-          fail_unless_equals_int (gst_harness_push (leg->h,
-                  constant_buffer (leg->value, i * CHUNK)), GST_FLOW_OK);
-        g_mutex_lock (std::get < 1 > (*args));
-        *std::get < 3 > (*args) = true;
-        g_cond_signal (std::get < 2 > (*args));
-        g_mutex_unlock (std::get < 1 > (*args));
-        return nullptr;
-      }, new std::tuple < Leg *, GMutex *, GCond *, bool *>(&legs[0], &lock,
-          &cond, &pushed));
+  LegAhead ahead;
+  ahead.leg = &legs[0];
+  g_mutex_init (&ahead.lock);
+  g_cond_init (&ahead.cond);
+  GThread *thread = g_thread_new ("ahead", push_ahead, &ahead);
   /* a generous bound: this waits for a push that would never return */
   gint64 until = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  g_mutex_lock (&lock);
-  while (!pushed && g_cond_wait_until (&cond, &lock, until));
-  g_mutex_unlock (&lock);
+  g_mutex_lock (&ahead.lock);
+  while (!ahead.pushed && g_cond_wait_until (&ahead.cond, &ahead.lock, until));
+  bool pushed = ahead.pushed;
+  g_mutex_unlock (&ahead.lock);
   fail_unless (pushed, "the first leg could not get 2 s ahead");
-  g_thread_join (ahead);
+  g_thread_join (thread);
+  g_mutex_clear (&ahead.lock);
+  g_cond_clear (&ahead.cond);
 
   for (guint i = 10; i < 210; i++)
     fail_unless_equals_int (gst_harness_push (legs[1].h,
@@ -811,8 +822,6 @@ GST_START_TEST (test_offline_input_queue)
   fail_unless_equals_uint64 (uint64_property (tl, "latency"), 0);
   fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
       10 * MS);
-  g_mutex_clear (&lock);
-  g_cond_clear (&cond);
 }
 
 GST_END_TEST;
