@@ -85,7 +85,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
 /* the base class's default, one live output buffer */
 #define LIVE_BUFFER_DURATION (10 * GST_MSECOND)
 /* without a live source */
-#define OFFLINE_BUFFER_DURATION (100 * GST_MSECOND)
+#define OFFLINE_BUFFER_DURATION (250 * GST_MSECOND)
 /* without a live source, the audio each input may queue (the base class
  * lets a pad hold its latency): the legs' threads run ahead of the
  * mixing instead of waiting for it buffer by buffer */

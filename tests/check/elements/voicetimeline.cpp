@@ -737,7 +737,10 @@ uint64_property (GstElement * e, const gchar * name)
   return v;
 }
 
-/* One leg pushing 2 s (from 100 ms on) in a thread of its own. */
+/* the 10 ms buffers of the first output buffer without a live source */
+#define FIRST 25
+
+/* One leg pushing 2 s (from FIRST on) in a thread of its own. */
 struct LegAhead
 {
   Leg *leg = nullptr;
@@ -750,7 +753,7 @@ static gpointer
 push_ahead (gpointer data)
 {
   LegAhead *ahead = static_cast < LegAhead * >(data);
-  for (guint i = 10; i < 210; i++)
+  for (guint i = FIRST; i < FIRST + 200; i++)
     fail_unless_equals_int (gst_harness_push (ahead->leg->h,
             constant_buffer (ahead->leg->value, i * CHUNK)), GST_FLOW_OK);
   g_mutex_lock (&ahead->lock);
@@ -762,7 +765,7 @@ push_ahead (gpointer data)
 
 /* Without a live source, each leg may run 3 s ahead of the mixing (the
  * segmenters' analysis goes on while the other leg is slow), the output
- * buffers are 100 ms, and both settings go back when the call stops;
+ * buffers are 250 ms, and both settings go back when the call stops;
  * what the application set stays. */
 GST_START_TEST (test_offline_input_queue)
 {
@@ -774,7 +777,7 @@ GST_START_TEST (test_offline_input_queue)
   GstElement *tl = legs[0].h->element;
   for (auto & leg:legs)
     gst_pad_set_query_function (leg.h->srcpad, not_live_query);
-  for (guint i = 0; i < 10; i++)
+  for (guint i = 0; i < FIRST; i++)
     for (auto & leg:legs)
       fail_unless_equals_int (gst_harness_push (leg.h,
               constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
@@ -782,10 +785,10 @@ GST_START_TEST (test_offline_input_queue)
   fail_unless (first);
   GstClockTime duration = GST_BUFFER_DURATION (first);
   gst_buffer_unref (first);
-  fail_unless_equals_uint64 (duration, 100 * MS);
+  fail_unless_equals_uint64 (duration, FIRST * 10 * MS);
   fail_unless_equals_uint64 (uint64_property (tl, "latency"), 3 * GST_SECOND);
   fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
-      100 * MS);
+      FIRST * 10 * MS);
 
   /* two seconds of the first leg while the second sends nothing: without
    * the queue the first push after the one waiting would block */
@@ -805,7 +808,7 @@ GST_START_TEST (test_offline_input_queue)
   g_mutex_clear (&ahead.lock);
   g_cond_clear (&ahead.cond);
 
-  for (guint i = 10; i < 210; i++)
+  for (guint i = FIRST; i < FIRST + 200; i++)
     fail_unless_equals_int (gst_harness_push (legs[1].h,
             constant_buffer (legs[1].value, i * CHUNK)), GST_FLOW_OK);
   for (auto & leg:legs)
