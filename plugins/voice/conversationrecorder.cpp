@@ -26,6 +26,10 @@ GST_DEBUG_CATEGORY_EXTERN (gst_voice_manifest_sink_debug);
 
 /* seconds: voicetimeline gives a transcript a minute after its segment */
 #define ARCHIVE_AFTER 70
+/* entries added before they are archived, even if the manifest is not
+ * rewritten yet: a recording from files runs thousands of times faster
+ * than real time, and a second between rewrites would hold an hour */
+#define ARCHIVE_BATCH 64
 
 ConversationRecorder::ConversationRecorder (const Settings & settings,
     FailureFunc on_failure, WarningFunc on_warning, MessageFunc on_message)
@@ -456,6 +460,7 @@ ConversationRecorder::finish_segment (OpenSegment & seg, guint64 end)
     g_clear_pointer (&record.file, g_free);
     listed_[record.idx] = Listed {false, 0.0, 0.0};
     gst_voice_manifest_add_segment (manifest_, &record);
+    unarchived_++;
     dirty_ = true;
     return;
   }
@@ -483,6 +488,7 @@ void
 ConversationRecorder::on_timeline_event (const GstVoiceTimelineEvent & ev)
 {
   gst_voice_manifest_add_event (manifest_, &ev);
+  unarchived_++;
   dirty_ = true;
   if (ev.type == GST_VOICE_EVENT_AGENT_START_SPEAKING && ev.has_latency)
     gst_voice_latency_stats_add (gst_voice_manifest_get_latency (manifest_),
@@ -587,6 +593,7 @@ ConversationRecorder::on_segment (GstVoiceSegment & seg)
   if (!gst_voice_manifest_add_segment (manifest_, &seg))
     on_warning_ ("segment " + std::to_string (seg.idx) + " came again "
         "after its entry was archived: the manifest keeps the first one");
+  unarchived_++;
   dirty_ = true;
 }
 
@@ -750,6 +757,7 @@ ConversationRecorder::archive ()
     before = MIN (before, o.second->start);
   for (const auto & c:closing_)
     before = MIN (before, c->start);
+  unarchived_ = 0;
   GError *err = nullptr;
   if (before > 0 && !gst_voice_manifest_archive (manifest_,
           (gdouble) before / rate_, &err)) {
@@ -794,22 +802,11 @@ ConversationRecorder::write_manifest ()
   return true;
 }
 
-/* Publishes the finished segment files and writes the manifest that lists
- * them; at most once per manifest interval unless @force. */
+/* Gives the finished segment files their names and adds them to the
+ * manifest (still to be written). */
 void
-ConversationRecorder::commit (bool force)
+ConversationRecorder::publish ()
 {
-  if (!dirty_ && !force)
-    return;
-  gint64 now = g_get_monotonic_time ();
-  /* a long call's manifest takes a while to write: at most a twentieth
-   * of the time goes to rewriting it (unless every change is asked for) */
-  gint64 interval = settings_.manifest_interval == 0 ? 0 :
-      MAX ((gint64) (settings_.manifest_interval / 1000),
-      20 * last_commit_cost_);
-  if (!force && last_commit_ && now - last_commit_ < interval)
-    return;
-
   for (auto & f:unpublished_) {
     std::string error;
     if (!dir_.rename (RecordingDir::SEGMENTS, f.part, f.name, error)) {
@@ -817,6 +814,7 @@ ConversationRecorder::commit (bool force)
       g_clear_pointer (&f.record.file, g_free);
     }
     gst_voice_manifest_add_segment (manifest_, &f.record);
+    unarchived_++;
     if (f.record.file) {
       GstStructure *msg = file_written (dir_.path (RecordingDir::SEGMENTS,
               f.name), f.record.file, "segment", f.record.start_time,
@@ -830,12 +828,35 @@ ConversationRecorder::commit (bool force)
     gst_voice_segment_clear (&f.record);
   }
   unpublished_.clear ();
+}
 
+/* Publishes the finished segment files and writes the manifest that lists
+ * them; at most once per manifest interval unless @force. In between,
+ * every ARCHIVE_BATCH entries are published and archived all the same, so
+ * that a recording far faster than real time holds no more. */
+void
+ConversationRecorder::commit (bool force)
+{
+  if (!dirty_ && !force)
+    return;
+  gint64 now = g_get_monotonic_time ();
+  /* a long call's manifest takes a while to write: at most a twentieth
+   * of the time goes to rewriting it (unless every change is asked for) */
+  gint64 interval = settings_.manifest_interval == 0 ? 0 :
+      MAX ((gint64) (settings_.manifest_interval / 1000),
+      20 * last_commit_cost_);
+  bool rewrite = force || !last_commit_ || now - last_commit_ >= interval;
+  if (!rewrite && unarchived_ + unpublished_.size () < ARCHIVE_BATCH)
+    return;
+
+  publish ();
+  archive ();
+  if (!rewrite)
+    return;
   if (full_)
     gst_voice_manifest_set_full (manifest_, full_name_.c_str (),
         settings_.mixed ? "mixed" : "channels",
         rate_ ? (gdouble) full_->frames () / rate_ : 0.0);
-  archive ();
   write_manifest ();
   dirty_ = false;
   last_commit_ = g_get_monotonic_time ();

@@ -139,6 +139,7 @@ private:
   GstFlowReturn flush_full ();
   void archive ();
   bool write_manifest ();
+  void publish ();
   void commit (bool force);
 
   Settings settings_;
@@ -191,6 +192,7 @@ private:
   };
   std::map < guint, Listed > listed_;
   bool dirty_ = false;
+  guint unarchived_ = 0;        /* entries added since the last archive () */
   /* the last structures handled, as text, to know them again */
   std::deque < std::string > recent_;
   std::set < std::string > recent_set_;

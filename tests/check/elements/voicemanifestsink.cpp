@@ -457,6 +457,90 @@ GST_START_TEST (test_manifest_lists_complete_files_only)
 
 GST_END_TEST;
 
+/* 200 segments told faster than the manifest is rewritten (a recording
+ * from files): the finished ones get their names and leave memory for
+ * the manifest's archive in batches before the next rewrite, and the
+ * manifest at the end lists every one, in order, with its audio. */
+GST_START_TEST (test_fast_recording_publishes_in_batches)
+{
+  Recording rec ("manifest-interval", (guint64) 3600 * GST_SECOND, nullptr);
+  rec.start ();
+  const guint n_segments = 200;
+  /* named as the reference names them: int (start_time * 1000) */
+  auto name_of =[](guint k) {
+    gchar *name = g_strdup_printf ("segments/%02u-%s-%04ums.wav", k,
+        k % 2 ? "agent" : "user", (guint) ((500 * k + 100) / 1000.0 * 1000));
+    std::string s (name);
+    g_free (name);
+    return s;
+  };
+  /* segment k from 500 k + 100 ms, 200 ms long, told 1.5 s late */
+  for (guint i = 0; i < 10200; i++) {
+    fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (i *
+                CHUNK)), GST_FLOW_OK);
+    guint now = (i + 1) * 10;
+    if (i == 0) {
+      push_structure (rec.h, gst_structure_new ("voice-conversation-start",
+              "origin-running-time", G_TYPE_UINT64, (guint64) 0,
+              "settle-time", G_TYPE_UINT64, (guint64) 1500 * MS, nullptr));
+      announce_speakers (rec.h);
+    }
+    if (now < 1600 || (now - 1600) % 500 > 200)
+      continue;
+    guint k = (now - 1600) / 500;
+    if (k >= n_segments)
+      continue;
+    bool agent = k % 2;
+    const gchar *speaker = agent ? "bot" : "alice";
+    gdouble start = (500 * k + 100) / 1000.0;
+    if ((now - 1600) % 500 == 0) {
+      push_event (rec.h, agent ? GST_VOICE_EVENT_AGENT_START_SPEAKING :
+          GST_VOICE_EVENT_USER_START_SPEAKING, start, speaker);
+    } else if ((now - 1600) % 500 == 200) {
+      push_segment (rec.h, k, speaker, agent ? GST_VOICE_ROLE_AGENT :
+          GST_VOICE_ROLE_USER, start, start + 0.2);
+      push_event (rec.h, agent ? GST_VOICE_EVENT_AGENT_STOP_SPEAKING :
+          GST_VOICE_EVENT_USER_STOP_SPEAKING, start + 0.2, speaker);
+    }
+  }
+
+  /* no rewrite since the start, but the first batches have their names */
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 0);
+  g_object_unref (parser);
+  for (guint k = 0; k < 128; k++) {
+    std::string name = name_of (k);
+    fail_unless (g_file_test (rec.path (name.c_str ()).c_str (),
+            G_FILE_TEST_EXISTS), "%s has no name yet", name.c_str ());
+  }
+
+  fail_unless (gst_harness_push_event (rec.h, gst_event_new_eos ()));
+  m = read_manifest (rec, &parser);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"),
+      n_segments);
+  JsonArray *events = json_object_get_array_member (m, "events");
+  fail_unless_equals_int (json_array_get_length (events), 2 * n_segments);
+  for (guint k = 0; k < n_segments; k++) {
+    JsonObject *seg = manifest_segment (m, k);
+    std::string name = name_of (k);
+    fail_unless_equals_int (json_object_get_int_member (seg, "idx"), k);
+    fail_unless_equals_string (json_object_get_string_member (seg, "file"),
+        name.c_str ());
+    for (guint e = 0; e < 2; e++)
+      fail_unless_equals_float (json_object_get_double_member
+          (json_array_get_object_element (events, 2 * k + e), "time"),
+          (500 * k + 100 + 200 * e) / 1000.0);
+    Wav wav;
+    fail_unless (read_wav (rec.path (name.c_str ()), wav));
+    check_samples (wav, k % 2, (500 * k + 100) * RATE / 1000, RATE / 5);
+  }
+  g_object_unref (parser);
+  fail_unless_equals_int (rec.segment_files (), n_segments);
+}
+
+GST_END_TEST;
+
 /* With manifest-interval 0 the manifest follows every change. */
 GST_START_TEST (test_manifest_follows_the_call)
 {
@@ -1126,6 +1210,7 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_no_data_keeps_the_last_recording);
   tcase_add_test (tc, test_no_data_leaves_no_directory);
   tcase_add_test (tc, test_manifest_lists_complete_files_only);
+  tcase_add_test (tc, test_fast_recording_publishes_in_batches);
   tcase_add_test (tc, test_manifest_follows_the_call);
   tcase_add_test (tc, test_hang_up_without_eos);
   tcase_add_test (tc, test_location_is_a_file);
