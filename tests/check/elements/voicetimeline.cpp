@@ -763,6 +763,24 @@ push_ahead (gpointer data)
   return nullptr;
 }
 
+/* Makes every leg of @call a source that is not live, pushes @n 10 ms
+ * buffers on each and gives the duration of the first output buffer. */
+static GstClockTime
+first_offline_duration (Call & call, guint n)
+{
+  for (auto & leg:call.legs)
+    gst_pad_set_query_function (leg.h->srcpad, not_live_query);
+  for (guint i = 0; i < n; i++)
+    for (auto & leg:call.legs)
+      fail_unless_equals_int (gst_harness_push (leg.h,
+              constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
+  GstBuffer *first = gst_harness_pull (call.legs[0].h);
+  fail_unless (first);
+  GstClockTime duration = GST_BUFFER_DURATION (first);
+  gst_buffer_unref (first);
+  return duration;
+}
+
 /* Without a live source, each leg may run 3 s ahead of the mixing (the
  * segmenters' analysis goes on while the other leg is slow), the output
  * buffers are 250 ms, and both settings go back when the call stops;
@@ -775,17 +793,8 @@ GST_START_TEST (test_offline_input_queue)
       });
   std::vector < Leg > &legs = call.legs;
   GstElement *tl = legs[0].h->element;
-  for (auto & leg:legs)
-    gst_pad_set_query_function (leg.h->srcpad, not_live_query);
-  for (guint i = 0; i < FIRST; i++)
-    for (auto & leg:legs)
-      fail_unless_equals_int (gst_harness_push (leg.h,
-              constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
-  GstBuffer *first = gst_harness_pull (legs[0].h);
-  fail_unless (first);
-  GstClockTime duration = GST_BUFFER_DURATION (first);
-  gst_buffer_unref (first);
-  fail_unless_equals_uint64 (duration, FIRST * 10 * MS);
+  fail_unless_equals_uint64 (first_offline_duration (call, FIRST),
+      FIRST * 10 * MS);
   fail_unless_equals_uint64 (uint64_property (tl, "latency"), 3 * GST_SECOND);
   fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
       FIRST * 10 * MS);
@@ -835,21 +844,10 @@ GST_START_TEST (test_offline_keeps_application_settings)
         {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
         {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
       });
-  std::vector < Leg > &legs = call.legs;
-  GstElement *tl = legs[0].h->element;
+  GstElement *tl = call.legs[0].h->element;
   g_object_set (tl, "latency", 500 * MS, "output-buffer-duration", 20 * MS,
       nullptr);
-  for (auto & leg:legs)
-    gst_pad_set_query_function (leg.h->srcpad, not_live_query);
-  for (guint i = 0; i < 10; i++)
-    for (auto & leg:legs)
-      fail_unless_equals_int (gst_harness_push (leg.h,
-              constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
-  GstBuffer *first = gst_harness_pull (legs[0].h);
-  fail_unless (first);
-  GstClockTime duration = GST_BUFFER_DURATION (first);
-  gst_buffer_unref (first);
-  fail_unless_equals_uint64 (duration, 20 * MS);
+  fail_unless_equals_uint64 (first_offline_duration (call, 10), 20 * MS);
   fail_unless_equals_uint64 (uint64_property (tl, "latency"), 500 * MS);
   gst_element_set_state (tl, GST_STATE_NULL);
   fail_unless_equals_uint64 (uint64_property (tl, "latency"), 500 * MS);
