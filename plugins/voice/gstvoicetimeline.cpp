@@ -55,6 +55,7 @@
 #include <gst/voice/voice.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -523,6 +524,8 @@ gst_voice_timeline_pad_unjump (GstVoiceTimelinePad * pad, GstClockTime t)
  * warning; the speech events after it move with it. Live streams never
  * get that far ahead of the output. (A probe on each sink pad: before the
  * base class queues the buffer, in the pad's streaming thread.) */
+static void gst_voice_timeline_note_untimed (GstVoiceTimeline * self);
+
 static GstPadProbeReturn
 gst_voice_timeline_pad_probe (GstPad * sinkpad, GstPadProbeInfo * info,
     gpointer user_data)
@@ -530,8 +533,10 @@ gst_voice_timeline_pad_probe (GstPad * sinkpad, GstPadProbeInfo * info,
   GstAggregator *agg = GST_AGGREGATOR (user_data);
   GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (sinkpad);
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+  if (!GST_BUFFER_PTS_IS_VALID (buffer)) {
+    gst_voice_timeline_note_untimed (GST_VOICE_TIMELINE (agg));
     return GST_PAD_PROBE_OK;
+  }
   GstEvent *event = gst_pad_get_sticky_event (sinkpad, GST_EVENT_SEGMENT, 0);
   if (!event)
     return GST_PAD_PROBE_OK;
@@ -677,10 +682,15 @@ struct GstVoiceTimelinePrivate
   /* output-buffer-duration and latency: set by the application, or by us
    * for a pipeline without a live source (see
    * gst_voice_timeline_choose_offline) */
-  bool duration_set = false;
-  bool duration_ours = false;
-  bool latency_set = false;
-  bool latency_ours = false;
+  std::atomic < bool > duration_set { false };
+  std::atomic < bool > duration_ours { false };
+  std::atomic < bool > latency_set { false };
+  std::atomic < bool > latency_ours { false };
+  /* the thread in our own g_object_set () of them: its notify is ours */
+  std::atomic < GThread * > setting { nullptr };
+  /* a buffer without a timestamp came: a pad's queue is then not bounded
+   * by its duration, and the inputs queue one buffer as by default */
+  std::atomic < bool > untimed_input { false };
   bool offline_checked = false;
 };
 
@@ -1552,6 +1562,29 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
   return ret;
 }
 
+/* Our own values of the base class's properties: set only if the
+ * application set none, and put back to the default when the call stops
+ * (gst_voice_timeline_stop ()). */
+static void
+gst_voice_timeline_set_our_duration (GstVoiceTimeline * self,
+    GstClockTime duration)
+{
+  self->priv->setting = g_thread_self ();
+  g_object_set (self, "output-buffer-duration", duration, nullptr);
+  self->priv->setting = nullptr;
+  self->priv->duration_ours = duration != LIVE_BUFFER_DURATION;
+}
+
+static void
+gst_voice_timeline_set_our_latency (GstVoiceTimeline * self,
+    GstClockTime latency)
+{
+  self->priv->setting = g_thread_self ();
+  g_object_set (self, "latency", latency, nullptr);
+  self->priv->setting = nullptr;
+  self->priv->latency_ours = latency != 0;
+}
+
 /* Without a live source nothing waits for the output, and 10 ms buffers
  * (for a live call's latency) cost a whole pass through the recording's
  * elements each: such a pipeline gets OFFLINE_BUFFER_DURATION. And since
@@ -1568,29 +1601,38 @@ gst_voice_timeline_choose_offline (GstVoiceTimeline * self)
   if (GST_CLOCK_TIME_IS_VALID (gst_aggregator_get_latency (GST_AGGREGATOR
               (self))))
     return;
-  if (!priv->duration_set) {
-    priv->duration_ours = true;
-    g_object_set (self, "output-buffer-duration", OFFLINE_BUFFER_DURATION,
-        nullptr);
-  }
-  if (!priv->latency_set) {
-    priv->latency_ours = true;
-    g_object_set (self, "latency", OFFLINE_INPUT_QUEUE, nullptr);
-  }
+  if (!priv->duration_set)
+    gst_voice_timeline_set_our_duration (self, OFFLINE_BUFFER_DURATION);
+  if (!priv->latency_set && !priv->untimed_input)
+    gst_voice_timeline_set_our_latency (self, OFFLINE_INPUT_QUEUE);
 }
 
+/* A buffer without a timestamp: no pad's queue can be bounded by time. */
+static void
+gst_voice_timeline_note_untimed (GstVoiceTimeline * self)
+{
+  GstVoiceTimelinePrivate *priv = self->priv;
+  if (!priv->untimed_input.exchange (true) && priv->latency_ours)
+    gst_voice_timeline_set_our_latency (self, 0);
+}
+
+/* The application's value, once it set one, is never replaced. */
 static void
 gst_voice_timeline_duration_notify (GstVoiceTimeline * self)
 {
-  if (!self->priv->duration_ours)
+  if (self->priv->setting != g_thread_self ()) {
     self->priv->duration_set = true;
+    self->priv->duration_ours = false;
+  }
 }
 
 static void
 gst_voice_timeline_latency_notify (GstVoiceTimeline * self)
 {
-  if (!self->priv->latency_ours)
+  if (self->priv->setting != g_thread_self ()) {
     self->priv->latency_set = true;
+    self->priv->latency_ours = false;
+  }
 }
 
 static GstFlowReturn
@@ -1967,15 +2009,11 @@ gst_voice_timeline_stop (GstAggregator * agg)
   gst_voice_timeline_renumber (self);
   /* the next run may be live */
   priv->offline_checked = false;
-  if (priv->duration_ours) {
-    g_object_set (self, "output-buffer-duration", LIVE_BUFFER_DURATION,
-        nullptr);
-    priv->duration_ours = false;
-  }
-  if (priv->latency_ours) {
-    g_object_set (self, "latency", (guint64) 0, nullptr);
-    priv->latency_ours = false;
-  }
+  if (priv->duration_ours)
+    gst_voice_timeline_set_our_duration (self, LIVE_BUFFER_DURATION);
+  if (priv->latency_ours)
+    gst_voice_timeline_set_our_latency (self, 0);
+  priv->untimed_input = false;
   return GST_AGGREGATOR_CLASS (parent_class)->stop (agg);
 }
 

@@ -747,16 +747,19 @@ struct LegAhead
   GMutex lock;
   GCond cond;
   bool pushed = false;
+  GstFlowReturn ret = GST_FLOW_OK;      /* checked in the test's thread */
 };
 
 static gpointer
 push_ahead (gpointer data)
 {
   LegAhead *ahead = static_cast < LegAhead * >(data);
-  for (guint i = FIRST; i < FIRST + 200; i++)
-    fail_unless_equals_int (gst_harness_push (ahead->leg->h,
-            constant_buffer (ahead->leg->value, i * CHUNK)), GST_FLOW_OK);
+  GstFlowReturn ret = GST_FLOW_OK;
+  for (guint i = FIRST; i < FIRST + 200 && ret == GST_FLOW_OK; i++)
+    ret = gst_harness_push (ahead->leg->h, constant_buffer (ahead->leg->value,
+            i * CHUNK));
   g_mutex_lock (&ahead->lock);
+  ahead->ret = ret;
   ahead->pushed = true;
   g_cond_signal (&ahead->cond);
   g_mutex_unlock (&ahead->lock);
@@ -814,6 +817,7 @@ GST_START_TEST (test_offline_input_queue)
   g_mutex_unlock (&ahead.lock);
   fail_unless (pushed, "the first leg could not get 2 s ahead");
   g_thread_join (thread);
+  fail_unless_equals_int (ahead.ret, GST_FLOW_OK);
   g_mutex_clear (&ahead.lock);
   g_cond_clear (&ahead.cond);
 
@@ -857,6 +861,56 @@ GST_START_TEST (test_offline_keeps_application_settings)
 
 GST_END_TEST;
 
+/* What changes while the call runs: a buffer without a timestamp puts the
+ * inputs' queue back to one buffer (its length can no longer be known),
+ * and a value the application sets is its own from then on. */
+GST_START_TEST (test_offline_settings_while_running)
+{
+  Call call ( {
+        {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  GstElement *tl = call.legs[0].h->element;
+  fail_unless_equals_uint64 (first_offline_duration (call, FIRST),
+      FIRST * 10 * MS);
+  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 3 * GST_SECOND);
+  GstBuffer *untimed = constant_buffer (1000, FIRST * CHUNK);
+  GST_BUFFER_PTS (untimed) = GST_CLOCK_TIME_NONE;
+  fail_unless_equals_int (gst_harness_push (call.legs[0].h, untimed),
+      GST_FLOW_OK);
+  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 0);
+
+  g_object_set (tl, "output-buffer-duration", 40 * MS, nullptr);
+  gst_element_set_state (tl, GST_STATE_NULL);
+  fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
+      40 * MS);
+}
+
+GST_END_TEST;
+
+/* A live call (the harness answers as a live source) keeps the defaults:
+ * 10 ms output buffers and no queue beyond them. */
+GST_START_TEST (test_live_keeps_defaults)
+{
+  Call call ( {
+        {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  GstElement *tl = call.legs[0].h->element;
+  for (guint i = 0; i < 5; i++)
+    for (auto & leg:call.legs)
+      fail_unless_equals_int (gst_harness_push (leg.h,
+              constant_buffer (leg.value, i * CHUNK)), GST_FLOW_OK);
+  GstBuffer *first = gst_harness_pull (call.legs[0].h);
+  fail_unless (first);
+  GstClockTime duration = GST_BUFFER_DURATION (first);
+  gst_buffer_unref (first);
+  fail_unless_equals_uint64 (duration, 10 * MS);
+  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 voicetimeline_suite (void)
 {
@@ -875,6 +929,8 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_empty_gap_buffer);
   tcase_add_test (tc, test_offline_input_queue);
   tcase_add_test (tc, test_offline_keeps_application_settings);
+  tcase_add_test (tc, test_offline_settings_while_running);
+  tcase_add_test (tc, test_live_keeps_defaults);
   return s;
 }
 
