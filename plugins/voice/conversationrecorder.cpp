@@ -409,7 +409,7 @@ ConversationRecorder::open_segment (const std::string & speaker,
 }
 
 /* @record ends @seg: its file goes on to the end and the padding after
- * it, then is finished and published with the next manifest. */
+ * it, then is finished and published with the next commit (). */
 void
 ConversationRecorder::close_segment (std::unique_ptr < OpenSegment > seg,
     GstVoiceSegment & record)

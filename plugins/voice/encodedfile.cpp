@@ -86,8 +86,8 @@ EncodedFile::create (RecordingFormat format, gint rate, gint channels,
   gst_object_ref_sink (file->bin_);
   /* a bus without a poll (no socket pair per file): the one message
    * wanted, an error, is taken as it is posted, in the posting thread */
-  GstBus *bus = GST_BUS (g_object_new (GST_TYPE_BUS, "enable-async", FALSE,
-          nullptr));
+  GstBus *bus = GST_BUS (gst_object_ref_sink (g_object_new (GST_TYPE_BUS,
+              "enable-async", FALSE, nullptr)));
   gst_bus_set_sync_handler (bus, EncodedFile::on_message, file.get (),
       nullptr);
   gst_element_set_bus (file->bin_, bus);

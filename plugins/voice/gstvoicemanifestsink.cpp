@@ -447,7 +447,8 @@ gst_voice_manifest_sink_class_init (GstVoiceManifestSinkClass * klass)
           "call goes on, in nanoseconds of wall-clock time (0: after every "
           "change), or else twenty times the last rewrite's own time when "
           "that is longer (a long call's manifest); finished segment files get "
-          "their names with the manifest that lists them", 0, G_MAXUINT64,
+          "their names with the manifest that lists them, or every 64 entries "
+          "when the call runs faster than that", 0, G_MAXUINT64,
           DEFAULT_MANIFEST_INTERVAL, ready));
   g_object_class_install_property (gobject_class, PROP_LOOKBACK,
       g_param_spec_uint64 ("lookback", "Lookback",
