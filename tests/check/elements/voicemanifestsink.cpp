@@ -1134,10 +1134,12 @@ flac_total_samples (const std::string & path)
   if (!g_file_get_contents (path.c_str (), &data, &size, nullptr))
     return 0;
   guint64 total = 0;
-  /* "fLaC", a block header, then STREAMINFO: 36 bits from its byte 13 */
+  /* "fLaC", a block header, then STREAMINFO: 36 bits from its byte 13,
+   * read a byte at a time (they are not aligned) */
+  const guint8 *b = (const guint8 *) data;
   if (size >= 26 && memcmp (data, "fLaC", 4) == 0)
-    total = ((guint64) (data[21] & 0x0f) << 32) |
-        GST_READ_UINT32_BE (data + 22);
+    for (guint i = 21; i < 26; i++)
+      total = (total << 8) | (i == 21 ? b[i] & 0x0f : b[i]);
   g_free (data);
   return total;
 }
