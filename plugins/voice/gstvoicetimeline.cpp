@@ -1566,23 +1566,29 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
  * application set none, and put back to the default when the call stops
  * (gst_voice_timeline_stop ()). */
 static void
+gst_voice_timeline_set_ours (GstVoiceTimeline * self, const gchar * property,
+    GstClockTime value, GstClockTime default_value, std::atomic < bool >&ours)
+{
+  self->priv->setting = g_thread_self ();
+  g_object_set (self, property, value, nullptr);
+  self->priv->setting = nullptr;
+  ours = value != default_value;
+}
+
+static void
 gst_voice_timeline_set_our_duration (GstVoiceTimeline * self,
     GstClockTime duration)
 {
-  self->priv->setting = g_thread_self ();
-  g_object_set (self, "output-buffer-duration", duration, nullptr);
-  self->priv->setting = nullptr;
-  self->priv->duration_ours = duration != LIVE_BUFFER_DURATION;
+  gst_voice_timeline_set_ours (self, "output-buffer-duration", duration,
+      LIVE_BUFFER_DURATION, self->priv->duration_ours);
 }
 
 static void
 gst_voice_timeline_set_our_latency (GstVoiceTimeline * self,
     GstClockTime latency)
 {
-  self->priv->setting = g_thread_self ();
-  g_object_set (self, "latency", latency, nullptr);
-  self->priv->setting = nullptr;
-  self->priv->latency_ours = latency != 0;
+  gst_voice_timeline_set_ours (self, "latency", latency, 0,
+      self->priv->latency_ours);
 }
 
 /* Without a live source nothing waits for the output, and 10 ms buffers
