@@ -66,7 +66,9 @@ private:
 inline float
 FrameAnalyzer::filter (float x)
 {
-  float y = b0_ * x + b1_ * x1_ + b2_ * x2_ - a1_ * y1_ - a2_ * y2_;
+  /* the term of the last output last: each sample waits for the one
+   * before through one multiply and one subtraction, not three steps */
+  float y = (b0_ * x + b1_ * x1_ + b2_ * x2_ - a2_ * y2_) - a1_ * y1_;
   x2_ = x1_;
   x1_ = x;
   y2_ = y1_;
