@@ -141,6 +141,11 @@ struct _GstVoiceTimelinePad
   DriftCompensator *drift;
   GstBuffer *last_input;        /* to prime a resampler taking over */
   guint64 skip_frames;          /* of its output: the audio given already */
+  /* the last buffer converted is the mono input, in its first memory,
+   * then padding to the output format's size; padding_memory is shared by
+   * them (gst_voice_timeline_pad_convert_buffer ()) */
+  gboolean mono_first;
+  GstMemory *padding_memory;
 
   /* object lock: jumps closed up (gst_voice_timeline_pad_probe ()); from
    * running time jump_from on, jump is taken off, and before it, from
@@ -231,6 +236,8 @@ gst_voice_timeline_pad_finalize (GObject * object)
   g_free (pad->stream_speaker);
   g_clear_pointer (&pad->converter, gst_audio_converter_free);
   gst_clear_buffer (&pad->last_input);
+  if (pad->padding_memory)
+    gst_memory_unref (pad->padding_memory);
   delete pad->drift;
 
   G_OBJECT_CLASS (gst_voice_timeline_pad_parent_class)->finalize (object);
@@ -292,6 +299,7 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     GstAudioInfo * in_info, GstAudioInfo * out_info, GstBuffer * input)
 {
   GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (apad);
+  pad->mono_first = FALSE;
 
   /* the base class calls this with the pad's object lock held */
   guint n_channels = GST_AUDIO_INFO_CHANNELS (out_info);
@@ -317,43 +325,43 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     return res;
   }
 
-  /* the usual case, S16LE mono at the output's rate: placed in its channel
-   * directly, the converter's general mixing costs several times more */
-  GstMapInfo mono;
+  /* the usual case, S16LE mono at the output's rate: the input itself,
+   * padded to the size that the base class expects of the output format,
+   * and placed in its channel by aggregate_one_buffer (): a buffer of all
+   * the channels, zeroed and filled here, cost an allocation and two more
+   * passes over the audio */
   if (!pad->drift->engaged ()
       && GST_AUDIO_INFO_FORMAT (in_info) == GST_AUDIO_FORMAT_S16LE
       && GST_AUDIO_INFO_FORMAT (out_info) == GST_AUDIO_FORMAT_S16LE
       && GST_AUDIO_INFO_CHANNELS (in_info) == 1
       && GST_AUDIO_INFO_RATE (in_info) == GST_AUDIO_INFO_RATE (out_info)
-      && GST_AUDIO_INFO_LAYOUT (out_info) == GST_AUDIO_LAYOUT_INTERLEAVED
-      && gst_buffer_map (input, &mono, GST_MAP_READ)) {
-    if (((guintptr) mono.data) % sizeof (gint16) == 0) {
-      gsize frames = mono.size / sizeof (gint16);
-      GstBuffer *res = gst_buffer_new_allocate (nullptr,
-          frames * n_channels * sizeof (gint16), nullptr);
-      gst_buffer_copy_into (res, input, (GstBufferCopyFlags)
-          (GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
-              GST_BUFFER_COPY_META), 0, -1);
-      GstMapInfo placed;
-      gst_buffer_map (res, &placed, GST_MAP_WRITE);
-      const gint16 *src = (const gint16 *) mono.data;
-      gint16 *dst = (gint16 *) placed.data;
-      /* (an empty buffer, a gap's, maps to no memory at all) */
-      if (frames > 0 && n_channels == 1) {
-        memcpy (dst, src, frames * sizeof (gint16));
-      } else if (frames > 0) {
-        memset (dst, 0, placed.size);
-        for (gsize f = 0; f < frames; f++)
-          dst[f * n_channels + channel] = src[f];
+      && GST_AUDIO_INFO_LAYOUT (out_info) == GST_AUDIO_LAYOUT_INTERLEAVED) {
+    gsize frames = gst_buffer_get_size (input) / sizeof (gint16);
+    GstBuffer *res = gst_buffer_new ();
+    gst_buffer_copy_into (res, input, (GstBufferCopyFlags)
+        (GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
+            GST_BUFFER_COPY_META), 0, -1);
+    /* (one memory as a rule: then shared, not copied) */
+    gst_buffer_append_memory (res, gst_buffer_get_all_memory (input));
+    gsize padding = frames * (n_channels - 1) * sizeof (gint16);
+    if (padding > 0) {
+      if (!pad->padding_memory || pad->padding_memory->size < padding) {
+        if (pad->padding_memory)
+          gst_memory_unref (pad->padding_memory);
+        /* silence, though nothing reads it */
+        pad->padding_memory = gst_allocator_alloc (nullptr, padding, nullptr);
+        GstMapInfo zero;
+        gst_memory_map (pad->padding_memory, &zero, GST_MAP_WRITE);
+        memset (zero.data, 0, zero.size);
+        gst_memory_unmap (pad->padding_memory, &zero);
       }
-      gst_buffer_unmap (input, &mono);
-      gst_buffer_unmap (res, &placed);
-      pad->drift->produced (frames);
-      gst_buffer_replace (&pad->last_input, input);
-      return res;
+      gst_buffer_append_memory (res, gst_memory_share (pad->padding_memory,
+              0, padding));
     }
-    /* not aligned for gint16: the converter copes */
-    gst_buffer_unmap (input, &mono);
+    pad->mono_first = TRUE;
+    pad->drift->produced (frames);
+    gst_buffer_replace (&pad->last_input, input);
+    return res;
   }
 
   gboolean variable = pad->drift->engaged ();
@@ -1685,20 +1693,27 @@ gst_voice_timeline_aggregate_one_buffer (GstAudioAggregator * aagg,
   GST_OBJECT_UNLOCK (pad);
 
   GstMapInfo in, out;
-  gst_buffer_map (inbuf, &in, GST_MAP_READ);
+  /* a mono input (gst_voice_timeline_pad_convert_buffer ()): its samples
+   * are the first memory, one after the other */
+  gint in_stride = pad->mono_first ? bps : bpf;
+  if (pad->mono_first)
+    gst_buffer_map_range (inbuf, 0, 1, &in, GST_MAP_READ);
+  else
+    gst_buffer_map (inbuf, &in, GST_MAP_READ);
   gst_buffer_map (outbuf, &out, GST_MAP_READWRITE);
-  const guint8 *src = in.data + in_offset * bpf + channel * bps;
+  const guint8 *src = in.data + in_offset * in_stride +
+      (pad->mono_first ? 0 : channel * bps);
   guint8 *dst = out.data + out_offset * bpf + channel * bps;
   if (bps == 2 && ((guintptr) src | (guintptr) dst) % 2 == 0) {
     /* S16: one sample at a time, not one memcpy () call each */
-    guint stride = bpf / 2;
+    guint out_step = bpf / 2, in_step = in_stride / 2;
     const gint16 *s16 = (const gint16 *) src;
     gint16 *d16 = (gint16 *) dst;
     for (guint i = 0; i < num_frames; i++)
-      d16[i * stride] = s16[i * stride];
+      d16[i * out_step] = s16[i * in_step];
   } else {
     for (guint i = 0; i < num_frames; i++)
-      memcpy (dst + i * bpf, src + i * bpf, bps);
+      memcpy (dst + i * bpf, src + i * in_stride, bps);
   }
   gst_buffer_unmap (inbuf, &in);
   gst_buffer_unmap (outbuf, &out);
