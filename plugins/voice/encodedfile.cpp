@@ -129,7 +129,9 @@ EncodedFile::create (RecordingFormat format, gint rate, gint channels,
   gst_object_unref (encoded);
   gst_pad_set_active (file->sinkpad_, TRUE);
 
-  if (gst_element_set_state (file->bin_, GST_STATE_PLAYING) ==
+  /* PAUSED is enough: with no sink and no clock in the bin, PLAYING only
+   * adds a state change to every file's start and end */
+  if (gst_element_set_state (file->bin_, GST_STATE_PAUSED) ==
       GST_STATE_CHANGE_FAILURE) {
     file->take_error ("could not start the encoder");
     error = file->error_;
