@@ -17,6 +17,7 @@ anywhere in the full file.
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -161,9 +162,15 @@ def main():
         skews = (1.0, skew)
         out = tempfile.mkdtemp(prefix="clock-drift-")
         if not record(out, legs, skews, args.minutes):
-            failures.append("the recording did not end with EOS")
+            failures.append("the recording in %s did not end with EOS" % out)
             continue
-        failures += check(out, legs, skews, utterance, args.minutes)
+        found = check(out, legs, skews, utterance, args.minutes)
+        failures += found
+        # a failed recording is kept to be looked at
+        if found:
+            print("recorded into", out)
+        else:
+            shutil.rmtree(out)
     for f in failures:
         print("FAIL:", f)
     if args.check and failures:

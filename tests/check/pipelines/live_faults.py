@@ -22,6 +22,7 @@ after it left; manifest.json parses and lists only complete files.
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -145,7 +146,11 @@ def main():
     failures = check(out, legs, duration, stall, wall)
     for f in failures:
         print("FAIL:", f)
-    print("recorded into", out)
+    # a failed recording, or one asked for, is kept
+    if failures or args.out:
+        print("recorded into", out)
+    else:
+        shutil.rmtree(out)
     if args.check and failures:
         sys.exit(1)
 
