@@ -127,34 +127,67 @@ EncodedFile::create (RecordingFormat format, gint rate, gint channels,
   GstPad *encoded = gst_element_get_static_pad (elements[n - 1], "src");
   gst_pad_link (encoded, file->sinkpad_);
   gst_object_unref (encoded);
-  gst_pad_set_active (file->sinkpad_, TRUE);
-
-  /* PAUSED is enough: with no sink and no clock in the bin, PLAYING only
-   * adds a state change to every file's start and end */
-  if (gst_element_set_state (file->bin_, GST_STATE_PAUSED) ==
-      GST_STATE_CHANGE_FAILURE) {
-    file->take_error ("could not start the encoder");
-    error = file->error_;
-    gst_caps_unref (caps);
-    return nullptr;
-  }
-  gst_pad_set_active (file->srcpad_, TRUE);
-
-  GstSegment segment;
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  gchar *stream_id = g_strdup_printf ("voicemanifestsink/%d", fd);
-  gst_pad_push_event (file->srcpad_, gst_event_new_stream_start (stream_id));
-  g_free (stream_id);
-  bool ok = gst_pad_push_event (file->srcpad_, gst_event_new_caps (caps));
-  gst_caps_unref (caps);
-  ok = ok && gst_pad_push_event (file->srcpad_,
-      gst_event_new_segment (&segment));
-  if (!ok) {
-    file->take_error ("the encoder refused the audio format");
+  file->caps_ = caps;
+  if (!file->start (fd)) {
     error = file->error_;
     return nullptr;
   }
   return file;
+}
+
+/* Starts the encoder for @fd and gives it the stream's start, format and
+ * segment. */
+bool
+EncodedFile::start (int fd)
+{
+  fd_ = fd;
+  offset_ = 0;
+  frames_ = 0;
+  error_.clear ();
+  no_space_ = false;
+  gst_pad_set_active (sinkpad_, TRUE);
+  /* PAUSED is enough: with no sink and no clock in the bin, PLAYING only
+   * adds a state change to every file's start and end */
+  if (gst_element_set_state (bin_, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE) {
+    take_error ("could not start the encoder");
+    return false;
+  }
+  gst_pad_set_active (srcpad_, TRUE);
+
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gchar *stream_id = g_strdup_printf ("voicemanifestsink/%d", fd);
+  gst_pad_push_event (srcpad_, gst_event_new_stream_start (stream_id));
+  g_free (stream_id);
+  bool ok = gst_pad_push_event (srcpad_, gst_event_new_caps (caps_));
+  ok = ok && gst_pad_push_event (srcpad_, gst_event_new_segment (&segment));
+  if (!ok) {
+    take_error ("the encoder refused the audio format");
+    return false;
+  }
+  return true;
+}
+
+void
+EncodedFile::stop ()
+{
+  /* NULL, not READY: wavenc forgets its last file only going up from
+   * NULL */
+  gst_pad_set_active (srcpad_, FALSE);
+  gst_element_set_state (bin_, GST_STATE_NULL);
+  gst_pad_set_active (sinkpad_, FALSE);
+  close_fd ();
+}
+
+bool
+EncodedFile::restart (int fd, std::string & error)
+{
+  if (!start (fd)) {
+    error = error_;
+    return false;
+  }
+  return true;
 }
 
 EncodedFile::~EncodedFile ()
@@ -171,6 +204,7 @@ EncodedFile::~EncodedFile ()
     gst_pad_set_active (sinkpad_, FALSE);
     gst_object_unref (sinkpad_);
   }
+  gst_clear_caps (&caps_);
   close_fd ();
 }
 

@@ -51,8 +51,14 @@ public:
   /* Takes @buffer, which holds whole frames. */
   GstFlowReturn write (GstBuffer * buffer);
   /* Drains the encoder, completes the file (headers) and closes it; the
-   * encoder stops in the destructor. */
+   * encoder stops in the destructor, or in stop (). */
   bool finish ();
+  /* After finish (): stops the encoder, keeping its elements for
+   * restart (). */
+  void stop ();
+  /* After stop (): the same encoder for a new file, cheaper than a new
+   * one (no elements made, linked and destroyed). Takes @fd. */
+  bool restart (int fd, std::string & error);
   /* what went wrong, after write () or finish () failed */
   const std::string & error () const { return error_; }
   /* the failure was a full disk */
@@ -61,6 +67,7 @@ public:
 
 private:
   EncodedFile () = default;
+  bool start (int fd);
   bool take_error (const gchar * what);
   void close_fd ();
   static GstBusSyncReply on_message (GstBus * bus, GstMessage * msg,
@@ -75,6 +82,7 @@ private:
   GstElement *bin_ = nullptr;
   GstPad *srcpad_ = nullptr;    /* feeds the first element */
   GstPad *sinkpad_ = nullptr;   /* takes the encoded bytes */
+  GstCaps *caps_ = nullptr;     /* of the audio */
   int fd_ = -1;
   guint64 offset_ = 0;          /* where the next encoded bytes go */
   gint rate_ = 0;

@@ -49,6 +49,8 @@ FilePreparer::~FilePreparer ()
     p.file.reset ();
     dir_.remove (RecordingDir::SEGMENTS, p.part);
   }
+  std::lock_guard < std::mutex > lk (lock_);
+  idle_.clear ();
 }
 
 FilePreparer::Prepared FilePreparer::prepare (const std::string & part)
@@ -59,7 +61,18 @@ FilePreparer::Prepared FilePreparer::prepare (const std::string & part)
   if (fd < 0)
     return p;
   p.created = true;
-  p.file = EncodedFile::create (format_, rate_, 1, 0, fd, p.error);
+  std::unique_ptr < EncodedFile > idle;
+  {
+    std::lock_guard < std::mutex > lk (lock_);
+    if (!idle_.empty ()) {
+      idle = std::move (idle_.front ());
+      idle_.pop_front ();
+    }
+  }
+  if (!idle)
+    p.file = EncodedFile::create (format_, rate_, 1, 0, fd, p.error);
+  else if (idle->restart (fd, p.error))
+    p.file = std::move (idle);
   if (!p.file)
     dir_.remove (RecordingDir::SEGMENTS, part);
   return p;
@@ -73,11 +86,16 @@ FilePreparer::run (gpointer data, gpointer)
   bool dispose = job->file != nullptr;
   Prepared p;
   if (dispose)
-    job->file.reset ();
+    job->file->stop ();
   else
     p = self->prepare (job->part);
 
   std::lock_guard < std::mutex > lk (self->lock_);
+  /* a few kept: as many as are made ready ahead. Not vorbisenc's: a file
+   * after the first, in oggmux again, had 384 frames too many */
+  if (dispose && self->format_ != RECORDING_FORMAT_OGG
+      && self->idle_.size () < self->ahead_ + 1)
+    self->idle_.push_back (std::move (job->file));
   if (!dispose) {
     self->ready_.push_back (std::move (p));
     self->preparing_--;

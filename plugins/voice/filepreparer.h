@@ -16,7 +16,8 @@
  * threads shared by every recording of the process. Creating a file and
  * starting its encoder's pipeline, and stopping it, are a few dozen state
  * changes, each of which wakes threads: about a millisecond per file that
- * would otherwise stall the streaming thread at every segment. */
+ * would otherwise stall the streaming thread at every segment. A finished
+ * file's encoder is stopped and kept for a next file, not destroyed. */
 class FilePreparer
 {
 public:
@@ -38,7 +39,8 @@ public:
 
   /* A new mono segment file: one made ready, or made now if none is. */
   Prepared take ();
-  /* Stops a finished file's pipeline off the caller's thread. */
+  /* Stops a finished file's pipeline off the caller's thread, to be
+   * used again. */
   void dispose (std::unique_ptr < EncodedFile > file);
 
 private:
@@ -59,6 +61,8 @@ private:
   std::mutex lock_;
   std::condition_variable done_;
   std::deque < Prepared > ready_;
+  /* encoders stopped after their file, for the next ones */
+  std::deque < std::unique_ptr < EncodedFile > >idle_;
   guint preparing_ = 0;
   guint in_flight_ = 0;         /* jobs of any kind */
 };

@@ -463,48 +463,64 @@ GST_END_TEST;
  * from files): the finished ones get their names and leave memory for
  * the manifest's archive in batches before the next rewrite, and the
  * manifest at the end lists every one, in order, with its audio. */
+/* Segment k of @n_segments from @period k + 100 ms, @length long (ms),
+ * alice's and the bot's in turn, told 1.5 s late, in @n_buffers of audio:
+ * a call far faster than real time. Named as the reference names them. */
+static std::string
+segment_name (guint k, const gchar * ext, guint period = 500)
+{
+  gchar *name = g_strdup_printf ("segments/%02u-%s-%04ums.%s", k,
+      k % 2 ? "agent" : "user", (guint) ((period * k + 100) / 1000.0 * 1000),
+      ext);
+  std::string s (name);
+  g_free (name);
+  return s;
+}
+
+static void
+push_segments (GstHarness * h, guint n_segments, guint n_buffers,
+    guint period = 500, guint length = 200)
+{
+  for (guint i = 0; i < n_buffers; i++) {
+    fail_unless_equals_int (gst_harness_push (h, stereo_buffer (i *
+                CHUNK)), GST_FLOW_OK);
+    guint now = (i + 1) * 10;
+    if (i == 0) {
+      push_structure (h, gst_structure_new ("voice-conversation-start",
+              "origin-running-time", G_TYPE_UINT64, (guint64) 0,
+              "settle-time", G_TYPE_UINT64, (guint64) 1500 * MS, nullptr));
+      announce_speakers (h);
+    }
+    if (now < 1600 || (now - 1600) % period > length)
+      continue;
+    guint k = (now - 1600) / period;
+    if (k >= n_segments)
+      continue;
+    bool agent = k % 2;
+    const gchar *speaker = agent ? "bot" : "alice";
+    gdouble start = (period * k + 100) / 1000.0;
+    if ((now - 1600) % period == 0) {
+      push_event (h, agent ? GST_VOICE_EVENT_AGENT_START_SPEAKING :
+          GST_VOICE_EVENT_USER_START_SPEAKING, start, speaker);
+    } else if ((now - 1600) % period == length) {
+      push_segment (h, k, speaker, agent ? GST_VOICE_ROLE_AGENT :
+          GST_VOICE_ROLE_USER, start, start + length / 1000.0);
+      push_event (h, agent ? GST_VOICE_EVENT_AGENT_STOP_SPEAKING :
+          GST_VOICE_EVENT_USER_STOP_SPEAKING, start + length / 1000.0,
+          speaker);
+    }
+  }
+}
+
 GST_START_TEST (test_fast_recording_publishes_in_batches)
 {
   Recording rec ("manifest-interval", (guint64) 3600 * GST_SECOND, nullptr);
   rec.start ();
   const guint n_segments = 200;
-  /* named as the reference names them: int (start_time * 1000) */
   auto name_of =[](guint k) {
-    gchar *name = g_strdup_printf ("segments/%02u-%s-%04ums.wav", k,
-        k % 2 ? "agent" : "user", (guint) ((500 * k + 100) / 1000.0 * 1000));
-    std::string s (name);
-    g_free (name);
-    return s;
+    return segment_name (k, "wav");
   };
-  /* segment k from 500 k + 100 ms, 200 ms long, told 1.5 s late */
-  for (guint i = 0; i < 10200; i++) {
-    fail_unless_equals_int (gst_harness_push (rec.h, stereo_buffer (i *
-                CHUNK)), GST_FLOW_OK);
-    guint now = (i + 1) * 10;
-    if (i == 0) {
-      push_structure (rec.h, gst_structure_new ("voice-conversation-start",
-              "origin-running-time", G_TYPE_UINT64, (guint64) 0,
-              "settle-time", G_TYPE_UINT64, (guint64) 1500 * MS, nullptr));
-      announce_speakers (rec.h);
-    }
-    if (now < 1600 || (now - 1600) % 500 > 200)
-      continue;
-    guint k = (now - 1600) / 500;
-    if (k >= n_segments)
-      continue;
-    bool agent = k % 2;
-    const gchar *speaker = agent ? "bot" : "alice";
-    gdouble start = (500 * k + 100) / 1000.0;
-    if ((now - 1600) % 500 == 0) {
-      push_event (rec.h, agent ? GST_VOICE_EVENT_AGENT_START_SPEAKING :
-          GST_VOICE_EVENT_USER_START_SPEAKING, start, speaker);
-    } else if ((now - 1600) % 500 == 200) {
-      push_segment (rec.h, k, speaker, agent ? GST_VOICE_ROLE_AGENT :
-          GST_VOICE_ROLE_USER, start, start + 0.2);
-      push_event (rec.h, agent ? GST_VOICE_EVENT_AGENT_STOP_SPEAKING :
-          GST_VOICE_EVENT_USER_STOP_SPEAKING, start + 0.2, speaker);
-    }
-  }
+  push_segments (rec.h, n_segments, 10200);
 
   /* no rewrite since the start, but the first batches have their names */
   JsonParser *parser;
@@ -1195,32 +1211,60 @@ flac_total_samples (const std::string & path)
   return total;
 }
 
+struct FormatCase
+{
+  gint format;
+  const gchar *ext;
+  const gchar *encoder;
+  bool lossless;
+  guint tolerance;              /* frames */
+};
+
+static const FormatCase FORMATS[] = {
+  {0, "wav", "wavenc", true, 0},
+  {1, "flac", "flacenc", true, 0},
+  {2, "ogg", "vorbisenc", false, 0},
+  {3, "opus", "opusenc", false, 0},
+  /* MP3 has no gapless header from lamemp3enc: the decoder also gives
+   * the encoder's delay and the last frame's padding: under three
+   * 576-sample frames */
+  {4, "mp3", "lamemp3enc", false, 1728},
+};
+
+static bool
+have_encoder (const FormatCase & f)
+{
+  GstElementFactory *enc = gst_element_factory_find (f.encoder);
+  if (!enc) {
+    g_print ("SKIP format %s: %s is not installed\n", f.ext, f.encoder);
+    return false;
+  }
+  gst_object_unref (enc);
+  return true;
+}
+
+/* The audio of @channel from frame @from in file @name, @n frames. */
+static void
+check_file (const Recording & rec, const FormatCase & f,
+    const std::string & name, guint channel, guint64 from, guint64 n)
+{
+  std::vector < gint16 > got = decode (rec.path (name.c_str ()), channel);
+  guint64 diff = got.size () > n ? got.size () - n : n - got.size ();
+  fail_unless (diff <= f.tolerance, "%s: %u frames, not %u", name.c_str (),
+      (guint) got.size (), (guint) n);
+  if (f.lossless)
+    for (guint64 i = 0; i < n; i++)
+      fail_unless_equals_int (got[i], sample_at (channel, from + i));
+  if (f.format == 1)
+    fail_unless_equals_uint64 (flac_total_samples (rec.path (name.c_str ())),
+        n);
+}
+
 GST_START_TEST (test_formats)
 {
-  struct
-  {
-    gint format;
-    const gchar *ext;
-    const gchar *encoder;
-    bool lossless;
-    guint tolerance;            /* frames */
-  } formats[] = {
-    {0, "wav", "wavenc", true, 0},
-    {1, "flac", "flacenc", true, 0},
-    {2, "ogg", "vorbisenc", false, 0},
-    {3, "opus", "opusenc", false, 0},
-    /* MP3 has no gapless header from lamemp3enc: the decoder also gives
-     * the encoder's delay and the last frame's padding: under three
-     * 576-sample frames */
-    {4, "mp3", "lamemp3enc", false, 1728},
-  };
-  for (const auto & f:formats) {
-    GstElementFactory *enc = gst_element_factory_find (f.encoder);
-    if (!enc) {
-      g_print ("SKIP format %s: %s is not installed\n", f.ext, f.encoder);
+  for (const auto & f:FORMATS) {
+    if (!have_encoder (f))
       continue;
-    }
-    gst_object_unref (enc);
 
     Recording rec ("format", f.format, "full-layout", 1, nullptr);
     rec.start ();
@@ -1236,21 +1280,8 @@ GST_START_TEST (test_formats)
       {std::string ("segments/01-agent-1000ms.") + f.ext, 1, 16000, 24000},
       {std::string ("full.") + f.ext, 1, 0, 48000},
     };
-    for (const auto & file:files) {
-      std::vector < gint16 > got = decode (rec.path (file.name.c_str ()),
-          file.channel);
-      guint64 diff = got.size () > file.n ? got.size () - file.n :
-          file.n - got.size ();
-      fail_unless (diff <= f.tolerance, "%s: %u frames, not %u",
-          file.name.c_str (), (guint) got.size (), (guint) file.n);
-      if (f.lossless)
-        for (guint64 i = 0; i < file.n; i++)
-          fail_unless_equals_int (got[i], sample_at (file.channel,
-                  file.from + i));
-      if (f.format == 1)
-        fail_unless_equals_uint64 (flac_total_samples (rec.path
-                (file.name.c_str ())), file.n);
-    }
+    for (const auto & file:files)
+      check_file (rec, f, file.name, file.channel, file.from, file.n);
     JsonParser *parser;
     JsonObject *m = read_manifest (rec, &parser);
     fail_unless_equals_string (json_object_get_string_member (m, "format"),
@@ -1258,6 +1289,30 @@ GST_START_TEST (test_formats)
     fail_unless (g_str_has_suffix (json_object_get_string_member
             (manifest_segment (m, 0), "file"), f.ext));
     g_object_unref (parser);
+  }
+}
+
+GST_END_TEST;
+
+/* More segments than are made ready ahead: the later files are written by
+ * the encoders of the earlier ones, stopped and started again, and each
+ * holds its own audio, complete. */
+GST_START_TEST (test_formats_reuse_encoders)
+{
+  const guint n_segments = 12;
+  for (const auto & f:FORMATS) {
+    if (!have_encoder (f))
+      continue;
+    Recording rec ("format", f.format, nullptr);
+    rec.start ();
+    /* longer than a FLAC block: flacenc 1.22 sends a shorter stream's
+     * segment before its caps, a warning */
+    push_segments (rec.h, n_segments, 1500, 1000, 400);
+    fail_unless (gst_harness_push_event (rec.h, gst_event_new_eos ()));
+    for (guint k = 0; k < n_segments; k++)
+      check_file (rec, f, segment_name (k, f.ext, 1000), k % 2,
+          (1000 * k + 100) * RATE / 1000, 2 * RATE / 5);
+    fail_unless_equals_int (rec.segment_files (), n_segments);
   }
 }
 
@@ -1275,6 +1330,7 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_segments_full_file_and_manifest);
   tcase_add_test (tc, test_channels_layout);
   tcase_add_test (tc, test_formats);
+  tcase_add_test (tc, test_formats_reuse_encoders);
   tcase_add_test (tc, test_long_buffers);
   tcase_add_test (tc, test_tiny_and_huge_buffers);
   tcase_add_test (tc, test_padding);
