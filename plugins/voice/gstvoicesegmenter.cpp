@@ -29,7 +29,7 @@
  * the boundary.
  *
  * When its upstream is not live (files), the element joins the audio into
- * buffers of about a second, cut at each event, gap and discontinuity:
+ * buffers of about four seconds, cut at each event, gap and discontinuity:
  * the same samples with the same times, in far fewer buffers, which saves
  * an aggregator downstream a thread hand-off per buffer. A live stream's
  * buffers pass as they came.
@@ -92,7 +92,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_segmenter_debug);
  * as continuous (upstream rounding); anything further is a discontinuity. */
 #define CONTINUITY_TOLERANCE (20 * GST_MSECOND)
 /* without a live source, the audio goes out in runs of about this long */
-#define OFFLINE_RUN_DURATION GST_SECOND
+#define OFFLINE_RUN_DURATION (4 * GST_SECOND)
 /* A step back up to this is a leg whose clock runs a little fast (its
  * samples outlast the time they are stamped with): the analysis goes on
  * from the timestamp, keeping what is open. Further back, the stream's

@@ -89,8 +89,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
 #define OFFLINE_BUFFER_DURATION (250 * GST_MSECOND)
 /* without a live source, the audio each input may queue (the base class
  * lets a pad hold its latency): the legs' threads run ahead of the
- * mixing instead of waiting for it buffer by buffer */
-#define OFFLINE_INPUT_QUEUE (3 * GST_SECOND)
+ * mixing instead of waiting for it buffer by buffer. Three of the
+ * segmenters' runs: a leg woken when one is taken has two more to push
+ * before it waits again. */
+#define OFFLINE_INPUT_QUEUE (12 * GST_SECOND)
 
 #define CAPS_STR \
   "audio/x-raw, format = (string) { S16LE, F32LE }, " \

@@ -750,12 +750,16 @@ struct LegAhead
   GstFlowReturn ret = GST_FLOW_OK;      /* checked in the test's thread */
 };
 
+/* 10 ms buffers a leg pushes ahead of the other: more than the 3 s the
+ * queue once held */
+#define AHEAD 1000
+
 static gpointer
 push_ahead (gpointer data)
 {
   LegAhead *ahead = static_cast < LegAhead * >(data);
   GstFlowReturn ret = GST_FLOW_OK;
-  for (guint i = FIRST; i < FIRST + 200 && ret == GST_FLOW_OK; i++)
+  for (guint i = FIRST; i < FIRST + AHEAD && ret == GST_FLOW_OK; i++)
     ret = gst_harness_push (ahead->leg->h, constant_buffer (ahead->leg->value,
             i * CHUNK));
   g_mutex_lock (&ahead->lock);
@@ -791,7 +795,7 @@ first_offline_duration (Call & call, guint n)
   return first_output_duration (call, n);
 }
 
-/* Without a live source, each leg may run 3 s ahead of the mixing (the
+/* Without a live source, each leg may run 12 s ahead of the mixing (the
  * segmenters' analysis goes on while the other leg is slow), the output
  * buffers are 250 ms, and both settings go back when the call stops;
  * what the application set stays. */
@@ -805,11 +809,11 @@ GST_START_TEST (test_offline_input_queue)
   GstElement *tl = legs[0].h->element;
   fail_unless_equals_uint64 (first_offline_duration (call, FIRST),
       FIRST * 10 * MS);
-  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 3 * GST_SECOND);
+  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 12 * GST_SECOND);
   fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
       FIRST * 10 * MS);
 
-  /* two seconds of the first leg while the second sends nothing: without
+  /* ten seconds of the first leg while the second sends nothing: without
    * the queue the first push after the one waiting would block */
   LegAhead ahead;
   ahead.leg = &legs[0];
@@ -822,20 +826,20 @@ GST_START_TEST (test_offline_input_queue)
   while (!ahead.pushed && g_cond_wait_until (&ahead.cond, &ahead.lock, until));
   bool pushed = ahead.pushed;
   g_mutex_unlock (&ahead.lock);
-  fail_unless (pushed, "the first leg could not get 2 s ahead");
+  fail_unless (pushed, "the first leg could not get 10 s ahead");
   g_thread_join (thread);
   fail_unless_equals_int (ahead.ret, GST_FLOW_OK);
   g_mutex_clear (&ahead.lock);
   g_cond_clear (&ahead.cond);
 
-  for (guint i = FIRST; i < FIRST + 200; i++)
+  for (guint i = FIRST; i < FIRST + AHEAD; i++)
     fail_unless_equals_int (gst_harness_push (legs[1].h,
             constant_buffer (legs[1].value, i * CHUNK)), GST_FLOW_OK);
   for (auto & leg:legs)
     fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
   Output o;
   collect (legs[0].h, o);
-  fail_unless_equals_int (o.samples.size (), 2 * 200 * CHUNK);
+  fail_unless_equals_int (o.samples.size (), 2 * AHEAD * CHUNK);
   for (gsize f = 0; f < o.samples.size () / 2; f++) {
     fail_unless_equals_int (o.samples[2 * f], 1000);
     fail_unless_equals_int (o.samples[2 * f + 1], 2000);
@@ -880,7 +884,7 @@ GST_START_TEST (test_offline_settings_while_running)
   GstElement *tl = call.legs[0].h->element;
   fail_unless_equals_uint64 (first_offline_duration (call, FIRST),
       FIRST * 10 * MS);
-  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 3 * GST_SECOND);
+  fail_unless_equals_uint64 (uint64_property (tl, "latency"), 12 * GST_SECOND);
   GstBuffer *untimed = constant_buffer (1000, FIRST * CHUNK);
   GST_BUFFER_PTS (untimed) = GST_CLOCK_TIME_NONE;
   fail_unless_equals_int (gst_harness_push (call.legs[0].h, untimed),
