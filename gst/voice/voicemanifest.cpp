@@ -701,10 +701,9 @@ gst_voice_manifest_write (const GstVoiceManifest * manifest,
  * @fd: a file open for writing, left open
  * @error: (optional): the error
  *
- * Writes the manifest's text to @fd from its offset, as it is made (never
- * holding the whole text), cuts the file where the text ends, and syncs
- * it. For a caller that creates and renames the file itself, relative to a
- * directory it holds open, or that rewrites an older manifest in place.
+ * Writes the manifest's text to @fd, as it is made (never holding the
+ * whole text), and syncs it. For a caller that creates and renames the
+ * file itself, relative to a directory it holds open.
  *
  * Returns: %TRUE on success
  */
@@ -739,12 +738,6 @@ gst_voice_manifest_write_fd (const GstVoiceManifest * manifest, gint fd,
       });
   g_date_time_unref (now);
   ok = ok && flush ();
-  /* an older manifest in the file may be longer */
-  off_t end = ok ? lseek (fd, 0, SEEK_CUR) : -1;
-  if (ok && (end < 0 || ftruncate (fd, end) != 0)) {
-    ok = false;
-    err = errno;
-  }
   if (ok && fsync (fd) != 0) {
     ok = false;
     err = errno;

@@ -31,10 +31,6 @@ GST_DEBUG_CATEGORY_EXTERN (gst_voice_manifest_sink_debug);
  * than real time, and a second between rewrites would hold an hour */
 #define ARCHIVE_BATCH 64
 
-/* in the recording's directory: the manifest being written, or the one
- * before the last, whose file the next rewrite reuses */
-static const gchar MANIFEST_SPARE[] = ".manifest.json.tmp";
-
 ConversationRecorder::ConversationRecorder (const Settings & settings,
     FailureFunc on_failure, WarningFunc on_warning, MessageFunc on_message)
 :  settings_ (settings), on_failure_ (std::move (on_failure)),
@@ -770,20 +766,14 @@ ConversationRecorder::archive ()
   }
 }
 
-/* manifest.json, replaced atomically: written to a hidden file in the
- * directory, synced, then swapped with it. The next rewrite goes over the
- * old manifest in the hidden file: a new file each time, renamed over the
- * old one, costs ext4 an inode made and one freed with its blocks, most of
- * the cost of a live call's rewrite once a second. */
+/* manifest.json, replaced atomically: written to a temporary file in the
+ * directory, synced, renamed over it */
 bool
 ConversationRecorder::write_manifest ()
 {
+  const std::string tmp = ".manifest.json.tmp";
   std::string error;
-  int fd = manifest_spare_ ? dir_.reopen (RecordingDir::TOP, MANIFEST_SPARE,
-      error) : -1;
-  if (fd < 0)
-    fd = dir_.create (RecordingDir::TOP, MANIFEST_SPARE, error);
-  manifest_spare_ = false;
+  int fd = dir_.create (RecordingDir::TOP, tmp, error);
   if (fd < 0) {
     fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
     return false;
@@ -796,7 +786,7 @@ ConversationRecorder::write_manifest ()
         g_strerror (errno));
   }
   if (!ok) {
-    dir_.remove (RecordingDir::TOP, MANIFEST_SPARE);
+    dir_.remove (RecordingDir::TOP, tmp);
     fail (g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOSPC) ?
         GST_RESOURCE_ERROR_NO_SPACE_LEFT : GST_RESOURCE_ERROR_WRITE,
         "Could not write " + dir_.path (RecordingDir::TOP, "manifest.json"),
@@ -804,9 +794,8 @@ ConversationRecorder::write_manifest ()
     g_error_free (err);
     return false;
   }
-  if (!dir_.replace (RecordingDir::TOP, MANIFEST_SPARE, "manifest.json",
-          manifest_spare_, error)) {
-    dir_.remove (RecordingDir::TOP, MANIFEST_SPARE);
+  if (!dir_.rename (RecordingDir::TOP, tmp, "manifest.json", error)) {
+    dir_.remove (RecordingDir::TOP, tmp);
     fail (GST_RESOURCE_ERROR_WRITE, error);
     return false;
   }
@@ -918,10 +907,6 @@ ConversationRecorder::finish ()
   }
   bool was_failed = failed_;
   commit (true);
-  /* the manifest before the last */
-  if (manifest_spare_)
-    dir_.remove (RecordingDir::TOP, MANIFEST_SPARE);
-  manifest_spare_ = false;
   if (!was_failed && !failed_)
     on_message_ (gst_structure_new (GST_VOICE_MANIFEST_FINAL_STRUCTURE,
             "location", G_TYPE_STRING, dir_.path (RecordingDir::TOP,

@@ -196,8 +196,6 @@ private:
   /* the last structures handled, as text, to know them again */
   std::deque < std::string > recent_;
   std::set < std::string > recent_set_;
-  /* the hidden file next to manifest.json holds the one before */
-  bool manifest_spare_ = false;
   gint64 last_commit_ = 0;      /* monotonic, µs */
   gint64 last_commit_cost_ = 0; /* µs */
 };

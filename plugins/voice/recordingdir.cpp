@@ -10,7 +10,6 @@
 #include <glib/gstdio.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -93,27 +92,6 @@ RecordingDir::create (Where where, const std::string & name,
   if (f < 0)
     error = failure ("Could not create", path (where, name), errno);
   return f;
-}
-
-int
-RecordingDir::reopen (Where where, const std::string & name,
-    std::string & error)
-{
-  int f = openat (fd (where), name.c_str (), O_WRONLY | O_NOFOLLOW |
-      O_CLOEXEC);
-  if (f < 0)
-    error = failure ("Could not open", path (where, name), errno);
-  return f;
-}
-
-bool
-RecordingDir::replace (Where where, const std::string & from,
-    const std::string & to, bool & swapped, std::string & error)
-{
-  swapped = renameat2 (fd (where), from.c_str (), fd (where), to.c_str (),
-      RENAME_EXCHANGE) == 0;
-  /* no @to yet, or a file system that cannot swap (EINVAL) */
-  return swapped || rename (where, from, to, error);
 }
 
 bool

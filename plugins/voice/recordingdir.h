@@ -31,16 +31,9 @@ public:
   /* A new file @name, replacing whatever was there (a symbolic link is
    * replaced, not followed). Returns the fd, or -1 with @error set. */
   int create (Where where, const std::string & name, std::string & error);
-  /* An existing file @name, opened for writing as it is (a symbolic link
-   * is not followed). Returns the fd, or -1 with @error set. */
-  int reopen (Where where, const std::string & name, std::string & error);
   /* Replaces @to by @from, atomically. */
   bool rename (Where where, const std::string & from, const std::string & to,
       std::string & error);
-  /* Replaces @to by @from, atomically, swapping the two where the file
-   * system can: then @from holds what @to held and @swapped is set. */
-  bool replace (Where where, const std::string & from, const std::string & to,
-      bool & swapped, std::string & error);
   void remove (Where where, const std::string & name);
 
   /* for messages and the manifest */

@@ -459,44 +459,6 @@ GST_START_TEST (test_manifest_write_is_atomic)
 
 GST_END_TEST;
 
-/* Written over an older, longer manifest, the file ends with the text:
- * what voicemanifestsink does when it reuses the file of the one before. */
-GST_START_TEST (test_manifest_write_fd_over_older_text)
-{
-  gchar *dir = g_dir_make_tmp ("voicemanifest-XXXXXX", nullptr);
-  gchar *path = g_build_filename (dir, "manifest.json", nullptr);
-  std::string older (100000, ' ');
-  older[0] = '[';
-  older.back () = ']';
-  fail_unless (g_file_set_contents (path, older.c_str (), older.size (),
-          nullptr));
-
-  GstVoiceManifest *m = gst_voice_manifest_new ();
-  add_segment (m, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8, "Hi", FALSE);
-  int fd = open (path, O_WRONLY);
-  fail_unless (fd >= 0);
-  fail_unless (gst_voice_manifest_write_fd (m, fd, nullptr));
-  close (fd);
-
-  gchar *text;
-  gsize size;
-  fail_unless (g_file_get_contents (path, &text, &size, nullptr));
-  fail_unless (size < older.size ());
-  JsonNode *root = parse (text);
-  fail_unless_equals_int (json_object_get_int_member (json_node_get_object
-          (root), "segment_count"), 1);
-  json_node_unref (root);
-  g_free (text);
-
-  g_unlink (path);
-  g_rmdir (dir);
-  g_free (path);
-  g_free (dir);
-  gst_voice_manifest_free (m);
-}
-
-GST_END_TEST;
-
 /* Archived entries leave memory, not the manifest: the text is the same
  * as if everything had been kept. */
 GST_START_TEST (test_manifest_archive)
@@ -597,7 +559,6 @@ manifest_suite (void)
   tcase_add_test (tc, test_manifest_matches_reference);
   tcase_add_test (tc, test_manifest_empty_and_hostile_text);
   tcase_add_test (tc, test_manifest_write_is_atomic);
-  tcase_add_test (tc, test_manifest_write_fd_over_older_text);
   tcase_add_test (tc, test_manifest_archive);
   tcase_add_test (tc, test_manifest_events_in_time_order);
   return s;
