@@ -183,11 +183,11 @@ EncodedFile::stop ()
 bool
 EncodedFile::restart (int fd, std::string & error)
 {
-  if (!start (fd)) {
-    error = error_;
-    return false;
-  }
-  return true;
+  if (start (fd))
+    return true;
+  error = error_;
+  fd_ = -1;
+  return false;
 }
 
 EncodedFile::~EncodedFile ()

@@ -57,7 +57,8 @@ public:
    * restart (). */
   void stop ();
   /* After stop (): the same encoder for a new file, cheaper than a new
-   * one (no elements made, linked and destroyed). Takes @fd. */
+   * one (no elements made, linked and destroyed). Takes @fd, unless it
+   * fails: then the object is only to be destroyed. */
   bool restart (int fd, std::string & error);
   /* what went wrong, after write () or finish () failed */
   const std::string & error () const { return error_; }

@@ -69,10 +69,11 @@ FilePreparer::Prepared FilePreparer::prepare (const std::string & part)
       idle_.pop_front ();
     }
   }
-  if (!idle)
-    p.file = EncodedFile::create (format_, rate_, 1, 0, fd, p.error);
-  else if (idle->restart (fd, p.error))
+  if (idle && idle->restart (fd, p.error))
     p.file = std::move (idle);
+  else
+    /* (a failed restart gives the file descriptor back) */
+    p.file = EncodedFile::create (format_, rate_, 1, 0, fd, p.error);
   if (!p.file)
     dir_.remove (RecordingDir::SEGMENTS, part);
   return p;
@@ -90,16 +91,23 @@ FilePreparer::run (gpointer data, gpointer)
   else
     p = self->prepare (job->part);
 
-  std::lock_guard < std::mutex > lk (self->lock_);
-  /* a few kept: as many as are made ready ahead. Not vorbisenc's: a file
-   * after the first, in oggmux again, had 384 frames too many */
-  if (dispose && self->format_ != RECORDING_FORMAT_OGG
-      && self->idle_.size () < self->ahead_ + 1)
-    self->idle_.push_back (std::move (job->file));
-  if (!dispose) {
-    self->ready_.push_back (std::move (p));
-    self->preparing_--;
+  {
+    std::lock_guard < std::mutex > lk (self->lock_);
+    /* a few kept: as many as are made ready ahead. Not vorbisenc's: its
+     * next file had 384 frames too many (opusenc's, also into oggmux,
+     * had not) */
+    if (dispose && self->format_ != RECORDING_FORMAT_OGG
+        && self->idle_.size () < self->ahead_ + 1)
+      self->idle_.push_back (std::move (job->file));
+    if (!dispose) {
+      self->ready_.push_back (std::move (p));
+      self->preparing_--;
+    }
   }
+  /* one not kept is destroyed before its job counts as done: the
+   * destructor waits for that */
+  job->file.reset ();
+  std::lock_guard < std::mutex > lk (self->lock_);
   if (--self->in_flight_ == 0)
     self->done_.notify_all ();
 }

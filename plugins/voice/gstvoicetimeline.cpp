@@ -143,10 +143,8 @@ struct _GstVoiceTimelinePad
   DriftCompensator *drift;
   GstBuffer *last_input;        /* to prime a resampler taking over */
   guint64 skip_frames;          /* of its output: the audio given already */
-  /* the last buffer converted is the mono input, in its first memory,
-   * then padding to the output format's size; padding_memory is shared by
-   * them (gst_voice_timeline_pad_convert_buffer ()) */
-  gboolean mono_first;
+  /* zeros that pad a mono input to the output format's size, shared by
+   * the buffers made of it (gst_voice_timeline_pad_convert_buffer ()) */
   GstMemory *padding_memory;
 
   /* object lock: jumps closed up (gst_voice_timeline_pad_probe ()); from
@@ -294,6 +292,48 @@ gst_voice_timeline_pad_prime (GstVoiceTimelinePad * pad,
   gst_clear_buffer (&pad->last_input);
 }
 
+/* Marks a converted buffer that is a mono S16LE input padded with zeros
+ * to the output format's size: its samples are its first memory, one
+ * after the other. */
+static GQuark
+padded_mono_quark (void)
+{
+  static const GQuark quark =
+      g_quark_from_static_string ("gst-voice-timeline-padded-mono");
+  return quark;
+}
+
+static gboolean
+gst_voice_timeline_is_padded_mono (GstBuffer * buffer)
+{
+  return gst_mini_object_get_qdata (GST_MINI_OBJECT (buffer),
+      padded_mono_quark ()) != nullptr;
+}
+
+/* A padded mono buffer as the interleaved S16LE audio it stands for, its
+ * samples in @channel of @n_channels. */
+static GstBuffer *
+gst_voice_timeline_unpad (GstBuffer * padded, guint n_channels,
+    guint channel)
+{
+  GstMapInfo mono, out;
+  gst_buffer_map_range (padded, 0, 1, &mono, GST_MAP_READ);
+  gsize frames = mono.size / sizeof (gint16);
+  GstBuffer *res = gst_buffer_new_allocate (nullptr,
+      frames * n_channels * sizeof (gint16), nullptr);
+  gst_buffer_copy_into (res, padded, (GstBufferCopyFlags)
+      (GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
+          GST_BUFFER_COPY_META), 0, -1);
+  gst_buffer_map (res, &out, GST_MAP_WRITE);
+  memset (out.data, 0, out.size);
+  for (gsize f = 0; f < frames; f++)
+    memcpy (out.data + (f * n_channels + channel) * sizeof (gint16),
+        mono.data + f * sizeof (gint16), sizeof (gint16));
+  gst_buffer_unmap (res, &out);
+  gst_buffer_unmap (padded, &mono);
+  return res;
+}
+
 /* The base class converts to the whole output format; here the converter's
  * mix matrix makes each input its own channel of it, the others silent. */
 static GstBuffer *
@@ -301,7 +341,6 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     GstAudioInfo * in_info, GstAudioInfo * out_info, GstBuffer * input)
 {
   GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (apad);
-  pad->mono_first = FALSE;
 
   /* the base class calls this with the pad's object lock held */
   guint n_channels = GST_AUDIO_INFO_CHANNELS (out_info);
@@ -324,6 +363,17 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     gst_buffer_copy_into (res, input, (GstBufferCopyFlags)
         (GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
             GST_BUFFER_COPY_META), 0, -1);
+    return res;
+  }
+
+  /* one of ours, given again when the output's format changed: as the
+   * interleaved audio that it stands for */
+  if (gst_voice_timeline_is_padded_mono (input)) {
+    GstBuffer *interleaved = gst_voice_timeline_unpad (input, n_channels,
+        channel);
+    GstBuffer *res = gst_voice_timeline_pad_convert_buffer (apad, in_info,
+        out_info, interleaved);
+    gst_buffer_unref (interleaved);
     return res;
   }
 
@@ -350,17 +400,16 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
       if (!pad->padding_memory || pad->padding_memory->size < padding) {
         if (pad->padding_memory)
           gst_memory_unref (pad->padding_memory);
-        /* silence, though nothing reads it */
-        pad->padding_memory = gst_allocator_alloc (nullptr, padding, nullptr);
-        GstMapInfo zero;
-        gst_memory_map (pad->padding_memory, &zero, GST_MAP_WRITE);
-        memset (zero.data, 0, zero.size);
-        gst_memory_unmap (pad->padding_memory, &zero);
+        /* calloc: large zeros are pages the kernel gives when read */
+        gpointer zeros = g_malloc0 (padding);
+        pad->padding_memory = gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+            zeros, padding, 0, padding, zeros, g_free);
       }
       gst_buffer_append_memory (res, gst_memory_share (pad->padding_memory,
               0, padding));
     }
-    pad->mono_first = TRUE;
+    gst_mini_object_set_qdata (GST_MINI_OBJECT (res), padded_mono_quark (),
+        GINT_TO_POINTER (TRUE), nullptr);
     pad->drift->produced (frames);
     gst_buffer_replace (&pad->last_input, input);
     return res;
@@ -372,8 +421,9 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
       || !gst_audio_info_is_equal (&pad->conv_in, in_info)
       || !gst_audio_info_is_equal (&pad->conv_out, out_info)) {
     g_clear_pointer (&pad->converter, gst_audio_converter_free);
-    /* a buffer already placed in the output's channels is converted again
-     * only when the output's format changes: no mix matrix then */
+    /* a buffer already in the output's channels (one of ours, unpadded)
+     * is converted again only when the output's format changes: no mix
+     * matrix then */
     GstStructure *config = GST_AUDIO_INFO_CHANNELS (in_info) == 1 ?
         gst_voice_timeline_pad_channel_config (channel, n_channels) :
         nullptr;
@@ -1695,16 +1745,19 @@ gst_voice_timeline_aggregate_one_buffer (GstAudioAggregator * aagg,
   GST_OBJECT_UNLOCK (pad);
 
   GstMapInfo in, out;
-  /* a mono input (gst_voice_timeline_pad_convert_buffer ()): its samples
-   * are the first memory, one after the other */
-  gint in_stride = pad->mono_first ? bps : bpf;
-  if (pad->mono_first)
-    gst_buffer_map_range (inbuf, 0, 1, &in, GST_MAP_READ);
-  else
-    gst_buffer_map (inbuf, &in, GST_MAP_READ);
-  gst_buffer_map (outbuf, &out, GST_MAP_READWRITE);
+  /* a padded mono input: its samples are the first memory, one after the
+   * other */
+  gboolean mono = gst_voice_timeline_is_padded_mono (inbuf);
+  gint in_stride = mono ? bps : bpf;
+  if (!(mono ? gst_buffer_map_range (inbuf, 0, 1, &in, GST_MAP_READ) :
+          gst_buffer_map (inbuf, &in, GST_MAP_READ)))
+    return FALSE;
+  if (!gst_buffer_map (outbuf, &out, GST_MAP_READWRITE)) {
+    gst_buffer_unmap (inbuf, &in);
+    return FALSE;
+  }
   const guint8 *src = in.data + in_offset * in_stride +
-      (pad->mono_first ? 0 : channel * bps);
+      (mono ? 0 : channel * bps);
   guint8 *dst = out.data + out_offset * bpf + channel * bps;
   if (bps == 2 && ((guintptr) src | (guintptr) dst) % 2 == 0) {
     /* S16: one sample at a time, not one memcpy () call each */
@@ -1733,16 +1786,22 @@ gst_voice_timeline_update_src_caps (GstAggregator * agg, GstCaps * caps,
     return GST_AGGREGATOR_FLOW_NEED_DATA;
 
   /* a recording keeps its format: a leg whose caps come later, or a new
-   * branch downstream, does not change the rate mid-call */
+   * branch downstream, does not change the rate mid-call. A downstream
+   * that no longer takes it is an error: GstAudioAggregator would convert
+   * the input buffers it is in the middle of to the new rate but keep
+   * their positions in frames of the old one, and read past them. */
   GstCaps *current = gst_pad_get_current_caps (GST_AGGREGATOR_SRC_PAD (agg));
   if (current) {
-    bool keep = gst_caps_can_intersect (current, caps);
-    if (keep)
+    if (gst_caps_can_intersect (current, caps)) {
       *ret = current;
-    else
-      gst_caps_unref (current);
-    if (keep)
       return GST_FLOW_OK;
+    }
+    GST_ELEMENT_ERROR (agg, CORE, NEGOTIATION,
+        ("The recording's format cannot change during a call"),
+        ("not-negotiated: downstream no longer takes %" GST_PTR_FORMAT,
+            current));
+    gst_caps_unref (current);
+    return GST_FLOW_NOT_NEGOTIATED;
   }
 
   *ret = gst_caps_copy (caps);
@@ -2231,8 +2290,11 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
       &sink_template, GST_TYPE_VOICE_TIMELINE_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &text_template, GST_TYPE_VOICE_TIMELINE_TEXT_PAD);
+  /* a convert pad, as audiomixer's: when downstream asks for another
+   * format mid-call, the base class converts the output buffer it is
+   * filling with the source pad's class */
   gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &src_template, GST_TYPE_AUDIO_AGGREGATOR_PAD);
+      &src_template, GST_TYPE_AUDIO_AGGREGATOR_CONVERT_PAD);
   gst_element_class_set_static_metadata (element_class, "Voice timeline",
       "Filter/Analyzer/Audio",
       "Lays the speakers of a conversation on one clock, with its timeline "

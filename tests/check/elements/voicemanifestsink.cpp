@@ -457,13 +457,8 @@ GST_START_TEST (test_manifest_lists_complete_files_only)
 
 GST_END_TEST;
 
-/* 200 segments told faster than the manifest is rewritten (a recording
- * from files): the finished ones get their names and leave memory for
- * the manifest's archive in batches before the next rewrite, and the
- * manifest at the end lists every one, in order, with its audio. */
-/* Segment k of @n_segments from @period k + 100 ms, @length long (ms),
- * alice's and the bot's in turn, told 1.5 s late, in @n_buffers of audio:
- * a call far faster than real time. Named as the reference names them. */
+/* The file of segment k of push_segments (), named as the reference
+ * names them. */
 static std::string
 segment_name (guint k, const gchar * ext, guint period = 500)
 {
@@ -475,6 +470,9 @@ segment_name (guint k, const gchar * ext, guint period = 500)
   return s;
 }
 
+/* Segment k of @n_segments from @period k + 100 ms, @length long (ms),
+ * alice's and the bot's in turn, told 1.5 s late, in @n_buffers of audio:
+ * a call far faster than real time. */
 static void
 push_segments (GstHarness * h, guint n_segments, guint n_buffers,
     guint period = 500, guint length = 200)
@@ -510,6 +508,10 @@ push_segments (GstHarness * h, guint n_segments, guint n_buffers,
   }
 }
 
+/* 200 segments told faster than the manifest is rewritten (a recording
+ * from files): the finished ones get their names and leave memory for
+ * the manifest's archive in batches before the next rewrite, and the
+ * manifest at the end lists every one, in order, with its audio. */
 GST_START_TEST (test_fast_recording_publishes_in_batches)
 {
   Recording rec ("manifest-interval", (guint64) 3600 * GST_SECOND, nullptr);

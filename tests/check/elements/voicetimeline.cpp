@@ -581,6 +581,141 @@ GST_START_TEST (test_different_rates)
 
 GST_END_TEST;
 
+/* A different value for every sample of every leg: misplaced samples
+ * show. */
+static gint16
+ramp_value (guint leg, guint64 frame)
+{
+  return (gint16) ((leg + 1) * 1000 + frame % 997);
+}
+
+/* @n frames of leg @leg's ramp from @frame on; @layout 1 puts them at an
+ * odd address, 2 in two memories */
+static GstBuffer *
+ramp_buffer (guint leg, guint64 frame, guint n, guint layout)
+{
+  guint offset = layout == 1 ? 1 : 0;
+  GstBuffer *buf = gst_buffer_new_allocate (nullptr, offset + n * 2, nullptr);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (guint i = 0; i < n; i++)
+    GST_WRITE_UINT16_LE (map.data + offset + 2 * i, (guint16) ramp_value (leg,
+            frame + i));
+  gst_buffer_unmap (buf, &map);
+  if (offset)
+    gst_buffer_resize (buf, offset, n * 2);
+  if (layout == 2) {
+    GstBuffer *second = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY,
+        n, n);
+    GstBuffer *first = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY,
+        0, n);
+    gst_buffer_unref (buf);
+    buf = gst_buffer_append (first, second);
+    fail_unless_equals_int (gst_buffer_n_memory (buf), 2);
+  }
+  GST_BUFFER_PTS (buf) = gst_util_uint64_scale_int (frame, GST_SECOND, RATE);
+  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_int (n, GST_SECOND, RATE);
+  return buf;
+}
+
+/* Mono inputs go to their channel to the sample: 30 ms input buffers
+ * into 250 ms output buffers (the offline default), so that an output
+ * buffer begins inside an input; one leg's audio at an odd address, one
+ * leg's in two memories. */
+GST_START_TEST (test_mono_inputs_placed_to_the_sample)
+{
+  Call call ( {
+        {nullptr, 0, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 0, "bob", GST_VOICE_ROLE_USER},
+        {nullptr, 0, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  for (auto & leg:call.legs)
+    gst_pad_set_query_function (leg.h->srcpad, not_live_query);
+  const guint n = 480, buffers = 100;
+  for (guint i = 0; i < buffers; i++)
+    for (guint k = 0; k < 3; k++)
+      fail_unless_equals_int (gst_harness_push (call.legs[k].h,
+              ramp_buffer (k, (guint64) i * n, n, k)), GST_FLOW_OK);
+  for (auto & leg:call.legs)
+    fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
+
+  Output o;
+  collect (call.legs[0].h, o);
+  fail_unless_equals_int (o.channels, 3);
+  fail_unless_equals_int (o.samples.size (), 3 * n * buffers);
+  for (guint64 f = 0; f < n * buffers; f++)
+    for (guint k = 0; k < 3; k++)
+      fail_unless_equals_int (o.samples[3 * f + k], ramp_value (k, f));
+}
+
+GST_END_TEST;
+
+/* A downstream that no longer takes the recording's rate mid-call gets a
+ * not-negotiated error, not audio converted from the wrong positions (the
+ * base class would read past the buffers its pads are in the middle of),
+ * and what was given out stays. */
+GST_START_TEST (test_output_format_change_refused)
+{
+  Call call ( {
+        {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  GstHarness *out = call.legs[0].h;
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (out->element, bus);
+  for (auto & leg:call.legs)
+    gst_pad_set_query_function (leg.h->srcpad, not_live_query);
+  const guint n = 480;
+  for (guint i = 0; i < 30; i++)
+    for (guint k = 0; k < 2; k++)
+      fail_unless_equals_int (gst_harness_push (call.legs[k].h,
+              ramp_buffer (k, (guint64) i * n, n, 0)), GST_FLOW_OK);
+  /* 250 ms out: each pad is in the middle of a 30 ms buffer */
+  GstBuffer *first = gst_harness_pull (out);
+  GstMapInfo map;
+  gst_buffer_map (first, &map, GST_MAP_READ);
+  fail_unless_equals_int (map.size, 4000 * 2 * 2);
+  for (guint f = 0; f < 4000; f++)
+    for (guint k = 0; k < 2; k++)
+      fail_unless_equals_int ((gint16) GST_READ_UINT16_LE (map.data +
+              2 * (2 * f + k)), ramp_value (k, f));
+  gst_buffer_unmap (first, &map);
+  gst_buffer_unref (first);
+
+  gst_harness_set_sink_caps (out, gst_caps_from_string ("audio/x-raw, "
+          "format=S16LE, layout=interleaved, rate=8000, channels=2"));
+  fail_unless (gst_harness_push_upstream_event (out,
+          gst_event_new_reconfigure ()));
+  for (auto & leg:call.legs)
+    gst_harness_push_event (leg.h, gst_event_new_eos ());
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+      GST_MESSAGE_ERROR);
+  fail_unless (msg != nullptr, "no error");
+  GError *err;
+  gchar *debug;
+  gst_message_parse_error (msg, &err, &debug);
+  fail_unless (g_error_matches (err, GST_CORE_ERROR,
+          GST_CORE_ERROR_NEGOTIATION), "%s", err->message);
+  fail_unless (debug && strstr (debug, "not-negotiated"), "%s", debug);
+  g_error_free (err);
+  g_free (debug);
+  gst_message_unref (msg);
+  /* nothing at the other rate */
+  GstBuffer *buf;
+  while ((buf = gst_harness_try_pull (out))) {
+    GstCaps *caps = gst_pad_get_current_caps (out->sinkpad);
+    GstAudioInfo info;
+    fail_unless (gst_audio_info_from_caps (&info, caps));
+    fail_unless_equals_int (GST_AUDIO_INFO_RATE (&info), RATE);
+    gst_caps_unref (caps);
+    gst_buffer_unref (buf);
+  }
+  gst_element_set_bus (out->element, nullptr);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 /* A speaker who joins the running call takes a channel that max-speakers
  * kept free; the output keeps its layout. */
 GST_START_TEST (test_late_joiner)
@@ -740,7 +875,7 @@ uint64_property (GstElement * e, const gchar * name)
 /* the 10 ms buffers of the first output buffer without a live source */
 #define FIRST 25
 
-/* One leg pushing 2 s (from FIRST on) in a thread of its own. */
+/* One leg pushing AHEAD buffers (from FIRST on) in a thread of its own. */
 struct LegAhead
 {
   Leg *leg = nullptr;
@@ -750,8 +885,8 @@ struct LegAhead
   GstFlowReturn ret = GST_FLOW_OK;      /* checked in the test's thread */
 };
 
-/* 10 ms buffers a leg pushes ahead of the other: more than the 3 s the
- * queue once held */
+/* 10 ms buffers that a leg pushes ahead of the other: 10 s, within the
+ * 12 s queue */
 #define AHEAD 1000
 
 static gpointer
@@ -931,6 +1066,8 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_resampler_forgets_before_a_gap);
   tcase_add_test (tc, test_empty_gap_buffer);
   tcase_add_test (tc, test_offline_input_queue);
+  tcase_add_test (tc, test_mono_inputs_placed_to_the_sample);
+  tcase_add_test (tc, test_output_format_change_refused);
   tcase_add_test (tc, test_offline_keeps_application_settings);
   tcase_add_test (tc, test_offline_settings_while_running);
   tcase_add_test (tc, test_live_keeps_defaults);
