@@ -598,9 +598,12 @@ ramp_buffer (guint leg, guint64 frame, guint n, guint layout)
   GstBuffer *buf = gst_buffer_new_allocate (nullptr, offset + n * 2, nullptr);
   GstMapInfo map;
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  for (guint i = 0; i < n; i++)
-    GST_WRITE_UINT16_LE (map.data + offset + 2 * i, (guint16) ramp_value (leg,
-            frame + i));
+  /* a byte at a time: GST_WRITE_UINT16_LE stores 16 bits at once */
+  for (guint i = 0; i < n; i++) {
+    guint16 v = (guint16) ramp_value (leg, frame + i);
+    map.data[offset + 2 * i] = v & 0xff;
+    map.data[offset + 2 * i + 1] = v >> 8;
+  }
   gst_buffer_unmap (buf, &map);
   if (offset)
     gst_buffer_resize (buf, offset, n * 2);
