@@ -35,14 +35,21 @@ FilePreparer::FilePreparer (RecordingDir & dir, RecordingFormat format,
 {
 }
 
+void
+FilePreparer::wait ()
+{
+  std::unique_lock < std::mutex > lk (lock_);
+  done_.wait (lk,[this] {
+        return in_flight_ == 0;
+      });
+}
+
 FilePreparer::~FilePreparer ()
 {
+  wait ();
   std::deque < Prepared > unused;
   {
-    std::unique_lock < std::mutex > lk (lock_);
-    done_.wait (lk,[this] {
-          return in_flight_ == 0;
-        });
+    std::lock_guard < std::mutex > lk (lock_);
     unused.swap (ready_);
   }
   for (Prepared & p:unused) {

@@ -42,6 +42,8 @@ public:
   /* Stops a finished file's pipeline off the caller's thread, to be
    * used again. */
   void dispose (std::unique_ptr < EncodedFile > file);
+  /* Waits for the work in flight. */
+  void wait ();
 
 private:
   struct Job;
