@@ -310,30 +310,6 @@ gst_voice_timeline_is_padded_mono (GstBuffer * buffer)
       padded_mono_quark ()) != nullptr;
 }
 
-/* A padded mono buffer as the interleaved S16LE audio it stands for, its
- * samples in @channel of @n_channels. */
-static GstBuffer *
-gst_voice_timeline_unpad (GstBuffer * padded, guint n_channels,
-    guint channel)
-{
-  GstMapInfo mono, out;
-  gst_buffer_map_range (padded, 0, 1, &mono, GST_MAP_READ);
-  gsize frames = mono.size / sizeof (gint16);
-  GstBuffer *res = gst_buffer_new_allocate (nullptr,
-      frames * n_channels * sizeof (gint16), nullptr);
-  gst_buffer_copy_into (res, padded, (GstBufferCopyFlags)
-      (GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
-          GST_BUFFER_COPY_META), 0, -1);
-  gst_buffer_map (res, &out, GST_MAP_WRITE);
-  memset (out.data, 0, out.size);
-  for (gsize f = 0; f < frames; f++)
-    memcpy (out.data + (f * n_channels + channel) * sizeof (gint16),
-        mono.data + f * sizeof (gint16), sizeof (gint16));
-  gst_buffer_unmap (res, &out);
-  gst_buffer_unmap (padded, &mono);
-  return res;
-}
-
 /* The base class converts to the whole output format; here the converter's
  * mix matrix makes each input its own channel of it, the others silent. */
 static GstBuffer *
@@ -366,22 +342,13 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     return res;
   }
 
-  /* one of ours, given again when the output's format changed: as the
-   * interleaved audio that it stands for */
-  if (gst_voice_timeline_is_padded_mono (input)) {
-    GstBuffer *interleaved = gst_voice_timeline_unpad (input, n_channels,
-        channel);
-    GstBuffer *res = gst_voice_timeline_pad_convert_buffer (apad, in_info,
-        out_info, interleaved);
-    gst_buffer_unref (interleaved);
-    return res;
-  }
-
   /* the usual case, S16LE mono at the output's rate: the input itself,
    * padded to the size that the base class expects of the output format,
    * and placed in its channel by aggregate_one_buffer (): a buffer of all
    * the channels, zeroed and filled here, cost an allocation and two more
-   * passes over the audio */
+   * passes over the audio. The base class never gives it back to be
+   * converted again: the output's format does not change during a call
+   * (gst_voice_timeline_update_src_caps ()). */
   if (!pad->drift->engaged ()
       && GST_AUDIO_INFO_FORMAT (in_info) == GST_AUDIO_FORMAT_S16LE
       && GST_AUDIO_INFO_FORMAT (out_info) == GST_AUDIO_FORMAT_S16LE
@@ -421,9 +388,8 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
       || !gst_audio_info_is_equal (&pad->conv_in, in_info)
       || !gst_audio_info_is_equal (&pad->conv_out, out_info)) {
     g_clear_pointer (&pad->converter, gst_audio_converter_free);
-    /* a buffer already in the output's channels (one of ours, unpadded)
-     * is converted again only when the output's format changes: no mix
-     * matrix then */
+    /* the inputs are mono (the template): the matrix puts each in its
+     * channel */
     GstStructure *config = GST_AUDIO_INFO_CHANNELS (in_info) == 1 ?
         gst_voice_timeline_pad_channel_config (channel, n_channels) :
         nullptr;

@@ -39,3 +39,33 @@ not_live_query (GstPad * pad, GstObject * parent, GstQuery * query)
   }
   return gst_pad_query_default (pad, parent, query);
 }
+
+bool
+read_wav (const std::string & path, Wav & wav)
+{
+  gchar *data;
+  gsize size;
+  if (!g_file_get_contents (path.c_str (), &data, &size, nullptr))
+    return false;
+  bool ok = size >= 12 && memcmp (data, "RIFF", 4) == 0
+      && GST_READ_UINT32_LE (data + 4) == size - 8;
+  gsize pos = 12;
+  bool have_data = false;
+  while (ok && pos + 8 <= size) {
+    guint32 len = GST_READ_UINT32_LE (data + pos + 4);
+    if (memcmp (data + pos, "fmt ", 4) == 0) {
+      ok = GST_READ_UINT16_LE (data + pos + 8) == 1
+          && GST_READ_UINT16_LE (data + pos + 22) == 16;
+      wav.channels = GST_READ_UINT16_LE (data + pos + 10);
+      wav.rate = GST_READ_UINT32_LE (data + pos + 12);
+    } else if (memcmp (data + pos, "data", 4) == 0) {
+      ok = pos + 8 + len == size;
+      const gint16 *s = (const gint16 *) (data + pos + 8);
+      wav.samples.assign (s, s + len / 2);
+      have_data = true;
+    }
+    pos += 8 + len + (len & 1);
+  }
+  g_free (data);
+  return ok && have_data;
+}

@@ -5,6 +5,9 @@
 
 #include <gst/gst.h>
 
+#include <string>
+#include <vector>
+
 /* What several test programs need alike. */
 
 /* The process's resident memory, in bytes (from /proc/self/statm). */
@@ -17,3 +20,15 @@ GstCaps *stereo_caps_at (gint rate);
 /* A pad query function that answers LATENCY as a source that is not live
  * does (a GstHarness answers as a live one); the rest as by default. */
 gboolean not_live_query (GstPad * pad, GstObject * parent, GstQuery * query);
+
+/* A PCM WAV file as wavenc writes it. */
+struct Wav
+{
+  gint rate = 0;
+  gint channels = 0;
+  std::vector < gint16 > samples;       /* interleaved */
+};
+
+/* Reads @path into @wav: FALSE unless it is a 16-bit PCM WAV file whose
+ * header gives its sizes exactly. */
+bool read_wav (const std::string & path, Wav & wav);

@@ -7,6 +7,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "filepreparer.h"
+#include "../checkutil.h"
 #include "../systemplugins.h"
 
 #include <string>
@@ -30,25 +31,6 @@ write_frames (EncodedFile & file, gint16 k, guint n)
     gst_buffer_unmap (buf, &map);
     fail_unless_equals_int (file.write (buf), GST_FLOW_OK);
   }
-}
-
-/* The samples of the PCM WAV file @path, whose header must give its sizes
- * exactly. */
-static std::vector < gint16 > read_wav (const std::string & path)
-{
-  gchar *data;
-  gsize size;
-  fail_unless (g_file_get_contents (path.c_str (), &data, &size, nullptr));
-  fail_unless (size >= 44 && memcmp (data, "RIFF", 4) == 0);
-  fail_unless_equals_int (GST_READ_UINT32_LE (data + 4), size - 8);
-  fail_unless (memcmp (data + 36, "data", 4) == 0);
-  guint32 n = GST_READ_UINT32_LE (data + 40);
-  fail_unless_equals_int (n, size - 44);
-  std::vector < gint16 > samples;
-  for (guint32 i = 0; i + 1 < n; i += 2)
-    samples.push_back ((gint16) GST_READ_UINT16_LE (data + 44 + i));
-  g_free (data);
-  return samples;
 }
 
 GST_START_TEST (test_encoder_reused)
@@ -81,10 +63,12 @@ GST_START_TEST (test_encoder_reused)
   gst_object_unref (next);
 
   for (guint k = 0; k < 4; k++) {
-    std::vector < gint16 > samples = read_wav (dir.path (RecordingDir::SEGMENTS,
-            parts[k]));
-    fail_unless_equals_int (samples.size (), RATE / 10 * (k + 1));
-    for (gint16 s:samples)
+    Wav wav;
+    fail_unless (read_wav (dir.path (RecordingDir::SEGMENTS, parts[k]), wav));
+    fail_unless_equals_int (wav.rate, RATE);
+    fail_unless_equals_int (wav.channels, 1);
+    fail_unless_equals_int (wav.samples.size (), RATE / 10 * (k + 1));
+    for (gint16 s:wav.samples)
       fail_unless_equals_int (s, 1000 * (k + 1));
   }
   dir.close ();
