@@ -6,6 +6,7 @@
 #endif
 
 #include "audiohistory.h"
+#include "s16loops.h"
 
 #include <algorithm>
 #include <cstring>
@@ -64,9 +65,8 @@ AudioHistory::copy_channel (guint channel, guint64 from, guint64 n,
   while (n > 0) {
     guint64 pos = from % capacity_;
     guint64 run = std::min (n, capacity_ - pos);
-    const gint16 *src = &data_[pos * channels_ + channel];
-    for (guint64 i = 0; i < run; i++)
-      out[i] = src[i * channels_];
+    s16loops::copy_strided (out, 1, &data_[pos * channels_ + channel],
+        channels_, run);
     out += run;
     from += run;
     n -= run;

@@ -6,6 +6,7 @@
 #endif
 
 #include "conversationrecorder.h"
+#include "s16loops.h"
 
 #include <json-glib/json-glib.h>
 
@@ -192,22 +193,8 @@ ConversationRecorder::write_full (GstBuffer * buffer)
     gsize n = in.size / (2 * channels_);
     out = gst_buffer_new_allocate (nullptr, n * 2, nullptr);
     gst_buffer_map (out, &mix, GST_MAP_WRITE);
-    const gint16 *src = (const gint16 *) in.data;
-    gint16 *dst = (gint16 *) mix.data;
-    if (channels_ == 2) {
-      /* the usual call, in a loop the compiler can vectorise */
-      for (gsize f = 0; f < n; f++) {
-        gint sum = src[2 * f] + src[2 * f + 1];
-        dst[f] = (gint16) CLAMP (sum, G_MININT16, G_MAXINT16);
-      }
-    } else {
-      for (gsize f = 0; f < n; f++) {
-        gint sum = 0;
-        for (gint c = 0; c < channels_; c++)
-          sum += *src++;
-        dst[f] = (gint16) CLAMP (sum, G_MININT16, G_MAXINT16);
-      }
-    }
+    s16loops::mix_down ((gint16 *) mix.data, (const gint16 *) in.data, channels_,
+        n);
     gst_buffer_unmap (out, &mix);
     gst_buffer_unmap (buffer, &in);
   }

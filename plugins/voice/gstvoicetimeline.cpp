@@ -49,6 +49,7 @@
 
 #include "gstvoicetimeline.h"
 #include "driftcompensator.h"
+#include "s16loops.h"
 #include "timelinebuilder.h"
 #include "timelinetextpad.h"
 
@@ -1727,11 +1728,8 @@ gst_voice_timeline_aggregate_one_buffer (GstAudioAggregator * aagg,
   guint8 *dst = out.data + out_offset * bpf + channel * bps;
   if (bps == 2 && ((guintptr) src | (guintptr) dst) % 2 == 0) {
     /* S16: one sample at a time, not one memcpy () call each */
-    guint out_step = bpf / 2, in_step = in_stride / 2;
-    const gint16 *s16 = (const gint16 *) src;
-    gint16 *d16 = (gint16 *) dst;
-    for (guint i = 0; i < num_frames; i++)
-      d16[i * out_step] = s16[i * in_step];
+    s16loops::copy_strided ((gint16 *) dst, bpf / 2, (const gint16 *) src,
+        in_stride / 2, num_frames);
   } else {
     for (guint i = 0; i < num_frames; i++)
       memcpy (dst + i * bpf, src + i * in_stride, bps);

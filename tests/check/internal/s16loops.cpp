@@ -1,0 +1,86 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The sample loops of the recording's streaming thread, against the plain
+ * loop each one stands for: every stride the elements use and others, and
+ * lengths around the mix's block size, so that both the blocks and the
+ * samples after them are checked.
+ */
+#include <gst/check/gstcheck.h>
+
+#include "s16loops.h"
+
+#include <vector>
+
+/* loud enough for two or three channels to overflow when added */
+static gint16
+sample (guint i)
+{
+  return (gint16) (((i * 7919u + 13u) % 65536u) - 32768);
+}
+
+GST_START_TEST (test_copy_strided)
+{
+  for (guint dst_stride = 1; dst_stride <= 3; dst_stride++)
+    for (guint src_stride = 1; src_stride <= 3; src_stride++)
+      for (gsize n = 0; n <= 3 * s16loops::BLOCK + 1; n++) {
+        std::vector < gint16 > src (n * src_stride + 1);
+        for (guint i = 0; i < src.size (); i++)
+          src[i] = sample (i);
+        /* the samples in between are left as they are */
+        std::vector < gint16 > dst (n * dst_stride + 1, 123);
+        s16loops::copy_strided (dst.data (), dst_stride, src.data (),
+            src_stride, n);
+        for (gsize i = 0; i < dst.size (); i++) {
+          gint16 want = i % dst_stride == 0 && i / dst_stride < n ?
+              src[i / dst_stride * src_stride] : 123;
+          if (dst[i] != want)
+            fail ("strides %u <- %u, %" G_GSIZE_FORMAT " samples: [%"
+                G_GSIZE_FORMAT "] is %d, not %d", dst_stride, src_stride, n,
+                i, dst[i], want);
+        }
+      }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_mix_down)
+{
+  guint saturated = 0;
+  for (guint channels = 1; channels <= 3; channels++)
+    for (gsize n = 0; n <= 3 * s16loops::BLOCK + 1; n++) {
+      std::vector < gint16 > src (n * channels);
+      for (guint i = 0; i < src.size (); i++)
+        src[i] = sample (i);
+      std::vector < gint16 > dst (n + 1, 123);
+      s16loops::mix_down (dst.data (), src.data (), channels, n);
+      for (gsize f = 0; f < n; f++) {
+        gint sum = 0;
+        for (guint c = 0; c < channels; c++)
+          sum += src[f * channels + c];
+        gint want = CLAMP (sum, G_MININT16, G_MAXINT16);
+        saturated += want != sum;
+        if (dst[f] != want)
+          fail ("%u channels, %" G_GSIZE_FORMAT " frames: [%" G_GSIZE_FORMAT
+              "] is %d, not %d", channels, n, f, dst[f], want);
+      }
+      fail_unless_equals_int (dst[n], 123);
+    }
+  /* the sums did overflow, so saturation was checked */
+  fail_unless (saturated > 100);
+}
+
+GST_END_TEST;
+
+static Suite *
+s16loops_suite (void)
+{
+  Suite *s = suite_create ("s16loops");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_copy_strided);
+  tcase_add_test (tc, test_mix_down);
+  return s;
+}
+
+GST_CHECK_MAIN (s16loops);
