@@ -13,6 +13,11 @@
  * renaming one: `version`, `started_at` (UTC of conversation time zero),
  * `sample_rate`, `format`, `full` (`file`, `layout`, `duration`),
  * `speakers` (`name`, `role`, `channel`) and `latency`.
+ *
+ * A manifest is not locked: use it from one thread at a time. Writing it
+ * (gst_voice_manifest_to_string (), gst_voice_manifest_write ()) keeps the
+ * text of each entry for the next write, so even those calls, though they
+ * take a const manifest, may not run in two threads at once.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -42,6 +47,15 @@ struct Speaker
   gint channel;
 };
 
+/* An entry still held, with its text as it reads inside its list, made
+ * when a rewrite first lists it: the manifest is rewritten every second
+ * of a live call, and each rewrite then only copies what did not change. */
+template < typename T > struct Held
+{
+  T entry;
+  mutable std::string text;     /* empty until made */
+};
+
 /* A list's first entries, written out: their text, as it reads inside the
  * list, joined by the list's separators. */
 struct Archive
@@ -61,8 +75,8 @@ struct _GstVoiceManifest
   std::string full_layout;
   gdouble full_duration = 0;
   std::vector < Speaker > speakers;
-  std::vector < GstVoiceSegment > segments;
-  std::vector < GstVoiceTimelineEvent > events;
+  std::vector < Held < GstVoiceSegment > >segments;
+  std::vector < Held < GstVoiceTimelineEvent > >events;
 
   /* entries that can no longer change, as text in files beside the
    * manifest, so that a long call does not keep them in memory */
@@ -94,9 +108,9 @@ gst_voice_manifest_free (GstVoiceManifest * manifest)
   if (!manifest)
     return;
   for (auto & s:manifest->segments)
-    gst_voice_segment_clear (&s);
+    gst_voice_segment_clear (&s.entry);
   for (auto & e:manifest->events)
-    gst_voice_timeline_event_clear (&e);
+    gst_voice_timeline_event_clear (&e.entry);
   for (Archive * a: {&manifest->archived_segments, &manifest->archived_events})
     if (a->fd >= 0)
       close (a->fd);
@@ -212,13 +226,14 @@ gst_voice_manifest_add_segment (GstVoiceManifest * manifest,
   /* replacements are for recent segments: look from the end */
   for (auto it = manifest->segments.rbegin ();
       it != manifest->segments.rend (); ++it) {
-    if (it->idx == segment->idx) {
-      gst_voice_segment_clear (&*it);
-      *it = copy;
+    if (it->entry.idx == segment->idx) {
+      gst_voice_segment_clear (&it->entry);
+      it->entry = copy;
+      it->text.clear ();
       return TRUE;
     }
   }
-  manifest->segments.push_back (copy);
+  manifest->segments.push_back ({copy, std::string ()});
   return TRUE;
 }
 
@@ -240,10 +255,10 @@ gst_voice_manifest_add_event (GstVoiceManifest * manifest,
   gst_voice_timeline_event_copy_into (&copy, event);
   auto at = std::upper_bound (manifest->events.begin (),
       manifest->events.end (), copy.time,
-      [](gdouble t, const GstVoiceTimelineEvent & e) {
-        return t < e.time;
+      [](gdouble t, const Held < GstVoiceTimelineEvent > &e) {
+        return t < e.entry.time;
       });
-  manifest->events.insert (at, copy);
+  manifest->events.insert (at, {copy, std::string ()});
 }
 
 /**
@@ -297,7 +312,7 @@ manifest_to_json (const GstVoiceManifest * m, GDateTime * generated_at)
 
   gdouble duration = m->archived_duration;
   for (const auto & s:m->segments)
-    duration = std::max (duration, s.end_time);
+    duration = std::max (duration, s.entry.end_time);
   json_object_set_double_member (root, "duration", duration);
   json_object_set_int_member (root, "segment_count", m->segments.size () +
       m->archived_segments.count);
@@ -389,9 +404,22 @@ copy_archive (const TextSink & out, const Archive & archive)
   return true;
 }
 
+/* @held's text inside its list, made the first time */
+template < typename T > static const std::string &
+entry_text (const Held < T > &held, JsonNode * (*to_json) (const T *))
+{
+  if (held.text.empty ())
+    write_node ([&held](const gchar * s, gsize len) {
+          held.text.append (s, len);
+          return true;
+        }, to_json (&held.entry), 2);
+  return held.text;
+}
+
 template < typename T > static bool
 write_list (const TextSink & out, const Archive & archive,
-    const std::vector < const T *>&items, JsonNode * (*to_json) (const T *))
+    const std::vector < const Held < T > *>&items,
+    JsonNode * (*to_json) (const T *))
 {
   if (items.empty () && archive.count == 0)
     return out ("[]", 2);
@@ -399,7 +427,8 @@ write_list (const TextSink & out, const Archive & archive,
   for (gsize i = 0; ok && i < items.size (); i++) {
     if (i > 0 || archive.count > 0)
       ok = out (",\n    ", 6);
-    ok = ok && write_node (out, to_json (items[i]), 2);
+    const std::string & text = entry_text (*items[i], to_json);
+    ok = ok && out (text.data (), text.size ());
   }
   return ok && out ("\n  ]", 4);
 }
@@ -410,19 +439,20 @@ static bool
 manifest_write_text (const GstVoiceManifest * m, GDateTime * generated_at,
     const TextSink & out)
 {
-  std::vector < const GstVoiceSegment *>segs;
+  std::vector < const Held < GstVoiceSegment > *>segs;
   for (const auto & s:m->segments)
     segs.push_back (&s);
   std::stable_sort (segs.begin (), segs.end (),
-      [](const GstVoiceSegment * a, const GstVoiceSegment * b) {
-        return a->start_time < b->start_time;
+      [](const Held < GstVoiceSegment > *a, const Held < GstVoiceSegment > *b) {
+        return a->entry.start_time < b->entry.start_time;
       });
-  std::vector < const GstVoiceTimelineEvent *>evs;
+  std::vector < const Held < GstVoiceTimelineEvent > *>evs;
   for (const auto & e:m->events)
     evs.push_back (&e);
   std::stable_sort (evs.begin (), evs.end (),
-      [](const GstVoiceTimelineEvent * a, const GstVoiceTimelineEvent * b) {
-        return a->time < b->time;
+      [](const Held < GstVoiceTimelineEvent > *a,
+          const Held < GstVoiceTimelineEvent > *b) {
+        return a->entry.time < b->entry.time;
       });
 
   JsonNode *root = manifest_to_json (m, generated_at);
@@ -528,26 +558,22 @@ append_archive (Archive & archive, const std::string & text)
 
 /* Moves the first @n of @items (in list order) to @archive. */
 template < typename T > static bool
-archive_entries (Archive & archive, std::vector < T > &items, gsize n,
+archive_entries (Archive & archive, std::vector < Held < T > >&items, gsize n,
     JsonNode * (*to_json) (const T *), void (*clear) (T *))
 {
   if (n == 0)
     return true;
   std::string text;
-  TextSink sink =[&text](const gchar * s, gsize len) {
-    text.append (s, len);
-    return true;
-  };
   for (gsize i = 0; i < n; i++) {
     if (archive.count + i > 0)
       text += ",\n    ";
-    write_node (sink, to_json (&items[i]), 2);
+    text += entry_text (items[i], to_json);
   }
   if (!append_archive (archive, text))
     return false;
   archive.count += n;
   for (gsize i = 0; i < n; i++)
-    clear (&items[i]);
+    clear (&items[i].entry);
   items.erase (items.begin (), items.begin () + n);
   return true;
 }
@@ -577,23 +603,23 @@ gst_voice_manifest_archive (GstVoiceManifest * manifest, gdouble before,
 
   auto & segs = manifest->segments;
   std::stable_sort (segs.begin (), segs.end (),
-      [](const GstVoiceSegment & a, const GstVoiceSegment & b) {
-        return a.start_time < b.start_time;
+      [](const Held < GstVoiceSegment > &a, const Held < GstVoiceSegment > &b) {
+        return a.entry.start_time < b.entry.start_time;
       });
   /* segments in order of start, each once it ended before @before: one
    * still going on holds back those after it, and the events from its
    * start on (an interruption is told when the agent stops, at its own,
    * earlier time) */
   gsize n = 0;
-  while (n < segs.size () && segs[n].end_time < before)
+  while (n < segs.size () && segs[n].entry.end_time < before)
     n++;
   if (n < segs.size ())
-    before = std::min (before, segs[n].start_time);
+    before = std::min (before, segs[n].entry.start_time);
   std::vector < guint > idx;
   gdouble duration = manifest->archived_duration;
   for (gsize i = 0; i < n; i++) {
-    idx.push_back (segs[i].idx);
-    duration = std::max (duration, segs[i].end_time);
+    idx.push_back (segs[i].entry.idx);
+    duration = std::max (duration, segs[i].entry.end_time);
   }
   bool ok = archive_entries (manifest->archived_segments, segs, n,
       gst_voice_segment_to_json, gst_voice_segment_clear);
@@ -607,11 +633,12 @@ gst_voice_manifest_archive (GstVoiceManifest * manifest, gdouble before,
 
   auto & evs = manifest->events;
   std::stable_sort (evs.begin (), evs.end (),
-      [](const GstVoiceTimelineEvent & a, const GstVoiceTimelineEvent & b) {
-        return a.time < b.time;
+      [](const Held < GstVoiceTimelineEvent > &a,
+          const Held < GstVoiceTimelineEvent > &b) {
+        return a.entry.time < b.entry.time;
       });
   n = 0;
-  while (n < evs.size () && evs[n].time < before)
+  while (n < evs.size () && evs[n].entry.time < before)
     n++;
   ok = ok && archive_entries (manifest->archived_events, evs, n,
       gst_voice_timeline_event_to_json, gst_voice_timeline_event_clear);

@@ -417,6 +417,63 @@ GST_START_TEST (test_manifest_events_in_time_order)
 
 GST_END_TEST;
 
+static void
+add_event (GstVoiceManifest * m, GstVoiceEventType type, gdouble time,
+    const gchar * metadata)
+{
+  GstVoiceTimelineEvent ev;
+  gst_voice_timeline_event_init (&ev, type, time);
+  ev.metadata = g_strdup (metadata);
+  gst_voice_manifest_add_event (m, &ev);
+  gst_voice_timeline_event_clear (&ev);
+}
+
+/* Each write keeps the entries' text for the next one: what changed in
+ * between (a segment given again with its transcript, an event that sorts
+ * between others, new entries) is written as it is now, the same text as
+ * a manifest never written before. */
+GST_START_TEST (test_manifest_rewritten_after_changes)
+{
+  GDateTime *when = g_date_time_new_utc (2026, 11, 26, 12, 0, 0);
+  GstVoiceManifest *rewritten = gst_voice_manifest_new ();
+  add_segment (rewritten, 0, "alice", GST_VOICE_ROLE_USER, 0.5, 2.0, nullptr,
+      FALSE);
+  add_segment (rewritten, 1, "bot", GST_VOICE_ROLE_AGENT, 2.5, 4.0, nullptr,
+      FALSE);
+  add_event (rewritten, GST_VOICE_EVENT_USER_START_SPEAKING, 0.5, nullptr);
+  add_event (rewritten, GST_VOICE_EVENT_AGENT_START_SPEAKING, 2.5, nullptr);
+  g_free (gst_voice_manifest_to_string (rewritten, when));
+
+  add_segment (rewritten, 0, "alice", GST_VOICE_ROLE_USER, 0.5, 2.0,
+      "book a flight", FALSE);
+  add_event (rewritten, GST_VOICE_EVENT_TOOL_CALL, 1.0, "{\"id\": 7}");
+  add_segment (rewritten, 2, "alice", GST_VOICE_ROLE_USER, 5.0, 6.0, "yes",
+      FALSE);
+  gchar *second = gst_voice_manifest_to_string (rewritten, when);
+
+  GstVoiceManifest *fresh = gst_voice_manifest_new ();
+  add_segment (fresh, 0, "alice", GST_VOICE_ROLE_USER, 0.5, 2.0,
+      "book a flight", FALSE);
+  add_segment (fresh, 1, "bot", GST_VOICE_ROLE_AGENT, 2.5, 4.0, nullptr,
+      FALSE);
+  add_segment (fresh, 2, "alice", GST_VOICE_ROLE_USER, 5.0, 6.0, "yes",
+      FALSE);
+  add_event (fresh, GST_VOICE_EVENT_USER_START_SPEAKING, 0.5, nullptr);
+  add_event (fresh, GST_VOICE_EVENT_TOOL_CALL, 1.0, "{\"id\": 7}");
+  add_event (fresh, GST_VOICE_EVENT_AGENT_START_SPEAKING, 2.5, nullptr);
+  gchar *expected = gst_voice_manifest_to_string (fresh, when);
+  fail_unless_equals_string (second, expected);
+  fail_unless (strstr (second, "book a flight") != nullptr);
+
+  g_free (second);
+  g_free (expected);
+  gst_voice_manifest_free (rewritten);
+  gst_voice_manifest_free (fresh);
+  g_date_time_unref (when);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_manifest_write_is_atomic)
 {
   gchar *dir = g_dir_make_tmp ("voicemanifest-XXXXXX", nullptr);
@@ -483,7 +540,10 @@ GST_START_TEST (test_manifest_archive)
       gst_voice_manifest_add_event (m, &ev);
       gst_voice_timeline_event_clear (&ev);
     }
-    /* as a recording goes: now and then, what is well past */
+    /* as a recording goes: rewritten often (the entries' text is then
+     * kept), and now and then what is well past archived */
+    if (i % 5 == 0)
+      g_free (gst_voice_manifest_to_string (archived, nullptr));
     if (i % 17 == 16)
       fail_unless (gst_voice_manifest_archive (archived, i * 2.0 - 30,
               nullptr));
@@ -558,6 +618,7 @@ manifest_suite (void)
   tcase_add_test (tc, test_timeline_event_structure);
   tcase_add_test (tc, test_manifest_matches_reference);
   tcase_add_test (tc, test_manifest_empty_and_hostile_text);
+  tcase_add_test (tc, test_manifest_rewritten_after_changes);
   tcase_add_test (tc, test_manifest_write_is_atomic);
   tcase_add_test (tc, test_manifest_archive);
   tcase_add_test (tc, test_manifest_events_in_time_order);
