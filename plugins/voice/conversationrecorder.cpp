@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <unistd.h>
 
 GST_DEBUG_CATEGORY_EXTERN (gst_voice_manifest_sink_debug);
@@ -36,7 +37,7 @@ ConversationRecorder::ConversationRecorder (const Settings & settings,
     FailureFunc on_failure, WarningFunc on_warning, MessageFunc on_message)
 :  settings_ (settings), on_failure_ (std::move (on_failure)),
     on_warning_ (std::move (on_warning)), on_message_ (std::move (on_message)),
-    manifest_ (gst_voice_manifest_new ()), full_pending_ (gst_adapter_new ())
+    manifest_ (gst_voice_manifest_new ())
 {
   gst_voice_manifest_set_format (manifest_,
       recording_format_info (settings_.format).extension);
@@ -47,7 +48,7 @@ ConversationRecorder::~ConversationRecorder ()
   for (auto & f:unpublished_)
     gst_voice_segment_clear (&f.record);
   gst_voice_manifest_free (manifest_);
-  g_object_unref (full_pending_);
+  drop_full_batch ();
 }
 
 void
@@ -171,7 +172,7 @@ ConversationRecorder::fail_full ()
 {
   fail_write (*full_, dir_.path (RecordingDir::TOP, full_name_));
   full_.reset ();
-  gst_adapter_clear (full_pending_);
+  drop_full_batch ();
   gst_voice_manifest_set_full (manifest_, "", "", 0.0);
   dirty_ = true;
 }
@@ -184,42 +185,65 @@ ConversationRecorder::write_full (GstBuffer * buffer)
 {
   if (!full_)
     return GST_FLOW_OK;
-  GstBuffer *out;
-  if (!settings_.mixed || channels_ == 1) {
-    out = gst_buffer_ref (buffer);
-  } else {
-    GstMapInfo in, mix;
-    gst_buffer_map (buffer, &in, GST_MAP_READ);
-    gsize n = in.size / (2 * channels_);
-    out = gst_buffer_new_allocate (nullptr, n * 2, nullptr);
-    gst_buffer_map (out, &mix, GST_MAP_WRITE);
-    s16loops::mix_down ((gint16 *) mix.data, (const gint16 *) in.data, channels_,
-        n);
-    gst_buffer_unmap (out, &mix);
-    gst_buffer_unmap (buffer, &in);
-  }
-  gst_adapter_push (full_pending_, out);
-  /* the first audio goes at once: it writes the header, so that the file
-   * is readable from the start */
-  guint bpf = settings_.mixed ? 2 : 2 * channels_;
-  if (gst_adapter_available (full_pending_) < batch_ * bpf
-      && full_->frames () > 0)
+  guint out_channels = settings_.mixed ? 1 : channels_;
+  GstMapInfo in;
+  if (!gst_buffer_map (buffer, &in, GST_MAP_READ))
     return GST_FLOW_OK;
-  return flush_full ();
+  const gint16 *src = (const gint16 *) in.data;
+  guint64 n = in.size / (2 * channels_);
+  GstFlowReturn ret = GST_FLOW_OK;
+  for (guint64 done = 0; done < n && ret == GST_FLOW_OK;) {
+    if (!full_batch_) {
+      full_batch_ = gst_buffer_new_allocate (nullptr,
+          batch_ * 2 * out_channels, nullptr);
+      gst_buffer_map (full_batch_, &full_batch_map_, GST_MAP_WRITE);
+      full_batch_frames_ = 0;
+    }
+    guint64 step = MIN (n - done, batch_ - full_batch_frames_);
+    gint16 *dst = (gint16 *) full_batch_map_.data +
+        full_batch_frames_ * out_channels;
+    if (out_channels == (guint) channels_)
+      memcpy (dst, src + done * channels_, step * 2 * channels_);
+    else
+      s16loops::mix_down (dst, src + done * channels_, channels_, step);
+    full_batch_frames_ += step;
+    done += step;
+    /* the first audio goes at once: it writes the header, so that the
+     * file is readable from the start */
+    if (full_batch_frames_ == batch_ || full_->frames () == 0)
+      ret = flush_full ();
+  }
+  gst_buffer_unmap (buffer, &in);
+  return ret;
 }
 
 /* Writes what the full file has pending. */
 GstFlowReturn
 ConversationRecorder::flush_full ()
 {
-  gsize n = gst_adapter_available (full_pending_);
-  if (!full_ || n == 0)
+  if (!full_ || !full_batch_ || full_batch_frames_ == 0)
     return GST_FLOW_OK;
-  GstFlowReturn ret = full_->write (gst_adapter_take_buffer (full_pending_,
-          n));
+  guint out_channels = settings_.mixed ? 1 : channels_;
+  gst_buffer_unmap (full_batch_, &full_batch_map_);
+  gst_buffer_set_size (full_batch_, full_batch_frames_ * 2 * out_channels);
+  GstBuffer *batch = full_batch_;
+  full_batch_ = nullptr;
+  full_batch_frames_ = 0;
+  GstFlowReturn ret = full_->write (batch);
   if (ret != GST_FLOW_OK)
     fail_full ();
   return ret;
+}
+
+void
+ConversationRecorder::drop_full_batch ()
+{
+  if (!full_batch_)
+    return;
+  gst_buffer_unmap (full_batch_, &full_batch_map_);
+  gst_buffer_unref (full_batch_);
+  full_batch_ = nullptr;
+  full_batch_frames_ = 0;
 }
 
 GstFlowReturn

@@ -137,6 +137,7 @@ private:
   void fail_full ();
   GstFlowReturn write_full (GstBuffer * buffer);
   GstFlowReturn flush_full ();
+  void drop_full_batch ();
   void archive ();
   bool write_manifest ();
   void publish ();
@@ -172,8 +173,12 @@ private:
   AudioHistory history_;
   std::unique_ptr < EncodedFile > full_;
   /* written a batch at a time too: each write goes through the encoder's
-   * pipeline to a poll and a writev, and a live output buffer is 10 ms */
-  GstAdapter *full_pending_;
+   * pipeline to a poll and a writev, and a live output buffer is 10 ms.
+   * The batch is mixed or copied into where it lies, mapped while it
+   * fills: no buffer or copy of its own for each output buffer. */
+  GstBuffer *full_batch_ = nullptr;
+  GstMapInfo full_batch_map_;
+  guint64 full_batch_frames_ = 0;
   std::string full_name_;
 
   std::map < std::string, Speaker > speakers_;
