@@ -173,7 +173,7 @@ private:
   AudioHistory history_;
   std::unique_ptr < EncodedFile > full_;
   /* written a batch at a time too: each write goes through the encoder's
-   * pipeline to a poll and a writev, and a live output buffer is 10 ms.
+   * pipeline to a poll and a writev, and a live output buffer is 20 ms.
    * The batch is mixed or copied into where it lies, mapped while it
    * fills: no buffer or copy of its own for each output buffer. */
   GstBuffer *full_batch_ = nullptr;

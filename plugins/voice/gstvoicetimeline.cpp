@@ -84,8 +84,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_timeline_debug);
 /* the longest transcript text taken at once, in bytes */
 #define MAX_TRANSCRIPT (64 * 1024)
 
-/* the base class's default, one live output buffer */
-#define LIVE_BUFFER_DURATION (10 * GST_MSECOND)
+/* a live call's output buffer: one telephony packet (RTP's usual 20 ms).
+ * From 20 ms packets shorter buffers bring no audio out sooner, and each
+ * costs a pass through the timeline and the recorder */
+#define LIVE_BUFFER_DURATION (20 * GST_MSECOND)
 /* without a live source */
 #define OFFLINE_BUFFER_DURATION (250 * GST_MSECOND)
 /* without a live source, the audio each input may queue (the base class
@@ -710,6 +712,9 @@ struct GstVoiceTimelinePrivate
    * for a pipeline without a live source (see
    * gst_voice_timeline_choose_offline) */
   std::atomic < bool > duration_set { false };
+  /* the notify of our live default, set in _init (): GObject holds it
+   * back until the element is constructed */
+  std::atomic < bool > default_duration_notify { true };
   std::atomic < bool > duration_ours { false };
   std::atomic < bool > latency_set { false };
   std::atomic < bool > latency_ours { false };
@@ -1618,7 +1623,7 @@ gst_voice_timeline_set_our_latency (GstVoiceTimeline * self,
       self->priv->latency_ours);
 }
 
-/* Without a live source nothing waits for the output, and 10 ms buffers
+/* Without a live source nothing waits for the output, and 20 ms buffers
  * (for a live call's latency) cost a whole pass through the recording's
  * elements each: such a pipeline gets OFFLINE_BUFFER_DURATION. And since
  * no deadline is missed there, each input may queue OFFLINE_INPUT_QUEUE,
@@ -1653,6 +1658,13 @@ gst_voice_timeline_note_untimed (GstVoiceTimeline * self)
 static void
 gst_voice_timeline_duration_notify (GstVoiceTimeline * self)
 {
+  if (self->priv->default_duration_notify.exchange (false)) {
+    /* unless the application gave g_object_new () another value */
+    guint64 duration;
+    g_object_get (self, "output-buffer-duration", &duration, nullptr);
+    if (duration == LIVE_BUFFER_DURATION)
+      return;
+  }
   if (self->priv->setting != g_thread_self ()) {
     self->priv->duration_set = true;
     self->priv->duration_ours = false;
@@ -2303,7 +2315,8 @@ gst_voice_timeline_init (GstVoiceTimeline * self)
    * its timestamps once 20 ms off for half a second, not 40 ms for 1 s:
    * legs stay within about 25 ms of each other */
   g_object_set (self, "alignment-threshold", ALIGNMENT_THRESHOLD,
-      "discont-wait", DISCONT_WAIT, nullptr);
+      "discont-wait", DISCONT_WAIT, "output-buffer-duration",
+      LIVE_BUFFER_DURATION, nullptr);
   g_signal_connect (self, "notify::output-buffer-duration",
       G_CALLBACK (gst_voice_timeline_duration_notify), nullptr);
   g_signal_connect (self, "notify::latency",

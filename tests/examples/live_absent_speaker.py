@@ -61,7 +61,7 @@ def main():
     pipeline.set_state(Gst.State.NULL)
     print("ended with", msg.type.first_value_nick if msg else "nothing")
 
-    # real time, less the pipeline latency (220 ms) and the start-up; had
+    # real time, less the pipeline latency (230 ms) and the start-up; had
     # the absent leg stopped the recording, nothing would have come out
     if args.check and not (2.0 <= at_3s <= 3.0 and msg
                            and msg.type == Gst.MessageType.EOS):

@@ -43,9 +43,11 @@ struct Call
   std::vector < GstPad * >pads;
   std::vector < Leg > legs;
 
-  Call (std::initializer_list < Leg > specs)
+  /* @tl: a voicetimeline to use (taken), or NULL for a new one */
+  Call (std::initializer_list < Leg > specs, GstElement * tl = nullptr)
   {
-    GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+    if (!tl)
+      tl = gst_element_factory_make ("voicetimeline", nullptr);
     for (gsize i = 0; i < specs.size (); i++)
       pads.push_back (gst_element_request_pad_simple (tl, "sink_%u"));
     for (const Leg & spec:specs) {
@@ -986,7 +988,7 @@ GST_START_TEST (test_offline_input_queue)
   gst_element_set_state (tl, GST_STATE_NULL);
   fail_unless_equals_uint64 (uint64_property (tl, "latency"), 0);
   fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
-      10 * MS);
+      20 * MS);
 }
 
 GST_END_TEST;
@@ -998,14 +1000,32 @@ GST_START_TEST (test_offline_keeps_application_settings)
         {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
       });
   GstElement *tl = call.legs[0].h->element;
-  g_object_set (tl, "latency", 500 * MS, "output-buffer-duration", 20 * MS,
+  g_object_set (tl, "latency", 500 * MS, "output-buffer-duration", 30 * MS,
       nullptr);
-  fail_unless_equals_uint64 (first_offline_duration (call, 10), 20 * MS);
+  fail_unless_equals_uint64 (first_offline_duration (call, 10), 30 * MS);
   fail_unless_equals_uint64 (uint64_property (tl, "latency"), 500 * MS);
   gst_element_set_state (tl, GST_STATE_NULL);
   fail_unless_equals_uint64 (uint64_property (tl, "latency"), 500 * MS);
   fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
-      20 * MS);
+      30 * MS);
+}
+
+GST_END_TEST;
+
+/* The same for a value given when the element is made (the timeline sets
+ * its live default while it is constructed). */
+GST_START_TEST (test_offline_keeps_construction_settings)
+{
+  Call call ( {
+        {nullptr, 1000, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
+      }, gst_element_factory_make_full ("voicetimeline",
+          "output-buffer-duration", (guint64) (30 * MS), nullptr));
+  GstElement *tl = call.legs[0].h->element;
+  fail_unless_equals_uint64 (first_offline_duration (call, 10), 30 * MS);
+  gst_element_set_state (tl, GST_STATE_NULL);
+  fail_unless_equals_uint64 (uint64_property (tl, "output-buffer-duration"),
+      30 * MS);
 }
 
 GST_END_TEST;
@@ -1038,7 +1058,7 @@ GST_START_TEST (test_offline_settings_while_running)
 GST_END_TEST;
 
 /* A live call (the harness answers as a live source) keeps the defaults:
- * 10 ms output buffers and no queue beyond them. */
+ * 20 ms output buffers, one telephony packet, and no queue beyond them. */
 GST_START_TEST (test_live_keeps_defaults)
 {
   Call call ( {
@@ -1046,7 +1066,7 @@ GST_START_TEST (test_live_keeps_defaults)
         {nullptr, 2000, "bot", GST_VOICE_ROLE_AGENT},
       });
   GstElement *tl = call.legs[0].h->element;
-  fail_unless_equals_uint64 (first_output_duration (call, 5), 10 * MS);
+  fail_unless_equals_uint64 (first_output_duration (call, 5), 20 * MS);
   fail_unless_equals_uint64 (uint64_property (tl, "latency"), 0);
 }
 
@@ -1072,6 +1092,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_mono_inputs_placed_to_the_sample);
   tcase_add_test (tc, test_output_format_change_refused);
   tcase_add_test (tc, test_offline_keeps_application_settings);
+  tcase_add_test (tc, test_offline_keeps_construction_settings);
   tcase_add_test (tc, test_offline_settings_while_running);
   tcase_add_test (tc, test_live_keeps_defaults);
   return s;
