@@ -187,8 +187,11 @@ ConversationRecorder::write_full (GstBuffer * buffer)
     return GST_FLOW_OK;
   guint out_channels = settings_.mixed ? 1 : channels_;
   GstMapInfo in;
-  if (!gst_buffer_map (buffer, &in, GST_MAP_READ))
+  if (!gst_buffer_map (buffer, &in, GST_MAP_READ)) {
+    on_warning_ ("an output buffer could not be read: left out of the full "
+        "file");
     return GST_FLOW_OK;
+  }
   const gint16 *src = (const gint16 *) in.data;
   guint64 n = in.size / (2 * channels_);
   GstFlowReturn ret = GST_FLOW_OK;

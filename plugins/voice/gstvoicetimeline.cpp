@@ -36,6 +36,11 @@
  * `origin-running-time` (guint64); after the last,
  * "voice-latency-summary".
  *
+ * Unless the application sets #GstAudioAggregator:output-buffer-duration,
+ * a call's output buffers are 20 ms when a source is live (one telephony
+ * packet) and 250 ms without one; gst-inspect shows the base class's
+ * 10 ms, which the element replaces as the call starts.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m voicetimeline name=t ! wavenc ! filesink location=call.wav \
@@ -712,9 +717,6 @@ struct GstVoiceTimelinePrivate
    * for a pipeline without a live source (see
    * gst_voice_timeline_choose_offline) */
   std::atomic < bool > duration_set { false };
-  /* the notify of our live default, set in _init (): GObject holds it
-   * back until the element is constructed */
-  std::atomic < bool > default_duration_notify { true };
   std::atomic < bool > duration_ours { false };
   std::atomic < bool > latency_set { false };
   std::atomic < bool > latency_ours { false };
@@ -1658,13 +1660,6 @@ gst_voice_timeline_note_untimed (GstVoiceTimeline * self)
 static void
 gst_voice_timeline_duration_notify (GstVoiceTimeline * self)
 {
-  if (self->priv->default_duration_notify.exchange (false)) {
-    /* unless the application gave g_object_new () another value */
-    guint64 duration;
-    g_object_get (self, "output-buffer-duration", &duration, nullptr);
-    if (duration == LIVE_BUFFER_DURATION)
-      return;
-  }
   if (self->priv->setting != g_thread_self ()) {
     self->priv->duration_set = true;
     self->priv->duration_ours = false;
@@ -2024,6 +2019,11 @@ gst_voice_timeline_start (GstAggregator * agg)
   GST_OBJECT_LOCK (self);
   self->streaming = TRUE;
   GST_OBJECT_UNLOCK (self);
+  /* set as the call starts, not when the element is made: a value the
+   * application gives g_object_new () (as gst-launch-1.0 does) would
+   * otherwise be told from ours only by being different */
+  if (!self->priv->duration_set)
+    gst_voice_timeline_set_our_duration (self, LIVE_BUFFER_DURATION);
   {
     /* the last call's figures stay readable until a new call starts */
     std::lock_guard < std::mutex > lk (self->priv->lock);
@@ -2315,8 +2315,7 @@ gst_voice_timeline_init (GstVoiceTimeline * self)
    * its timestamps once 20 ms off for half a second, not 40 ms for 1 s:
    * legs stay within about 25 ms of each other */
   g_object_set (self, "alignment-threshold", ALIGNMENT_THRESHOLD,
-      "discont-wait", DISCONT_WAIT, "output-buffer-duration",
-      LIVE_BUFFER_DURATION, nullptr);
+      "discont-wait", DISCONT_WAIT, nullptr);
   g_signal_connect (self, "notify::output-buffer-duration",
       G_CALLBACK (gst_voice_timeline_duration_notify), nullptr);
   g_signal_connect (self, "notify::latency",

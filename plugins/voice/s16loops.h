@@ -8,10 +8,12 @@
 #include <cstring>
 
 /* The per-sample loops of a recording's one streaming thread, over
- * native-endian S16 samples. A stride known only at run time costs a
- * multiply per sample, so the usual ones (mono, stereo) get loops of their
- * own; and GCC's -O2 vectorises a loop only when its trip count is a
- * multiple of the vector width, so the mix runs in blocks of that size. */
+ * native-endian S16 samples. The usual strides (mono, stereo) get loops of
+ * their own, with the stride a constant of the addressing rather than a
+ * pointer step kept in a register (callgrind: 9 instructions a sample
+ * became 5 in the timeline). GCC's -O2 vectorises a loop only when its
+ * trip count is a multiple of the vector width, so the mix, which adds and
+ * saturates, runs in blocks of that size; the copies are not vectorised. */
 namespace s16loops {
 
 /* samples of a block: 8 lanes of SSE2 twice */

@@ -10,7 +10,10 @@ process, for --seconds, in one pipeline or in one pipeline per call
 (--layout); both aggregators (voicetimeline, audiointerleave) get the same
 latency property (--slack-ms, 100 ms: with hundreds of threads on two
 cores a source thread can be scheduled that late, and a server sets it
-so; 0 is the default of both elements). A run keeps real time when no aggregator pad dropped late
+so; 0 is the default of both elements). Each aggregator keeps its own
+output buffers (voicetimeline 20 ms live, audiointerleave 10 ms);
+--stock-buffer-ms gives the baseline others. A run keeps real time when
+no aggregator pad dropped late
 audio (QoS messages, qos-messages=true on every pad, counted from two
 seconds in: starting N pipelines one after the other is not the steady
 state), every call's full
@@ -60,7 +63,7 @@ def leg(freq, periods, interval_ms):
                RATE * BUFFER_MS // 1000, RATE))
 
 
-def call(kind, i, out, slack):
+def call(kind, i, out, slack, stock_buffer=0):
     """The launch description of call @i and the file that holds its full
     recording."""
     if kind == "ours":
@@ -73,9 +76,11 @@ def call(kind, i, out, slack):
                 leg(freq, periods, interval), role, i, k)
     else:
         full = os.path.join(out, "call-%d.wav" % i)
-        desc = ("audiointerleave name=t%d latency=%d "
+        desc = ("audiointerleave name=t%d latency=%d %s"
                 "sink_0::qos-messages=true sink_1::qos-messages=true ! "
-                "wavenc ! filesink location=%s" % (i, slack, full))
+                "wavenc ! filesink location=%s"
+                % (i, slack, "output-buffer-duration=%d " % stock_buffer
+                   if stock_buffer else "", full))
         for k, (role, freq, periods, interval) in enumerate(LEGS):
             desc += " %s ! t%d.sink_%d" % (leg(freq, periods, interval), i, k)
     return desc, full
@@ -94,9 +99,10 @@ def cpu_seconds():
     return r.ru_utime + r.ru_stime
 
 
-def run(kind, n, seconds, layout, tmp, slack=0):
+def run(kind, n, seconds, layout, tmp, slack=0, stock_buffer=0):
     out = tempfile.mkdtemp(dir=tmp)
-    descs, fulls = zip(*[call(kind, i, out, slack) for i in range(n)])
+    descs, fulls = zip(*[call(kind, i, out, slack, stock_buffer)
+                         for i in range(n)])
     if layout == "one":
         pipelines = [Gst.parse_launch(" ".join(descs))]
     else:
@@ -180,6 +186,10 @@ def main():
                     help="the aggregators' latency property, the same for "
                     "ours and the stock baseline: how late a leg's buffer "
                     "may come before its audio is dropped")
+    ap.add_argument("--stock-buffer-ms", type=int, default=0,
+                    help="the stock audiointerleave's output-buffer-duration "
+                    "(0: its default, 10 ms; voicetimeline's live default "
+                    "is 20 ms)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="runs of each N, ours and the stock baseline in "
                     "turn: the medians are printed (this shared machine "
@@ -187,6 +197,8 @@ def main():
     ap.add_argument("--check", action="store_true",
                     help="exit 1 unless every recording is whole")
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
     Gst.init(None)
     slack = args.slack_ms * Gst.MSECOND
 
@@ -204,7 +216,8 @@ def main():
                 for k in (("ours", "stock") if i % 2 == 0
                           else ("stock", "ours")):
                     runs[k].append(run(k, n, args.seconds, args.layout, tmp,
-                                       slack))
+                                       slack,
+                                       args.stock_buffer_ms * Gst.MSECOND))
             r = {}
             for k, rs in runs.items():
                 r[k] = {
