@@ -773,7 +773,9 @@ GST_START_TEST (test_long_buffers)
 GST_END_TEST;
 
 /* Buffers of no frame and of one frame, then one of ten seconds: every
- * file holds exactly its frames. */
+ * file holds exactly its frames, the full file too, across the second-long
+ * batches in which it is written (the one-frame buffers fill one, the long
+ * buffer spans ten). */
 GST_START_TEST (test_tiny_and_huge_buffers)
 {
   Recording rec;
@@ -797,7 +799,12 @@ GST_START_TEST (test_tiny_and_huge_buffers)
   check_long_segments (rec);
   Wav wav;
   fail_unless (read_wav (rec.path ("full.wav"), wav));
-  fail_unless_equals_int (wav.samples.size () / wav.channels, 11 * RATE);
+  fail_unless_equals_int (wav.channels, 1);
+  fail_unless_equals_int (wav.samples.size (), 11 * RATE);
+  for (guint f = 0; f < 11 * RATE; f++)
+    if (wav.samples[f] != sample_at (0, f) + sample_at (1, f))
+      fail ("full.wav frame %u is %d, not %d", f, wav.samples[f],
+          sample_at (0, f) + sample_at (1, f));
 }
 
 GST_END_TEST;
