@@ -56,6 +56,45 @@ template < typename T > struct Held
   mutable std::string text;     /* empty until made */
 };
 
+/* the lists' order: segments by start, events by time */
+bool
+listed_before (const Held < GstVoiceSegment > &a,
+    const Held < GstVoiceSegment > &b)
+{
+  return a.entry.start_time < b.entry.start_time;
+}
+
+bool
+listed_before (const Held < GstVoiceTimelineEvent > &a,
+    const Held < GstVoiceTimelineEvent > &b)
+{
+  return a.entry.time < b.entry.time;
+}
+
+/* sorts held entries into their list's order; stable: entries of the same
+ * time stay in the order they came */
+template < typename T > void
+sort_in_list_order (std::vector < T > &items)
+{
+  std::stable_sort (items.begin (), items.end (),[](const T & a, const T & b) {
+        return listed_before (a, b);
+      });
+}
+
+/* pointers to @items in their list's order, the entries left in place */
+template < typename T > std::vector < const Held < T > *>
+in_list_order (const std::vector < Held < T > >&items)
+{
+  std::vector < const Held < T > *>order;
+  for (const auto & i:items)
+    order.push_back (&i);
+  std::stable_sort (order.begin (), order.end (),
+      [](const Held < T > *a, const Held < T > *b) {
+        return listed_before (*a, *b);
+      });
+  return order;
+}
+
 /* A list's first entries, written out: their text, as it reads inside the
  * list, joined by the list's separators. */
 struct Archive
@@ -439,21 +478,8 @@ static bool
 manifest_write_text (const GstVoiceManifest * m, GDateTime * generated_at,
     const TextSink & out)
 {
-  std::vector < const Held < GstVoiceSegment > *>segs;
-  for (const auto & s:m->segments)
-    segs.push_back (&s);
-  std::stable_sort (segs.begin (), segs.end (),
-      [](const Held < GstVoiceSegment > *a, const Held < GstVoiceSegment > *b) {
-        return a->entry.start_time < b->entry.start_time;
-      });
-  std::vector < const Held < GstVoiceTimelineEvent > *>evs;
-  for (const auto & e:m->events)
-    evs.push_back (&e);
-  std::stable_sort (evs.begin (), evs.end (),
-      [](const Held < GstVoiceTimelineEvent > *a,
-          const Held < GstVoiceTimelineEvent > *b) {
-        return a->entry.time < b->entry.time;
-      });
+  auto segs = in_list_order (m->segments);
+  auto evs = in_list_order (m->events);
 
   JsonNode *root = manifest_to_json (m, generated_at);
   JsonObject *obj = json_node_get_object (root);
@@ -602,10 +628,7 @@ gst_voice_manifest_archive (GstVoiceManifest * manifest, gdouble before,
     return TRUE;
 
   auto & segs = manifest->segments;
-  std::stable_sort (segs.begin (), segs.end (),
-      [](const Held < GstVoiceSegment > &a, const Held < GstVoiceSegment > &b) {
-        return a.entry.start_time < b.entry.start_time;
-      });
+  sort_in_list_order (segs);
   /* segments in order of start, each once it ended before @before: one
    * still going on holds back those after it, and the events from its
    * start on (an interruption is told when the agent stops, at its own,
@@ -632,11 +655,7 @@ gst_voice_manifest_archive (GstVoiceManifest * manifest, gdouble before,
   }
 
   auto & evs = manifest->events;
-  std::stable_sort (evs.begin (), evs.end (),
-      [](const Held < GstVoiceTimelineEvent > &a,
-          const Held < GstVoiceTimelineEvent > &b) {
-        return a.entry.time < b.entry.time;
-      });
+  sort_in_list_order (evs);
   n = 0;
   while (n < evs.size () && evs[n].entry.time < before)
     n++;

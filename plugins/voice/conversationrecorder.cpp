@@ -153,8 +153,8 @@ ConversationRecorder::open_full ()
     fail (GST_RESOURCE_ERROR_OPEN_WRITE, error);
     return false;
   }
-  full_ = EncodedFile::create (settings_.format, rate_, settings_.mixed ? 1 :
-      channels_, settings_.mixed ? 0 : channel_mask_, fd, error);
+  full_ = EncodedFile::create (settings_.format, rate_, full_channels (),
+      settings_.mixed ? 0 : channel_mask_, fd, error);
   if (!full_) {
     fail (GST_RESOURCE_ERROR_OPEN_WRITE, "Could not encode " + dir_.path
         (RecordingDir::TOP, full_name_), error);
@@ -185,7 +185,7 @@ ConversationRecorder::write_full (GstBuffer * buffer)
 {
   if (!full_)
     return GST_FLOW_OK;
-  guint out_channels = settings_.mixed ? 1 : channels_;
+  guint out_channels = full_channels ();
   GstMapInfo in;
   if (!gst_buffer_map (buffer, &in, GST_MAP_READ)) {
     on_warning_ ("an output buffer could not be read: left out of the full "
@@ -226,7 +226,7 @@ ConversationRecorder::flush_full ()
 {
   if (!full_ || !full_batch_ || full_batch_frames_ == 0)
     return GST_FLOW_OK;
-  guint out_channels = settings_.mixed ? 1 : channels_;
+  guint out_channels = full_channels ();
   gst_buffer_unmap (full_batch_, &full_batch_map_);
   gst_buffer_set_size (full_batch_, full_batch_frames_ * 2 * out_channels);
   GstBuffer *batch = full_batch_;

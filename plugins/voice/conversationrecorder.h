@@ -138,6 +138,8 @@ private:
   GstFlowReturn write_full (GstBuffer * buffer);
   GstFlowReturn flush_full ();
   void drop_full_batch ();
+  /* the full file's channels: one mixed, or the stream's */
+  guint full_channels () const { return settings_.mixed ? 1 : channels_; }
   void archive ();
   bool write_manifest ();
   void publish ();

@@ -86,6 +86,14 @@ def call(kind, i, out, slack, stock_buffer=0):
     return desc, full
 
 
+def add_stock_buffer_argument(ap):
+    """--stock-buffer-ms, for every benchmark that runs call()"""
+    ap.add_argument("--stock-buffer-ms", type=int, default=0,
+                    help="the stock audiointerleave's output-buffer-duration "
+                    "(0: its default, 10 ms; voicetimeline's live default "
+                    "is 20 ms)")
+
+
 def threads():
     with open("/proc/self/status") as f:
         for line in f:
@@ -186,10 +194,7 @@ def main():
                     help="the aggregators' latency property, the same for "
                     "ours and the stock baseline: how late a leg's buffer "
                     "may come before its audio is dropped")
-    ap.add_argument("--stock-buffer-ms", type=int, default=0,
-                    help="the stock audiointerleave's output-buffer-duration "
-                    "(0: its default, 10 ms; voicetimeline's live default "
-                    "is 20 ms)")
+    add_stock_buffer_argument(ap)
     ap.add_argument("--repeat", type=int, default=1,
                     help="runs of each N, ours and the stock baseline in "
                     "turn: the medians are printed (this shared machine "

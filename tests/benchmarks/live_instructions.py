@@ -55,10 +55,7 @@ def instructions(kind, tmp, buffers, stock_buffer):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--stock-buffer-ms", type=int, default=0,
-                    help="the stock audiointerleave's output-buffer-duration "
-                    "(0: its default, 10 ms; voicetimeline's live default "
-                    "is 20 ms)")
+    lc.add_stock_buffer_argument(ap)
     ap.add_argument("--check", action="store_true",
                     help="a short call, only to see that it runs")
     args = ap.parse_args()
