@@ -46,7 +46,10 @@ private:
   {
     return (frame + 1) * rate_ / 100;
   }
-  float filter (float x);
+  /* Filters @n samples (at most BLOCK) and returns @energy plus the
+   * squares of the results, added one by one. */
+  double filter_block (const guint8 * data, gsize n, double energy);
+  static const gsize BLOCK = 256;
   Frame take_frame ();
 
   gint rate_ = 0;
@@ -63,43 +66,21 @@ private:
   double energy_ = 0;           /* sum of squares of the current frame */
 };
 
-inline float
-FrameAnalyzer::filter (float x)
-{
-  /* the term of the last output last: each sample waits for the one
-   * before through one multiply and one subtraction, not three steps */
-  float y = (b0_ * x + b1_ * x1_ + b2_ * x2_ - a2_ * y2_) - a1_ * y1_;
-  x2_ = x1_;
-  x1_ = x;
-  y2_ = y1_;
-  y1_ = y;
-  return y;
-}
-
 template < typename F > void
 FrameAnalyzer::process (const guint8 * data, gsize n_samples, F && on_frame)
 {
-  const gint16 *s16 = reinterpret_cast < const gint16 *>(data);
-  const gfloat *f32 = reinterpret_cast < const gfloat *>(data);
-  const bool is_s16 = format_ == GST_AUDIO_FORMAT_S16LE;
+  const gsize sample_size = format_ == GST_AUDIO_FORMAT_S16LE ?
+      sizeof (gint16) : sizeof (gfloat);
 
   gsize i = 0;
   while (i < n_samples) {
     guint64 end = frame_end_sample (frame_);
     gsize n = (gsize) MIN ((guint64) (n_samples - i), end - sample_);
-    double energy = 0;
-    if (is_s16) {
-      for (gsize j = 0; j < n; j++) {
-        float y = filter (GINT16_FROM_LE (s16[i + j]) * (1.0f / 32768.0f));
-        energy += y * y;
-      }
-    } else {
-      for (gsize j = 0; j < n; j++) {
-        float y = filter (f32[i + j]);
-        energy += y * y;
-      }
-    }
-    energy_ += energy;
+    /* one sum per frame, sample by sample: a frame's power is the same to
+     * the bit however the stream is cut into buffers */
+    for (gsize done = 0; done < n; done += BLOCK)
+      energy_ = filter_block (data + (i + done) * sample_size,
+          MIN (BLOCK, n - done), energy_);
     sample_ += n;
     i += n;
     if (sample_ == end)

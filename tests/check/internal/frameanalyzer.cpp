@@ -1,0 +1,172 @@
+/* GStreamer voice conversation recorder
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The segmenter's frame analysis against the plain direct-form-I high-pass
+ * it stands for, to the bit, however the stream is cut into buffers; and
+ * what the filter is there for: speech-band tones pass, hum does not.
+ */
+#include <gst/check/gstcheck.h>
+
+#include "frameanalyzer.h"
+
+#include <cmath>
+#include <vector>
+
+struct Frame
+{
+  double power;
+  GstClockTime start, end;
+};
+
+/* the filter of frameanalyzer.cpp, one sample after the other */
+static std::vector < Frame >
+plain_frames (const std::vector < float >&x, gint rate)
+{
+  double w0 = 2.0 * G_PI * 150.0 / rate;
+  double alpha = std::sin (w0) / (2.0 * (1.0 / G_SQRT2));
+  double cosw = std::cos (w0);
+  double a0 = 1.0 + alpha;
+  float b0 = (float) ((1.0 + cosw) / 2.0 / a0);
+  float b1 = (float) (-(1.0 + cosw) / a0);
+  float b2 = b0;
+  float a1 = (float) (-2.0 * cosw / a0);
+  float a2 = (float) ((1.0 - alpha) / a0);
+  float x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+
+  std::vector < Frame > frames;
+  guint64 start = 0;
+  for (guint64 k = 0;; k++) {
+    guint64 end = MIN ((k + 1) * rate / 100, (guint64) x.size ());
+    if (end <= start)
+      break;
+    double energy = 0;
+    for (guint64 i = start; i < end; i++) {
+      float y = (b0 * x[i] + b1 * x1 + b2 * x2 - a2 * y2) - a1 * y1;
+      x2 = x1;
+      x1 = x[i];
+      y2 = y1;
+      y1 = y;
+      energy += y * y;
+    }
+    frames.push_back ({energy / (end - start),
+          gst_util_uint64_scale_int (start, GST_SECOND, rate),
+          gst_util_uint64_scale_int (end, GST_SECOND, rate)});
+    start = end;
+  }
+  return frames;
+}
+
+/* @x given to the analyzer @chunk samples at a time, as @format */
+static std::vector < Frame >
+analyzed_frames (const std::vector < float >&x, gint rate,
+    GstAudioFormat format, gsize chunk)
+{
+  FrameAnalyzer analyzer;
+  fail_unless (analyzer.configure (rate, format));
+  analyzer.set_origin (0);
+
+  std::vector < gint16 > s16 (x.size ());
+  for (gsize i = 0; i < x.size (); i++)
+    s16[i] = GINT16_TO_LE ((gint16) std::lrint (x[i] * 32768.0f));
+  const guint8 *data = format == GST_AUDIO_FORMAT_S16LE ?
+      reinterpret_cast < const guint8 *>(s16.data ()) :
+      reinterpret_cast < const guint8 *>(x.data ());
+  gsize sample_size = format == GST_AUDIO_FORMAT_S16LE ? 2 : 4;
+
+  std::vector < Frame > frames;
+  auto on_frame =[&](const FrameAnalyzer::Frame & f) {
+    frames.push_back ({f.power, f.start, f.end});
+  };
+  for (gsize i = 0; i < x.size (); i += chunk)
+    analyzer.process (data + i * sample_size, MIN (chunk, x.size () - i),
+        on_frame);
+  analyzer.finish_frame (on_frame);
+  return frames;
+}
+
+/* speech-like: tones, a step, quiet and loud parts; exact in S16 */
+static std::vector < float >
+test_signal (gint rate, gsize n)
+{
+  std::vector < float >x (n);
+  for (gsize i = 0; i < n; i++) {
+    double t = (double) i / rate;
+    double v = 0.3 * std::sin (2 * G_PI * 440 * t) * (1 + std::sin (t * 7))
+        + 0.2 * std::sin (2 * G_PI * 1234 * t) + (i / 997 % 2 ? 0.1 : -0.1);
+    x[i] = (float) std::lrint (CLAMP (v, -1.0, 1.0) * 32767) / 32768.0f;
+  }
+  return x;
+}
+
+GST_START_TEST (test_same_as_plain_filter)
+{
+  const gint rates[] = { 8000, 16000, 22050, 48000 };
+  const gsize chunks[] = { 1, 7, 8, 9, 160, 255, 256, 257, 441, 100000 };
+  const GstAudioFormat formats[] =
+      { GST_AUDIO_FORMAT_S16LE, GST_AUDIO_FORMAT_F32LE };
+  for (gint rate:rates) {
+    /* a second and a bit: the last frame is partial */
+    std::vector < float >x = test_signal (rate, rate + rate / 300);
+    std::vector < Frame > want = plain_frames (x, rate);
+    fail_unless (want.size () == 101);
+    for (GstAudioFormat format:formats)
+      for (gsize chunk:chunks) {
+        std::vector < Frame > got = analyzed_frames (x, rate, format, chunk);
+        fail_unless_equals_int (got.size (), want.size ());
+        for (gsize k = 0; k < got.size (); k++) {
+          if (got[k].power != want[k].power)
+            fail ("%d Hz, %s, %" G_GSIZE_FORMAT "-sample buffers: frame %"
+                G_GSIZE_FORMAT " has power %.17g, not %.17g", rate,
+                gst_audio_format_to_string (format), chunk, k, got[k].power,
+                want[k].power);
+          fail_unless_equals_uint64 (got[k].start, want[k].start);
+          fail_unless_equals_uint64 (got[k].end, want[k].end);
+        }
+      }
+  }
+}
+
+GST_END_TEST;
+
+static double
+mean_power_of_tone (double hz, gint rate)
+{
+  std::vector < float >x (rate);
+  for (gint i = 0; i < rate; i++)
+    x[i] = (float) (0.5 * std::sin (2 * G_PI * hz * i / rate));
+  std::vector < Frame > frames =
+      analyzed_frames (x, rate, GST_AUDIO_FORMAT_F32LE, 160);
+  /* after the filter has settled */
+  double sum = 0;
+  for (gsize k = 10; k < frames.size (); k++)
+    sum += frames[k].power;
+  return sum / (frames.size () - 10);
+}
+
+GST_START_TEST (test_speech_band_passes_hum_does_not)
+{
+  /* a sine of amplitude 0.5 has a power of 0.125 */
+  for (gint rate:{
+        8000, 16000, 48000}) {
+    double voice = mean_power_of_tone (1000, rate);
+    double hum = mean_power_of_tone (50, rate);
+    fail_unless (voice > 0.12 && voice < 0.13, "%d Hz: 1 kHz power %g", rate,
+        voice);
+    fail_unless (hum < 0.125 / 50, "%d Hz: 50 Hz power %g", rate, hum);
+  }
+}
+
+GST_END_TEST;
+
+static Suite *
+frameanalyzer_suite (void)
+{
+  Suite *s = suite_create ("frameanalyzer");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_same_as_plain_filter);
+  tcase_add_test (tc, test_speech_band_passes_hum_does_not);
+  return s;
+}
+
+GST_CHECK_MAIN (frameanalyzer);
