@@ -74,9 +74,10 @@ def make_legs(tmp, repeat):
 
 def record(out, paths, ports):
     # the caller's leg crosses a bad network: 2 % loss, 0-30 ms of jitter
-    # (netsim; the loss is seeded, below)
+    # (netsim; the loss is seeded, below); the timeline waits 100 ms more
+    # for a leg whose thread a loaded host schedules late, as a server does
     receiver = Gst.parse_launch(
-        "voicetimeline name=t ! audio/x-raw,rate=8000 ! "
+        "voicetimeline name=t latency=100000000 ! audio/x-raw,rate=8000 ! "
         "voicemanifestsink location=\"%s\" full-layout=channels "
         "udpsrc port=%d caps=\"%s\" ! rtpjitterbuffer latency=60 "
         "do-lost=true ! rtppcmudepay ! mulawdec ! "
