@@ -300,22 +300,20 @@ gst_voice_timeline_pad_prime (GstVoiceTimelinePad * pad,
   gst_clear_buffer (&pad->last_input);
 }
 
-/* Marks a converted buffer that is a mono S16LE input padded with zeros
- * to the output format's size: its samples are its first memory, one
- * after the other. */
-static GQuark
-padded_mono_quark (void)
-{
-  static const GQuark quark =
-      g_quark_from_static_string ("gst-voice-timeline-padded-mono");
-  return quark;
-}
+/* The zeros that pad a mono S16LE input to the size of the output format
+ * carry this flag: a buffer whose second memory has it is such an input,
+ * its samples the first memory, one after the other. A flag of the one
+ * memory, not qdata of each buffer: it costs nothing per buffer, and a copy
+ * of the buffer, which shares its memories, keeps it. */
+static const GstMemoryFlags PADDING_MEMORY_FLAG =
+    (GstMemoryFlags) GST_MEMORY_FLAG_LAST;
 
 static gboolean
 gst_voice_timeline_is_padded_mono (GstBuffer * buffer)
 {
-  return gst_mini_object_get_qdata (GST_MINI_OBJECT (buffer),
-      padded_mono_quark ()) != nullptr;
+  return gst_buffer_n_memory (buffer) == 2
+      && GST_MEMORY_FLAG_IS_SET (gst_buffer_peek_memory (buffer, 1),
+      PADDING_MEMORY_FLAG);
 }
 
 /* The base class converts to the whole output format; here the converter's
@@ -372,19 +370,19 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     gst_buffer_append_memory (res, gst_buffer_get_all_memory (input));
     gsize padding = frames * (n_channels - 1) * sizeof (gint16);
     if (padding > 0) {
-      if (!pad->padding_memory || pad->padding_memory->size < padding) {
+      /* one size as a rule (the input's buffers are alike): the same
+       * zeros in every buffer, read-only */
+      if (!pad->padding_memory || pad->padding_memory->size != padding) {
         if (pad->padding_memory)
           gst_memory_unref (pad->padding_memory);
         /* calloc: large zeros are pages the kernel gives when read */
         gpointer zeros = g_malloc0 (padding);
-        pad->padding_memory = gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
-            zeros, padding, 0, padding, zeros, g_free);
+        pad->padding_memory = gst_memory_new_wrapped ((GstMemoryFlags)
+            (GST_MEMORY_FLAG_READONLY | PADDING_MEMORY_FLAG), zeros, padding,
+            0, padding, zeros, g_free);
       }
-      gst_buffer_append_memory (res, gst_memory_share (pad->padding_memory,
-              0, padding));
+      gst_buffer_append_memory (res, gst_memory_ref (pad->padding_memory));
     }
-    gst_mini_object_set_qdata (GST_MINI_OBJECT (res), padded_mono_quark (),
-        GINT_TO_POINTER (TRUE), nullptr);
     pad->drift->produced (frames);
     gst_buffer_replace (&pad->last_input, input);
     return res;
