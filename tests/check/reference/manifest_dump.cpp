@@ -10,11 +10,70 @@
  * INPUT: {"generated_at": [y, mo, d, h, mi, s], "segments": [{"role",
  * "start_time", "end_time", "transcript", "transcript_truncated"}],
  * "events": [{"time", "type", "latency", "name", "args", "result",
- * "metadata"}]}
+ * "metadata"}]}, and optionally the members gstvoice adds: "started_at"
+ * (as "generated_at"), "sample_rate", "format", "full" ({"file", "layout",
+ * "duration"}), "speakers" ([{"name", "role", "channel"}]) and "latency"
+ * ({"measurements", "time_to_first_byte", "interrupt_response_time"}).
  */
 #include <gst/voice/voice.h>
 
 #include <cstdio>
+
+static GDateTime *
+utc_time (JsonArray * t)
+{
+  return g_date_time_new_utc (json_array_get_int_element (t, 0),
+      json_array_get_int_element (t, 1), json_array_get_int_element (t, 2),
+      json_array_get_int_element (t, 3), json_array_get_int_element (t, 4),
+      json_array_get_double_element (t, 5));
+}
+
+static void
+set_added_members (GstVoiceManifest * m, JsonObject * in)
+{
+  if (json_object_has_member (in, "started_at")) {
+    GDateTime *t = utc_time (json_object_get_array_member (in, "started_at"));
+    gst_voice_manifest_set_started_at (m, t);
+    g_date_time_unref (t);
+  }
+  if (json_object_has_member (in, "sample_rate"))
+    gst_voice_manifest_set_sample_rate (m, json_object_get_int_member (in,
+            "sample_rate"));
+  if (json_object_has_member (in, "format"))
+    gst_voice_manifest_set_format (m, json_object_get_string_member (in,
+            "format"));
+  if (json_object_has_member (in, "full")) {
+    JsonObject *f = json_object_get_object_member (in, "full");
+    gst_voice_manifest_set_full (m, json_object_get_string_member (f, "file"),
+        json_object_get_string_member (f, "layout"),
+        json_object_get_double_member (f, "duration"));
+  }
+  if (json_object_has_member (in, "speakers")) {
+    JsonArray *a = json_object_get_array_member (in, "speakers");
+    for (guint i = 0; i < json_array_get_length (a); i++) {
+      JsonObject *o = json_array_get_object_element (a, i);
+      GstVoiceRole role;
+      gst_voice_role_from_string (json_object_get_string_member (o, "role"),
+          &role);
+      gst_voice_manifest_add_speaker (m, json_object_get_string_member (o,
+              "name"), role, json_object_get_int_member (o, "channel"));
+    }
+  }
+  if (json_object_has_member (in, "latency")) {
+    JsonObject *l = json_object_get_object_member (in, "latency");
+    GstVoiceLatencyStats *stats = gst_voice_manifest_get_latency (m);
+    JsonArray *a = json_object_get_array_member (l, "measurements");
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      gst_voice_latency_stats_add (stats, json_array_get_double_element (a,
+              i));
+    if (json_object_has_member (l, "time_to_first_byte"))
+      gst_voice_latency_stats_set_time_to_first_byte (stats,
+          json_object_get_double_member (l, "time_to_first_byte"));
+    if (json_object_has_member (l, "interrupt_response_time"))
+      gst_voice_latency_stats_set_interrupt_response_time (stats,
+          json_object_get_double_member (l, "interrupt_response_time"));
+  }
+}
 
 static gchar *
 member_as_text (JsonObject * obj, const gchar * name)
@@ -103,11 +162,9 @@ main (int argc, char **argv)
     gst_voice_timeline_event_clear (&ev);
   }
 
-  JsonArray *t = json_object_get_array_member (in, "generated_at");
-  GDateTime *when = g_date_time_new_utc (json_array_get_int_element (t, 0),
-      json_array_get_int_element (t, 1), json_array_get_int_element (t, 2),
-      json_array_get_int_element (t, 3), json_array_get_int_element (t, 4),
-      json_array_get_double_element (t, 5));
+  set_added_members (m, in);
+  GDateTime *when = utc_time (json_object_get_array_member (in,
+          "generated_at"));
   gchar *text = gst_voice_manifest_to_string (m, when);
   fputs (text, stdout);
   g_free (text);

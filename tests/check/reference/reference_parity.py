@@ -5,7 +5,9 @@ The reference is VoiceRecording.save_segments of the seed data model
 (scenario.voice.recording); its manifest-building lines are copied below
 unchanged, with the WAV writing left out. For the same segments and events,
 the manifest that gstvoice writes must start with exactly the same text,
-member for member, the members gstvoice adds following after them.
+member for member, the members gstvoice adds following after them; and
+all of it, the added members set or not, must be the text that the
+reference's json.dumps (indent=2) makes of it.
 
   reference_parity.py MANIFEST_DUMP
 """
@@ -124,8 +126,41 @@ EVENTS = [
 GENERATED_AT = [2026, 11, 26, 9, 30, 15.25]
 
 
+# the members gstvoice adds, given (the other run leaves them unset)
+ADDED = {
+    "started_at": [2026, 11, 26, 9, 29, 58.5],
+    "sample_rate": 16000,
+    "format": "wav",
+    "full": {"file": "full.wav", "layout": "channels", "duration": 130.25},
+    "speakers": [{"name": "alice_1", "role": "user", "channel": 0},
+                 {"name": "bot", "role": "agent", "channel": 1}],
+    "latency": {"measurements": [0.7600625, 1.1, 0.25],
+                "time_to_first_byte": 0.5,
+                "interrupt_response_time": 0.1 + 0.2},
+}
+
+
+def dump(tool, added):
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(dict({"generated_at": GENERATED_AT, "segments": SEGMENTS,
+                        "events": EVENTS}, **added), f)
+        f.flush()
+        return subprocess.run([tool, f.name], check=True,
+                              capture_output=True, text=True).stdout
+
+
+def differs(what, want, got):
+    for i, (a, b) in enumerate(zip(want.splitlines(), got.splitlines())):
+        if a != b:
+            print("%s: line %d differs:\n  want:     %s\n  gstvoice: %s"
+                  % (what, i + 1, a, b))
+            return
+    print("%s: %d lines, not %d" % (what, len(got.splitlines()),
+                                    len(want.splitlines())))
+
+
 def main():
-    dump = sys.argv[1]
+    tool = sys.argv[1]
     rec = VoiceRecording(
         segments=[AudioSegment(speaker=s["role"], start_time=s["start_time"],
                                end_time=s["end_time"], audio=b"",
@@ -136,30 +171,44 @@ def main():
         timeline=[VoiceEvent(**e) for e in EVENTS])
     when = datetime(2026, 11, 26, 9, 30, 15, 250000, tzinfo=timezone.utc)
     reference = rec.manifest(when)
-
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
-        json.dump({"generated_at": GENERATED_AT, "segments": SEGMENTS,
-                   "events": EVENTS}, f)
-        f.flush()
-        ours = subprocess.run([dump, f.name], check=True,
-                              capture_output=True, text=True).stdout
-
-    # the reference's members, as text, then ours
-    prefix = reference[:-2] + ",\n"
-    if not ours.startswith(prefix):
-        for i, (a, b) in enumerate(zip(reference.splitlines(),
-                                       ours.splitlines())):
-            if a != b:
-                print("line %d differs:\n  reference: %s\n  gstvoice:  %s"
-                      % (i + 1, a, b))
-                break
+    ok = True
+    for added in ({}, ADDED):
+        ours = dump(tool, added)
+        what = "with the added members given" if added else "without"
+        # the reference's members, as text, then ours
+        prefix = reference[:-2] + ",\n"
+        if not ours.startswith(prefix):
+            differs(what + ", the reference's members", prefix, ours)
+            ok = False
+        # and all of it as the reference's json.dumps writes it
+        whole = json.dumps(json.loads(ours), indent=2)
+        if ours != whole:
+            differs(what + ", as json.dumps writes it", whole, ours)
+            ok = False
+        m = json.loads(ours)
+        lat = m["latency"]
+        if added:
+            got = {k: m[k] for k in ("sample_rate", "format", "full",
+                                     "speakers")}
+            want = {k: ADDED[k] for k in got}
+            if got != want or m["started_at"] != \
+                    "2026-11-26T09:29:58.500000+00:00" or \
+                    lat["measurements"] != ADDED["latency"]["measurements"] \
+                    or lat["count"] != 3 or lat["min"] != 0.25 \
+                    or lat["max"] != 1.1 or lat["p50"] != 0.7600625 \
+                    or lat["time_to_first_byte"] != 0.5 \
+                    or lat["interrupt_response_time"] != 0.1 + 0.2:
+                print("added members:", {k: m[k] for k in ADDED})
+                ok = False
+        elif (m["started_at"], m["full"], m["speakers"], lat["count"],
+              lat["avg"]) != (None, None, [], 0, None):
+            print("unset members:", {k: m[k] for k in ADDED})
+            ok = False
+    if not ok:
         sys.exit(1)
-    added = json.loads(ours)
-    for key in ("version", "started_at", "sample_rate", "format", "full",
-                "speakers", "latency"):
-        assert key in added, key
-    print("gstvoice writes the reference's %d lines unchanged"
-          % (len(reference.splitlines()) - 1))
+    print("gstvoice writes the reference's %d lines unchanged, and all of "
+          "its manifest as json.dumps does" % (len(reference.splitlines())
+                                                - 1))
 
 
 if __name__ == "__main__":
