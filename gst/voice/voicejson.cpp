@@ -106,8 +106,8 @@ voice_json_is_valid (const gchar * text, gboolean want_object)
 
 /* Python's float repr: the shortest of %.15g .. %.17g that reads back the
  * same, with ".0" added to whole numbers */
-static void
-append_double (std::string & out, gdouble v)
+void
+voice_json_append_double (std::string & out, gdouble v)
 {
   if (!std::isfinite (v)) {
     out += "null";
@@ -132,8 +132,8 @@ append_unicode_escape (std::string & out, gunichar c)
   out += buf;
 }
 
-static void
-append_string (std::string & out, const gchar * s)
+void
+voice_json_append_string (std::string & out, const gchar * s)
 {
   out += '"';
   for (const gchar * p = s; p && *p;) {
@@ -204,7 +204,7 @@ append_node (std::string & out, JsonNode * node, guint depth)
       for (GList * l = members; l; l = l->next) {
         const gchar *name = (const gchar *) l->data;
         out += indent;
-        append_string (out, name);
+        voice_json_append_string (out, name);
         out += ": ";
         append_node (out, json_object_get_member (obj, name), depth + 1);
         out += l->next ? ",\n" : "\n";
@@ -238,13 +238,13 @@ append_node (std::string & out, JsonNode * node, guint depth)
           out += std::to_string (json_node_get_int (node));
           break;
         case G_TYPE_DOUBLE:
-          append_double (out, json_node_get_double (node));
+          voice_json_append_double (out, json_node_get_double (node));
           break;
         case G_TYPE_BOOLEAN:
           out += json_node_get_boolean (node) ? "true" : "false";
           break;
         case G_TYPE_STRING:
-          append_string (out, json_node_get_string (node));
+          voice_json_append_string (out, json_node_get_string (node));
           break;
         default:
           out += "null";

@@ -19,3 +19,10 @@ gboolean voice_json_is_valid (const gchar * text, gboolean want_object);
  * (ASCII only, shortest round-trip floats, "key": value). Non-finite
  * numbers, which JSON cannot hold, are written as null. */
 gchar *voice_json_to_text (JsonNode * node);
+
+#include <string>
+
+/* A string and a number as voice_json_to_text () writes them, appended to
+ * @out: for text written without a tree. */
+void voice_json_append_string (std::string & out, const gchar * s);
+void voice_json_append_double (std::string & out, gdouble v);

@@ -18,6 +18,7 @@
 #endif
 
 #include "voicelatency.h"
+#include "voicelatency-private.h"
 
 #include <algorithm>
 #include <cmath>
@@ -31,6 +32,8 @@ struct _GstVoiceLatencyStats
   gdouble ttfb = 0;
   bool has_interrupt = false;
   gdouble interrupt = 0;
+  /* every change counted: a writer can keep the text of the figures */
+  guint64 changes = 0;
 };
 
 /**
@@ -78,6 +81,7 @@ gst_voice_latency_stats_add (GstVoiceLatencyStats * stats, gdouble seconds)
   g_return_if_fail (stats != nullptr);
   g_return_if_fail (std::isfinite (seconds));
   stats->measurements.push_back (seconds);
+  stats->changes++;
 }
 
 /**
@@ -92,6 +96,7 @@ gst_voice_latency_stats_set_time_to_first_byte (GstVoiceLatencyStats * stats,
   g_return_if_fail (stats != nullptr);
   stats->has_ttfb = true;
   stats->ttfb = seconds;
+  stats->changes++;
 }
 
 /**
@@ -106,6 +111,13 @@ gst_voice_latency_stats_set_interrupt_response_time (GstVoiceLatencyStats *
   g_return_if_fail (stats != nullptr);
   stats->has_interrupt = true;
   stats->interrupt = seconds;
+  stats->changes++;
+}
+
+guint64
+voice_latency_stats_changes (const GstVoiceLatencyStats * stats)
+{
+  return stats->changes;
 }
 
 /**

@@ -25,6 +25,7 @@
 
 #include "voicemanifest.h"
 #include "voicejson.h"
+#include "voicelatency-private.h"
 
 #include <glib/gstdio.h>
 
@@ -124,6 +125,10 @@ struct _GstVoiceManifest
   gdouble archived_duration = 0.0;
   std::vector < guint > archived_idx;   /* sorted */
   GstVoiceLatencyStats *latency = gst_voice_latency_stats_new ();
+  /* the latency member's text, kept while the figures do not change:
+   * their measurements grow with the call */
+  mutable std::string latency_text;
+  mutable guint64 latency_text_changes = G_MAXUINT64;
 };
 
 /**
@@ -340,65 +345,6 @@ iso8601 (GDateTime * t)
   return s;
 }
 
-static JsonNode *
-manifest_to_json (const GstVoiceManifest * m, GDateTime * generated_at)
-{
-  JsonObject *root = json_object_new ();
-
-  gchar *when = iso8601 (generated_at);
-  json_object_set_string_member (root, "generated_at", when);
-  g_free (when);
-
-  gdouble duration = m->archived_duration;
-  for (const auto & s:m->segments)
-    duration = std::max (duration, s.entry.end_time);
-  json_object_set_double_member (root, "duration", duration);
-  json_object_set_int_member (root, "segment_count", m->segments.size () +
-      m->archived_segments.count);
-
-  /* the long lists are written entry by entry (manifest_write_text) */
-  json_object_set_array_member (root, "segments", json_array_new ());
-  json_object_set_array_member (root, "events", json_array_new ());
-
-  /* added members */
-  json_object_set_int_member (root, "version", GST_VOICE_MANIFEST_VERSION);
-  if (m->started_at) {
-    gchar *started = iso8601 (m->started_at);
-    json_object_set_string_member (root, "started_at", started);
-    g_free (started);
-  } else {
-    json_object_set_null_member (root, "started_at");
-  }
-  json_object_set_int_member (root, "sample_rate", m->sample_rate);
-  json_object_set_string_member (root, "format",
-      m->format.empty ()? "wav" : m->format.c_str ());
-  if (!m->full_file.empty ()) {
-    JsonObject *full = json_object_new ();
-    json_object_set_string_member (full, "file", m->full_file.c_str ());
-    json_object_set_string_member (full, "layout", m->full_layout.c_str ());
-    json_object_set_double_member (full, "duration", m->full_duration);
-    json_object_set_object_member (root, "full", full);
-  } else {
-    json_object_set_null_member (root, "full");
-  }
-  JsonArray *arr = json_array_new ();
-  for (const auto & sp:m->speakers) {
-    JsonObject *o = json_object_new ();
-    json_object_set_string_member (o, "name", sp.name.c_str ());
-    json_object_set_string_member (o, "role",
-        gst_voice_role_to_string (sp.role));
-    json_object_set_int_member (o, "channel", sp.channel);
-    json_array_add_object_element (arr, o);
-  }
-  json_object_set_array_member (root, "speakers", arr);
-  json_object_set_member (root, "latency",
-      gst_voice_latency_stats_to_json (m->latency));
-
-  JsonNode *node = json_node_init_object (json_node_alloc (), root);
-  json_object_unref (root);
-  return node;
-}
-
 using TextSink = std::function < bool (const gchar *, gsize) >;
 
 /* @text, a value at nesting level @level, as it reads inside the whole
@@ -472,39 +418,127 @@ write_list (const TextSink & out, const Archive & archive,
   return ok && out ("\n  ]", 4);
 }
 
+/* The members besides the lists, written as voice_json_to_text () would
+ * write them but without a tree: the manifest is rewritten every second
+ * of a call, and trees of these few members cost more than the rest. */
+static void
+append_key (std::string & out, const gchar * name)
+{
+  out += ",\n  \"";
+  out += name;
+  out += "\": ";
+}
+
+static void
+append_time_or_null (std::string & out, GDateTime * t)
+{
+  if (!t) {
+    out += "null";
+    return;
+  }
+  gchar *text = iso8601 (t);
+  voice_json_append_string (out, text);
+  g_free (text);
+}
+
+static void
+append_full (std::string & out, const GstVoiceManifest * m)
+{
+  if (m->full_file.empty ()) {
+    out += "null";
+    return;
+  }
+  out += "{\n    \"file\": ";
+  voice_json_append_string (out, m->full_file.c_str ());
+  out += ",\n    \"layout\": ";
+  voice_json_append_string (out, m->full_layout.c_str ());
+  out += ",\n    \"duration\": ";
+  voice_json_append_double (out, m->full_duration);
+  out += "\n  }";
+}
+
+static void
+append_speakers (std::string & out, const GstVoiceManifest * m)
+{
+  if (m->speakers.empty ()) {
+    out += "[]";
+    return;
+  }
+  out += "[";
+  for (gsize i = 0; i < m->speakers.size (); i++) {
+    const Speaker & sp = m->speakers[i];
+    out += i ? ",\n    {\n      \"name\": " : "\n    {\n      \"name\": ";
+    voice_json_append_string (out, sp.name.c_str ());
+    out += ",\n      \"role\": ";
+    voice_json_append_string (out, gst_voice_role_to_string (sp.role));
+    out += ",\n      \"channel\": " + std::to_string (sp.channel) +
+        "\n    }";
+  }
+  out += "\n  ]";
+}
+
+static const std::string &
+latency_text (const GstVoiceManifest * m)
+{
+  guint64 changes = voice_latency_stats_changes (m->latency);
+  if (changes != m->latency_text_changes) {
+    m->latency_text.clear ();
+    write_node ([m](const gchar * s, gsize len) {
+          m->latency_text.append (s, len);
+          return true;
+        }, gst_voice_latency_stats_to_json (m->latency), 1);
+    m->latency_text_changes = changes;
+  }
+  return m->latency_text;
+}
+
 /* The manifest's text, the same as voice_json_to_text () of the whole
  * document (Python's json.dumps (..., indent=2)), a piece at a time. */
 static bool
 manifest_write_text (const GstVoiceManifest * m, GDateTime * generated_at,
     const TextSink & out)
 {
-  auto segs = in_list_order (m->segments);
-  auto evs = in_list_order (m->events);
+  gdouble duration = m->archived_duration;
+  for (const auto & s:m->segments)
+    duration = std::max (duration, s.entry.end_time);
 
-  JsonNode *root = manifest_to_json (m, generated_at);
-  JsonObject *obj = json_node_get_object (root);
-  GList *members = json_object_get_members (obj);
-  bool ok = out ("{", 1);
-  for (GList * l = members; ok && l; l = l->next) {
-    const gchar *name = (const gchar *) l->data;
-    std::string key = std::string (l == members ? "\n  \"" : ",\n  \"") +
-        name + "\": ";
-    ok = out (key.data (), key.size ());
-    if (!ok)
-      break;
-    if (g_str_equal (name, "segments"))
-      ok = write_list (out, m->archived_segments, segs,
-          gst_voice_segment_to_json);
-    else if (g_str_equal (name, "events"))
-      ok = write_list (out, m->archived_events, evs,
-          gst_voice_timeline_event_to_json);
-    else
-      ok = write_node (out, json_node_copy (json_object_get_member (obj,
-                  name)), 1);
-  }
-  g_list_free (members);
-  json_node_unref (root);
-  return ok && out ("\n}", 2);
+  /* the reference's members, in its order */
+  std::string text = "{\n  \"generated_at\": ";
+  append_time_or_null (text, generated_at);
+  append_key (text, "duration");
+  voice_json_append_double (text, duration);
+  append_key (text, "segment_count");
+  text += std::to_string (m->segments.size () + m->archived_segments.count);
+  append_key (text, "segments");
+  if (!out (text.data (), text.size ())
+      || !write_list (out, m->archived_segments, in_list_order (m->segments),
+          gst_voice_segment_to_json))
+    return false;
+  text = ",\n  \"events\": ";
+  if (!out (text.data (), text.size ())
+      || !write_list (out, m->archived_events, in_list_order (m->events),
+          gst_voice_timeline_event_to_json))
+    return false;
+
+  /* the added members */
+  text.clear ();
+  append_key (text, "version");
+  text += std::to_string (GST_VOICE_MANIFEST_VERSION);
+  append_key (text, "started_at");
+  append_time_or_null (text, m->started_at);
+  append_key (text, "sample_rate");
+  text += std::to_string (m->sample_rate);
+  append_key (text, "format");
+  voice_json_append_string (text, m->format.empty ()? "wav" :
+      m->format.c_str ());
+  append_key (text, "full");
+  append_full (text, m);
+  append_key (text, "speakers");
+  append_speakers (text, m);
+  append_key (text, "latency");
+  text += latency_text (m);
+  text += "\n}";
+  return out (text.data (), text.size ());
 }
 
 static int

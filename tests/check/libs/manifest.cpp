@@ -428,10 +428,11 @@ add_event (GstVoiceManifest * m, GstVoiceEventType type, gdouble time,
   gst_voice_timeline_event_clear (&ev);
 }
 
-/* Each write keeps the entries' text for the next one: what changed in
- * between (a segment given again with its transcript, an event that sorts
- * between others, new entries) is written as it is now, the same text as
- * a manifest never written before. */
+/* Each write keeps the entries' and the latency figures' text for the next
+ * one: what changed in between (a segment given again with its transcript,
+ * an event that sorts between others, new entries, a new measurement or
+ * figure) is written as it is now, the same text as a manifest never
+ * written before. */
 GST_START_TEST (test_manifest_rewritten_after_changes)
 {
   GDateTime *when = g_date_time_new_utc (2026, 11, 26, 12, 0, 0);
@@ -442,6 +443,8 @@ GST_START_TEST (test_manifest_rewritten_after_changes)
       FALSE);
   add_event (rewritten, GST_VOICE_EVENT_USER_START_SPEAKING, 0.5, nullptr);
   add_event (rewritten, GST_VOICE_EVENT_AGENT_START_SPEAKING, 2.5, nullptr);
+  gst_voice_latency_stats_add (gst_voice_manifest_get_latency (rewritten),
+      0.5);
   g_free (gst_voice_manifest_to_string (rewritten, when));
 
   add_segment (rewritten, 0, "alice", GST_VOICE_ROLE_USER, 0.5, 2.0,
@@ -449,6 +452,11 @@ GST_START_TEST (test_manifest_rewritten_after_changes)
   add_event (rewritten, GST_VOICE_EVENT_TOOL_CALL, 1.0, "{\"id\": 7}");
   add_segment (rewritten, 2, "alice", GST_VOICE_ROLE_USER, 5.0, 6.0, "yes",
       FALSE);
+  gst_voice_latency_stats_add (gst_voice_manifest_get_latency (rewritten),
+      0.75);
+  g_free (gst_voice_manifest_to_string (rewritten, when));
+  gst_voice_latency_stats_set_time_to_first_byte
+      (gst_voice_manifest_get_latency (rewritten), 0.25);
   gchar *second = gst_voice_manifest_to_string (rewritten, when);
 
   GstVoiceManifest *fresh = gst_voice_manifest_new ();
@@ -461,9 +469,14 @@ GST_START_TEST (test_manifest_rewritten_after_changes)
   add_event (fresh, GST_VOICE_EVENT_USER_START_SPEAKING, 0.5, nullptr);
   add_event (fresh, GST_VOICE_EVENT_TOOL_CALL, 1.0, "{\"id\": 7}");
   add_event (fresh, GST_VOICE_EVENT_AGENT_START_SPEAKING, 2.5, nullptr);
+  GstVoiceLatencyStats *stats = gst_voice_manifest_get_latency (fresh);
+  gst_voice_latency_stats_add (stats, 0.5);
+  gst_voice_latency_stats_add (stats, 0.75);
+  gst_voice_latency_stats_set_time_to_first_byte (stats, 0.25);
   gchar *expected = gst_voice_manifest_to_string (fresh, when);
   fail_unless_equals_string (second, expected);
   fail_unless (strstr (second, "book a flight") != nullptr);
+  fail_unless (strstr (second, "\"time_to_first_byte\": 0.25") != nullptr);
 
   g_free (second);
   g_free (expected);
