@@ -16,8 +16,9 @@
  *
  * A manifest is not locked: use it from one thread at a time. Writing it
  * (gst_voice_manifest_to_string (), gst_voice_manifest_write ()) keeps the
- * text of each entry for the next write, so even those calls, though they
- * take a const manifest, may not run in two threads at once.
+ * text of each entry and of the latency figures for the next write, so
+ * even those calls, though they take a const manifest, may not run in two
+ * threads at once.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -467,7 +468,9 @@ append_speakers (std::string & out, const GstVoiceManifest * m)
   out += "[";
   for (gsize i = 0; i < m->speakers.size (); i++) {
     const Speaker & sp = m->speakers[i];
-    out += i ? ",\n    {\n      \"name\": " : "\n    {\n      \"name\": ";
+    if (i > 0)
+      out += ",";
+    out += "\n    {\n      \"name\": ";
     voice_json_append_string (out, sp.name.c_str ());
     out += ",\n      \"role\": ";
     voice_json_append_string (out, gst_voice_role_to_string (sp.role));

@@ -82,13 +82,19 @@ int
 RecordingDir::create (Where where, const std::string & name,
     std::string & error)
 {
-  /* O_EXCL never follows a link, and fails if one is planted in between */
-  if (unlinkat (fd (where), name.c_str (), 0) != 0 && errno != ENOENT) {
-    error = failure ("Could not replace", path (where, name), errno);
-    return -1;
+  /* O_EXCL never follows a link, and fails if one is planted in between;
+   * what is there already (a file left by a crash, a link) is replaced.
+   * (The name is as a rule free: no removal is tried first, as each is
+   * a path lookup in the kernel, once a second for the manifest.) */
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int f = openat (fd (where), name.c_str (), flags, 0644);
+  if (f < 0 && errno == EEXIST) {
+    if (unlinkat (fd (where), name.c_str (), 0) != 0 && errno != ENOENT) {
+      error = failure ("Could not replace", path (where, name), errno);
+      return -1;
+    }
+    f = openat (fd (where), name.c_str (), flags, 0644);
   }
-  int f = openat (fd (where), name.c_str (), O_WRONLY | O_CREAT | O_EXCL |
-      O_NOFOLLOW | O_CLOEXEC, 0644);
   if (f < 0)
     error = failure ("Could not create", path (where, name), errno);
   return f;

@@ -954,7 +954,7 @@ GST_START_TEST (test_planted_symlinks)
   fail_unless (g_file_set_contents (victim, "precious", -1, nullptr));
   g_mkdir_with_parents (rec.path ("segments").c_str (), 0755);
   for (const gchar * name:{"segments/00-user-0200ms.wav",
-          "segments/.part-0.wav", "full.wav"})
+          "segments/.part-0.wav", "full.wav", ".manifest.json.tmp"})
     fail_unless_equals_int (symlink (victim, rec.path (name).c_str ()), 0);
 
   rec.start ();
