@@ -7,6 +7,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include <string>
+
 /* Parses @text; NULL when it is not valid JSON, or not an object when
  * @want_object. */
 JsonNode *voice_json_parse (const gchar * text, gboolean want_object);
@@ -19,8 +21,6 @@ gboolean voice_json_is_valid (const gchar * text, gboolean want_object);
  * (ASCII only, shortest round-trip floats, "key": value). Non-finite
  * numbers, which JSON cannot hold, are written as null. */
 gchar *voice_json_to_text (JsonNode * node);
-
-#include <string>
 
 /* A string and a number as voice_json_to_text () writes them, appended to
  * @out: for text written without a tree. */

@@ -94,6 +94,9 @@ gst_voice_latency_stats_set_time_to_first_byte (GstVoiceLatencyStats * stats,
     gdouble seconds)
 {
   g_return_if_fail (stats != nullptr);
+  /* the same figure again (each summary gives it) is no change */
+  if (stats->has_ttfb && stats->ttfb == seconds)
+    return;
   stats->has_ttfb = true;
   stats->ttfb = seconds;
   stats->changes++;
@@ -109,6 +112,8 @@ gst_voice_latency_stats_set_interrupt_response_time (GstVoiceLatencyStats *
     stats, gdouble seconds)
 {
   g_return_if_fail (stats != nullptr);
+  if (stats->has_interrupt && stats->interrupt == seconds)
+    return;
   stats->has_interrupt = true;
   stats->interrupt = seconds;
   stats->changes++;

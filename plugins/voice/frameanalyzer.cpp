@@ -64,8 +64,8 @@ FrameAnalyzer::position () const
   return sample_time (sample_);
 }
 
-/* GCC's -O2 vectorises a loop only when its trip count is a multiple of
- * the vector width: the loops that can be vectorised run in lanes of 8 */
+/* GCC 12's -O2 vectorises a loop only when its trip count is a multiple
+ * of the vector width: the loops that can be vectorised run in lanes of 8 */
 static const gsize LANES = 8;
 
 double
@@ -75,7 +75,8 @@ FrameAnalyzer::filter_block (const guint8 * data, gsize n, double energy)
    * computed for the whole block first, in vectorised loops; only the
    * recursion is left sample by sample (callgrind: 28 instructions a
    * sample became 18). The operations and their order are those of the
-   * plain direct form I, so the results are the same to the bit. */
+   * plain direct form I, none fused (meson.build), so the results are
+   * the same to the bit. */
   float x[BLOCK + 2];
   float v[BLOCK];
   x[0] = x2_;

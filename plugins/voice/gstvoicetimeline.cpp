@@ -370,9 +370,7 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
     gst_buffer_append_memory (res, gst_buffer_get_all_memory (input));
     gsize padding = frames * (n_channels - 1) * sizeof (gint16);
     if (padding > 0) {
-      /* one size as a rule (the input's buffers are alike): the same
-       * zeros in every buffer, read-only */
-      if (!pad->padding_memory || pad->padding_memory->size != padding) {
+      if (!pad->padding_memory || pad->padding_memory->size < padding) {
         if (pad->padding_memory)
           gst_memory_unref (pad->padding_memory);
         /* calloc: large zeros are pages the kernel gives when read */
@@ -381,7 +379,16 @@ gst_voice_timeline_pad_convert_buffer (GstAudioAggregatorPad * apad,
             (GST_MEMORY_FLAG_READONLY | PADDING_MEMORY_FLAG), zeros, padding,
             0, padding, zeros, g_free);
       }
-      gst_buffer_append_memory (res, gst_memory_ref (pad->padding_memory));
+      /* the input's buffers are alike as a rule: then the same zeros in
+       * every buffer, read-only, else a part of them */
+      GstMemory *zeros;
+      if (pad->padding_memory->size == padding) {
+        zeros = gst_memory_ref (pad->padding_memory);
+      } else {
+        zeros = gst_memory_share (pad->padding_memory, 0, padding);
+        GST_MINI_OBJECT_FLAG_SET (zeros, PADDING_MEMORY_FLAG);
+      }
+      gst_buffer_append_memory (res, zeros);
     }
     pad->drift->produced (frames);
     gst_buffer_replace (&pad->last_input, input);

@@ -965,11 +965,15 @@ GST_START_TEST (test_planted_symlinks)
   fail_unless_equals_string (contents, "precious");
   g_free (contents);
   g_free (victim);
-  for (const gchar * name:{"segments/00-user-0200ms.wav", "full.wav"}) {
+  for (const gchar * name:{"segments/00-user-0200ms.wav", "full.wav",
+          "manifest.json"}) {
     GStatBuf st;
     fail_unless_equals_int (g_lstat (rec.path (name).c_str (), &st), 0);
     fail_unless (S_ISREG (st.st_mode), "%s is not a regular file", name);
   }
+  /* the manifest's temporary file was made and renamed, link and all */
+  GStatBuf st;
+  fail_unless (g_lstat (rec.path (".manifest.json.tmp").c_str (), &st) != 0);
   Wav wav;
   fail_unless (read_wav (rec.path ("segments/00-user-0200ms.wav"), wav));
   check_samples (wav, 0, 3200, 9600);

@@ -9,6 +9,7 @@
 
 #include "frameanalyzer.h"
 
+#include <cfloat>
 #include <cmath>
 #include <vector>
 
@@ -98,6 +99,19 @@ test_signal (gint rate, gsize n)
   return x;
 }
 
+/* To the bit where float arithmetic is done in float (every target with
+ * SSE or NEON; the build fuses no multiply-add, meson.build); x87 keeps
+ * the plain filter's intermediate results at a higher precision. */
+static bool
+same_power (double got, double want)
+{
+#if FLT_EVAL_METHOD == 0
+  return got == want;
+#else
+  return std::fabs (got - want) <= 1e-5 * want + 1e-12;
+#endif
+}
+
 GST_START_TEST (test_same_as_plain_filter)
 {
   const gint rates[] = { 8000, 16000, 22050, 48000 };
@@ -114,7 +128,7 @@ GST_START_TEST (test_same_as_plain_filter)
         std::vector < Frame > got = analyzed_frames (x, rate, format, chunk);
         fail_unless_equals_int (got.size (), want.size ());
         for (gsize k = 0; k < got.size (); k++) {
-          if (got[k].power != want[k].power)
+          if (!same_power (got[k].power, want[k].power))
             fail ("%d Hz, %s, %" G_GSIZE_FORMAT "-sample buffers: frame %"
                 G_GSIZE_FORMAT " has power %.17g, not %.17g", rate,
                 gst_audio_format_to_string (format), chunk, k, got[k].power,

@@ -53,8 +53,9 @@ set_added_members (GstVoiceManifest * m, JsonObject * in)
     for (guint i = 0; i < json_array_get_length (a); i++) {
       JsonObject *o = json_array_get_object_element (a, i);
       GstVoiceRole role;
-      gst_voice_role_from_string (json_object_get_string_member (o, "role"),
-          &role);
+      if (!gst_voice_role_from_string (json_object_get_string_member (o,
+                  "role"), &role))
+        g_error ("unknown role");
       gst_voice_manifest_add_speaker (m, json_object_get_string_member (o,
               "name"), role, json_object_get_int_member (o, "channel"));
     }

@@ -130,8 +130,10 @@ GENERATED_AT = [2026, 11, 26, 9, 30, 15.25]
 ADDED = {
     "started_at": [2026, 11, 26, 9, 29, 58.5],
     "sample_rate": 16000,
-    "format": "wav",
-    "full": {"file": "full.wav", "layout": "channels", "duration": 130.25},
+    # free text, escaped as json.dumps escapes it
+    "format": "w\u00e4v \"x\"\\",
+    "full": {"file": "f\u00fcll\t\u0001\u007f\U0001F600.wav",
+             "layout": "channels", "duration": 130.25},
     "speakers": [{"name": "alice_1", "role": "user", "channel": 0},
                  {"name": "bot", "role": "agent", "channel": 1}],
     "latency": {"measurements": [0.7600625, 1.1, 0.25],
