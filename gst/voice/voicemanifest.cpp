@@ -390,15 +390,24 @@ copy_archive (const TextSink & out, const Archive & archive)
   return true;
 }
 
+/* @node's text at nesting @level, to be kept: @node is taken */
+static std::string
+nested_text (JsonNode * node, guint level)
+{
+  std::string text;
+  write_node ([&text](const gchar * s, gsize len) {
+        text.append (s, len);
+        return true;
+      }, node, level);
+  return text;
+}
+
 /* @held's text inside its list, made the first time */
 template < typename T > static const std::string &
 entry_text (const Held < T > &held, JsonNode * (*to_json) (const T *))
 {
   if (held.text.empty ())
-    write_node ([&held](const gchar * s, gsize len) {
-          held.text.append (s, len);
-          return true;
-        }, to_json (&held.entry), 2);
+    held.text = nested_text (to_json (&held.entry), 2);
   return held.text;
 }
 
@@ -485,11 +494,8 @@ latency_text (const GstVoiceManifest * m)
 {
   guint64 changes = voice_latency_stats_changes (m->latency);
   if (changes != m->latency_text_changes) {
-    m->latency_text.clear ();
-    write_node ([m](const gchar * s, gsize len) {
-          m->latency_text.append (s, len);
-          return true;
-        }, gst_voice_latency_stats_to_json (m->latency), 1);
+    m->latency_text = nested_text (gst_voice_latency_stats_to_json
+        (m->latency), 1);
     m->latency_text_changes = changes;
   }
   return m->latency_text;
