@@ -625,8 +625,10 @@ ramp_buffer (guint leg, guint64 frame, guint n, guint layout)
 
 /* Mono inputs go to their channel to the sample: 30 ms input buffers
  * into 250 ms output buffers (the offline default), so that an output
- * buffer begins inside an input; one leg's audio at an odd address, one
- * leg's in two memories. */
+ * buffer begins inside an input; one leg's audio in buffers of changing
+ * sizes, down to one sample (its padding is then a part of the zeros
+ * made for the largest), one leg's at an odd address, one leg's in two
+ * memories. */
 GST_START_TEST (test_mono_inputs_placed_to_the_sample)
 {
   Call call ( {
@@ -637,10 +639,21 @@ GST_START_TEST (test_mono_inputs_placed_to_the_sample)
   for (auto & leg:call.legs)
     gst_pad_set_query_function (leg.h->srcpad, not_live_query);
   const guint n = 480, buffers = 100;
-  for (guint i = 0; i < buffers; i++)
-    for (guint k = 0; k < 3; k++)
+  const guint sizes[] = { 480, 1, 200, 479, 37 };
+  guint64 pos0 = 0;
+  guint next_size = 0;
+  for (guint i = 0; i < buffers; i++) {
+    while (pos0 < (guint64) (i + 1) * n) {
+      guint m = (guint) MIN (sizes[next_size++ % G_N_ELEMENTS (sizes)],
+          (guint64) (i + 1) * n - pos0);
+      fail_unless_equals_int (gst_harness_push (call.legs[0].h,
+              ramp_buffer (0, pos0, m, 0)), GST_FLOW_OK);
+      pos0 += m;
+    }
+    for (guint k = 1; k < 3; k++)
       fail_unless_equals_int (gst_harness_push (call.legs[k].h,
               ramp_buffer (k, (guint64) i * n, n, k)), GST_FLOW_OK);
+  }
   for (auto & leg:call.legs)
     fail_unless (gst_harness_push_event (leg.h, gst_event_new_eos ()));
 
