@@ -26,12 +26,13 @@ GST_START_TEST (test_copy_strided)
       for (gsize n = 0; n <= 3 * s16loops::BLOCK + 1; n++) {
         /* each exactly as long as the samples it gives or takes reach,
          * as for the last channel of a buffer: AddressSanitizer tells a
-         * read or write past the end */
-        std::vector < gint16 > src (n ? (n - 1) * src_stride + 1 : 0);
+         * read or write past the end (one sample, never touched, for
+         * none: no null pointers) */
+        std::vector < gint16 > src (n ? (n - 1) * src_stride + 1 : 1);
         for (guint i = 0; i < src.size (); i++)
           src[i] = sample (i);
         /* the samples in between are left as they are */
-        std::vector < gint16 > dst (n ? (n - 1) * dst_stride + 1 : 0, 123);
+        std::vector < gint16 > dst (n ? (n - 1) * dst_stride + 1 : 1, 123);
         s16loops::copy_strided (dst.data (), dst_stride, src.data (),
             src_stride, n);
         for (gsize i = 0; i < dst.size (); i++) {
