@@ -23,7 +23,17 @@ in to the end of the audio).
 
   meson devenv -C build /usr/bin/python3 ../tests/benchmarks/live_capacity.py \
       [--calls 25 50 100 200 300] [--seconds 60] [--layout many|one] \
-      [--repeat 1]
+      [--repeat 1] [--together] [--sink-props PROPS]
+
+With --together, ours and the stock baseline run at the same time, each N
+calls in a process of its own (2N calls on the machine): the load of the
+machine, which moves one run's CPU by a tenth or more, is then the same
+for both, and the ratio of their CPU per call is measured under it. It
+measures that ratio, not the capacity: N is for how many calls the
+machine holds at once, and the real-time column is under both loads.
+--sink-props gives voicemanifestsink of every call more properties (for
+instance "manifest-interval=5000000000", to see what the rewrites of the
+manifest cost).
 
 It prints, for every N, ours and the stock baseline: CPU (% of all cores),
 CPU per call, the ratio of the two, dropped audio, the worst error of a
@@ -36,9 +46,11 @@ means in every run.
 the recordings are whole.
 """
 import argparse
+import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,13 +75,13 @@ def leg(freq, periods, interval_ms):
                RATE * BUFFER_MS // 1000, RATE))
 
 
-def call(kind, i, out, slack, stock_buffer=0):
+def call(kind, i, out, slack, stock_buffer=0, sink_props=""):
     """The launch description of call @i and the file that holds its full
-    recording."""
+    recording; @sink_props are more properties of voicemanifestsink."""
     if kind == "ours":
         desc = ("voicetimeline name=t%d latency=%d sink_0::qos-messages=true "
-                "sink_1::qos-messages=true ! voicemanifestsink location=%s"
-                % (i, slack, os.path.join(out, "call-%d" % i)))
+                "sink_1::qos-messages=true ! voicemanifestsink %s location=%s"
+                % (i, slack, sink_props, os.path.join(out, "call-%d" % i)))
         full = os.path.join(out, "call-%d" % i, "full.wav")
         for k, (role, freq, periods, interval) in enumerate(LEGS):
             desc += " %s ! voicesegmenter role=%s ! t%d.sink_%d" % (
@@ -107,9 +119,10 @@ def cpu_seconds():
     return r.ru_utime + r.ru_stime
 
 
-def run(kind, n, seconds, layout, tmp, slack=0, stock_buffer=0):
+def run(kind, n, seconds, layout, tmp, slack=0, stock_buffer=0,
+        sink_props=""):
     out = tempfile.mkdtemp(dir=tmp)
-    descs, fulls = zip(*[call(kind, i, out, slack, stock_buffer)
+    descs, fulls = zip(*[call(kind, i, out, slack, stock_buffer, sink_props)
                          for i in range(n)])
     if layout == "one":
         pipelines = [Gst.parse_launch(" ".join(descs))]
@@ -183,6 +196,27 @@ def run(kind, n, seconds, layout, tmp, slack=0, stock_buffer=0):
                    and cpu / cores < CPU_LIMIT)}
 
 
+def run_together(n, args):
+    """Ours and the stock baseline at the same time, each in a process of
+    its own; their results."""
+    common = ["--calls", str(n), "--seconds", str(args.seconds), "--layout",
+              args.layout, "--slack-ms", str(args.slack_ms),
+              "--stock-buffer-ms", str(args.stock_buffer_ms),
+              "--sink-props", args.sink_props]
+    children = {k: subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--one", k] + common,
+        stdout=subprocess.PIPE, text=True) for k in ("ours", "stock")}
+    results = {}
+    for k, child in children.items():
+        out, _ = child.communicate()
+        if child.returncode != 0:
+            for other in children.values():
+                other.kill()
+            sys.exit("%s, %d calls: the run failed" % (k, n))
+        results[k] = json.loads(out.splitlines()[-1])
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, nargs="+",
@@ -199,13 +233,31 @@ def main():
                     help="runs of each N, ours and the stock baseline in "
                     "turn: the medians are printed (this shared machine "
                     "moves one run's CPU by a tenth or more)")
+    ap.add_argument("--together", action="store_true",
+                    help="ours and the stock baseline at the same time, "
+                    "each in a process of its own: their ratio under the "
+                    "same load")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 unless every recording is whole")
+    ap.add_argument("--sink-props", default="",
+                    help="more properties of voicemanifestsink, as "
+                    "gst-launch-1.0 takes them (\"manifest-interval=...\")")
+    ap.add_argument("--one", choices=("ours", "stock"),
+                    help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
     Gst.init(None)
     slack = args.slack_ms * Gst.MSECOND
+    if args.one:
+        # a process of --together: one run, its result as JSON
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(run(args.one, args.calls[0], args.seconds,
+                                 args.layout, tmp, slack,
+                                 args.stock_buffer_ms * Gst.MSECOND,
+                                 args.sink_props)))
+        return
+    layout = args.layout + (", together" if args.together else "")
 
     print("| calls | layout | ours CPU | stock CPU | CPU per call ours / "
           "stock | ratio, each run | ours dropped | stock dropped | ours "
@@ -217,12 +269,17 @@ def main():
         for n in args.calls:
             runs = {"ours": [], "stock": []}
             for i in range(args.repeat):
+                if args.together:
+                    for k, x in run_together(n, args).items():
+                        runs[k].append(x)
+                    continue
                 # in turn, each first every other time
                 for k in (("ours", "stock") if i % 2 == 0
                           else ("stock", "ours")):
                     runs[k].append(run(k, n, args.seconds, args.layout, tmp,
                                        slack,
-                                       args.stock_buffer_ms * Gst.MSECOND))
+                                       args.stock_buffer_ms * Gst.MSECOND,
+                                       args.sink_props))
             r = {}
             for k, rs in runs.items():
                 r[k] = {
@@ -242,7 +299,7 @@ def main():
                       for o, st in zip(runs["ours"], runs["stock"])]
             print("| %d | %s | %.0f %% | %.0f %% | %.2f | %s | %d | %d | "
                   "%.2f %% | %d | %s |" % (
-                      n, args.layout, 100 * r["ours"]["cpu"],
+                      n, layout, 100 * r["ours"]["cpu"],
                       100 * r["stock"]["cpu"], statistics.median(ratios),
                       ", ".join("%.2f" % x for x in ratios),
                       r["ours"]["qos"], r["stock"]["qos"],
