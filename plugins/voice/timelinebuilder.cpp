@@ -176,8 +176,12 @@ void
 TimelineBuilder::forget_before (GstClockTime time)
 {
   gdouble limit = seconds (time) - TRANSCRIPT_WINDOW_S;
+  if (limit <= earliest_end_)
+    return;
+  earliest_end_ = G_MAXDOUBLE;
   for (auto it = segments_.begin (); it != segments_.end ();) {
     if (it->second.end_time >= limit) {
+      earliest_end_ = MIN (earliest_end_, it->second.end_time);
       ++it;
       continue;
     }
@@ -321,6 +325,7 @@ TimelineBuilder::preview_finish (GstClockTime end,
   copy.open_calls_ = open_calls_;
   for (const auto & s:segments_)
     gst_voice_segment_copy_into (&copy.segments_[s.first], &s.second);
+  copy.earliest_end_ = earliest_end_;
   copy.transcripts_ = transcripts_;
   copy.last_idx_of_ = last_idx_of_;
   copy.cues_ = cues_;
@@ -484,6 +489,7 @@ TimelineBuilder::process (const Boundary & b)
   seg.role = span.role;
   seg.start_time = seconds (span.start);
   seg.end_time = seconds (MAX (b.time, span.start));
+  earliest_end_ = MIN (earliest_end_, seg.end_time);
   seg.transcript_truncated = span.truncated;
   last_idx_of_[b.speaker] = span.idx;
   take_cues (b.speaker, span.idx, span.start, MAX (b.time, span.start));

@@ -149,6 +149,9 @@ private:
   /* segments given out, by index, to give them out again with a late
    * transcript; and transcripts waiting for their segment */
   std::map < guint, GstVoiceSegment > segments_;
+  /* the earliest end of those: until it is a minute old, forgetting has
+   * nothing to do (it is asked at every output buffer) */
+  gdouble earliest_end_ = G_MAXDOUBLE;
   std::map < guint, std::string > transcripts_;
   std::map < std::string, guint > last_idx_of_;
   /* cues that a segment to come may still overlap, by speaker */

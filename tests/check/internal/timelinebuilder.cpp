@@ -369,6 +369,48 @@ GST_START_TEST (test_old_segments_are_forgotten)
 
 GST_END_TEST;
 
+/* Each segment is forgotten a minute after its own end, not before and
+ * not with the first one: the one ending later is kept until its turn. */
+GST_START_TEST (test_segments_forgotten_in_turn)
+{
+  Recorded rec;
+  std::unique_ptr < TimelineBuilder > built (builder (rec));
+  TimelineBuilder & tl = *built;
+  std::vector < std::string > &warnings = rec.warnings;
+
+  tl.span_start ("alice", USER, 0);
+  tl.span_stop ("alice", USER, 0, 1 * GST_SECOND);
+  tl.span_start ("bob", AGENT, 20 * GST_SECOND);
+  tl.span_stop ("bob", AGENT, 20 * GST_SECOND, 30 * GST_SECOND);
+  tl.settle (31 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 2);
+
+  /* 61 s after the first ends: it is gone, the second (31 s old) not */
+  tl.settle (62 * GST_SECOND);
+  tl.set_transcript ("", 0, 62 * GST_SECOND, "late");
+  tl.set_transcript ("", 1, 62 * GST_SECOND, "in time");
+  tl.settle (63 * GST_SECOND);
+  fail_unless_equals_int (warnings.size (), 1);
+  fail_unless (warnings[0].find ("segment 0") != std::string::npos);
+  fail_unless_equals_int (rec.segments.size (), 3);
+  fail_unless_equals_int (rec.segments[2].idx, 1);
+  fail_unless_equals_string (rec.segments[2].transcript, "in time");
+
+  /* until 60 s after its own end */
+  tl.settle (89 * GST_SECOND);
+  tl.set_transcript ("", 1, 89 * GST_SECOND, ", still");
+  tl.settle (90 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 4);
+  tl.settle (91 * GST_SECOND);
+  tl.set_transcript ("", 1, 91 * GST_SECOND, "too late");
+  tl.settle (92 * GST_SECOND);
+  fail_unless_equals_int (rec.segments.size (), 4);
+  fail_unless_equals_int (warnings.size (), 2);
+  fail_unless (warnings[1].find ("segment 1") != std::string::npos);
+}
+
+GST_END_TEST;
+
 /* Timed text (subtitles, speech-to-text) goes to every segment of its
  * speaker that it overlaps, whenever it arrives. */
 GST_START_TEST (test_cues)
@@ -486,6 +528,7 @@ timelinebuilder_suite (void)
   tcase_add_test (tc, test_tool_events);
   tcase_add_test (tc, test_transcripts);
   tcase_add_test (tc, test_old_segments_are_forgotten);
+  tcase_add_test (tc, test_segments_forgotten_in_turn);
   tcase_add_test (tc, test_agent_speaks_first);
   tcase_add_test (tc, test_cues);
   tcase_add_test (tc, test_cues_are_forgotten);
