@@ -196,22 +196,31 @@ def run(kind, n, seconds, layout, tmp, slack=0, stock_buffer=0,
                    and cpu / cores < CPU_LIMIT)}
 
 
-def run_together(n, args):
+def run_together(n, args, tmp):
     """Ours and the stock baseline at the same time, each in a process of
-    its own; their results."""
+    its own that records under @tmp; their results. When one fails, the
+    other is stopped at once."""
     common = ["--calls", str(n), "--seconds", str(args.seconds), "--layout",
               args.layout, "--slack-ms", str(args.slack_ms),
               "--stock-buffer-ms", str(args.stock_buffer_ms),
-              "--sink-props", args.sink_props]
+              "--sink-props", args.sink_props, "--tmp", tmp]
     children = {k: subprocess.Popen(
         [sys.executable, os.path.abspath(__file__), "--one", k] + common,
         stdout=subprocess.PIPE, text=True) for k in ("ours", "stock")}
+    while any(c.poll() is None for c in children.values()):
+        failed = [k for k, c in children.items()
+                  if c.returncode not in (None, 0)]
+        if failed:
+            for c in children.values():
+                if c.poll() is None:
+                    c.terminate()
+                    c.wait()
+            sys.exit("%s, %d calls: the run failed" % (failed[0], n))
+        time.sleep(0.2)
     results = {}
     for k, child in children.items():
         out, _ = child.communicate()
         if child.returncode != 0:
-            for other in children.values():
-                other.kill()
             sys.exit("%s, %d calls: the run failed" % (k, n))
         results[k] = json.loads(out.splitlines()[-1])
     return results
@@ -244,18 +253,20 @@ def main():
                     "gst-launch-1.0 takes them (\"manifest-interval=...\")")
     ap.add_argument("--one", choices=("ours", "stock"),
                     help=argparse.SUPPRESS)
+    ap.add_argument("--tmp", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
     Gst.init(None)
     slack = args.slack_ms * Gst.MSECOND
     if args.one:
-        # a process of --together: one run, its result as JSON
-        with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps(run(args.one, args.calls[0], args.seconds,
-                                 args.layout, tmp, slack,
-                                 args.stock_buffer_ms * Gst.MSECOND,
-                                 args.sink_props)))
+        # a process of --together: one run in the parent's directory
+        # (removed by the parent, even if this one is stopped), its result
+        # as JSON
+        print(json.dumps(run(args.one, args.calls[0], args.seconds,
+                             args.layout, args.tmp, slack,
+                             args.stock_buffer_ms * Gst.MSECOND,
+                             args.sink_props)))
         return
     layout = args.layout + (", together" if args.together else "")
 
@@ -270,7 +281,7 @@ def main():
             runs = {"ours": [], "stock": []}
             for i in range(args.repeat):
                 if args.together:
-                    for k, x in run_together(n, args).items():
+                    for k, x in run_together(n, args, tmp).items():
                         runs[k].append(x)
                     continue
                 # in turn, each first every other time
