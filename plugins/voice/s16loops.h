@@ -23,7 +23,8 @@
 
 namespace s16loops {
 
-/* samples of a block: 8 lanes of SSE2 twice */
+/* frames of a block of the plain stereo mix, where there is no SSE2 (two
+ * vectors of 8 lanes) */
 constexpr gsize BLOCK = 16;
 
 /* Copies @n samples, every @src_stride-th of @src, to every
@@ -103,11 +104,12 @@ mix_down (gint16 * __restrict dst, const gint16 * __restrict src,
       __m128i b = _mm_madd_epi16 (_mm_loadu_si128 (s + 1), ones);
       _mm_storeu_si128 ((__m128i *) (dst + f), _mm_packs_epi32 (a, b));
     }
-#endif
+#else
     /* elsewhere, blocks that GCC's -O2 can vectorise */
     for (; f + BLOCK <= n; f += BLOCK)
       for (gsize k = 0; k < BLOCK; k++)
         dst[f + k] = saturate (src[2 * (f + k)] + src[2 * (f + k) + 1]);
+#endif
     for (; f < n; f++)
       dst[f] = saturate (src[2 * f] + src[2 * f + 1]);
     return;
