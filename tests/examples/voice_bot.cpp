@@ -150,11 +150,14 @@ tts (GstElement * pipeline, GstElement * src, GstElement * timeline,
       return;
     gboolean ok;
     if (turn == 0) {
+      /* stamped with the bot's own running time: the timeline's "now"
+       * (GST_CLOCK_TIME_NONE) is how far its output got, the latency
+       * behind, before the user's stop that the bot heard */
       g_signal_emit_by_name (timeline, "tool-call", "lookup_booking",
-          "{\"name\": \"Smith\"}", "c1", GST_CLOCK_TIME_NONE, &ok);
+          "{\"name\": \"Smith\"}", "c1", running_time (pipeline), &ok);
       std::this_thread::sleep_for (std::chrono::milliseconds (150));
       g_signal_emit_by_name (timeline, "tool-result", "lookup_booking",
-          "{\"flight\": \"UA 100\"}", "c1", GST_CLOCK_TIME_NONE, &ok);
+          "{\"flight\": \"UA 100\"}", "c1", running_time (pipeline), &ok);
     }
     if (!wait_until (pipeline, (bot.answer_at[turn] - 0.2) * GST_SECOND,
             stop))

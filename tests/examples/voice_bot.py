@@ -122,12 +122,15 @@ def tts(pipeline, src, timeline, bot, stop):
                                         * Gst.SECOND), stop):
             return
         if turn == 0:
+            # stamped with the bot's own running time: the timeline's "now"
+            # (CLOCK_TIME_NONE) is how far its output got, the latency
+            # (210 ms) behind, before the user's stop that the bot heard
             timeline.emit("tool-call", "lookup_booking", '{"name": "Smith"}',
-                          "c1", Gst.CLOCK_TIME_NONE)
+                          "c1", running_time(pipeline))
             time.sleep(0.15)
             timeline.emit("tool-result", "lookup_booking",
                           '{"flight": "UA 100", "day": "friday"}', "c1",
-                          Gst.CLOCK_TIME_NONE)
+                          running_time(pipeline))
         if not wait_until(pipeline, int((due - 0.2) * Gst.SECOND), stop):
             return
         start = int(round(due * RATE))
