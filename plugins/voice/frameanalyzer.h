@@ -6,6 +6,8 @@
 #include <gst/gst.h>
 #include <gst/audio/audio.h>
 
+#include <vector>
+
 /* Cuts one mono stream into 10 ms analysis frames on a sample-exact grid and
  * measures the power of each, after a high-pass that removes mains hum and
  * DC. Frame k covers samples [k * rate / 100, (k + 1) * rate / 100) counted
@@ -46,10 +48,11 @@ private:
   {
     return (frame + 1) * rate_ / 100;
   }
-  /* Filters @n samples (at most BLOCK) and returns @energy plus the
-   * squares of the results, added one by one. */
-  double filter_block (const guint8 * data, gsize n, double energy);
-  static const gsize BLOCK = 256;
+  /* Appends @n samples to the current frame's input. */
+  void store (const guint8 * data, gsize n);
+  /* Filters the current frame's @n samples; returns the sum of the
+   * squares of the results. */
+  double filter_frame (gsize n);
   Frame take_frame ();
 
   gint rate_ = 0;
@@ -57,13 +60,19 @@ private:
 
   /* second-order Butterworth high-pass, direct form I */
   float b0_ = 1, b1_ = 0, b2_ = 0, a1_ = 0, a2_ = 0;
-  float x1_ = 0, x2_ = 0, y1_ = 0, y2_ = 0;
+  float y1_ = 0, y2_ = 0;
+  /* its recursive part four outputs a step: output k of a step is the
+   * sum of its inputs v[j] times h_[j][k], plus p_[k] times y[-1] and
+   * q_[k] times y[-2] */
+  float h_[4][4] = { };
+  float p_[4] = { }, q_[4] = { };
+  /* the two inputs before the current frame, then the frame's own */
+  std::vector < float > x_;
 
   GstClockTime origin_ = GST_CLOCK_TIME_NONE;
   guint64 frame_ = 0;           /* index of the frame being filled */
   guint64 sample_ = 0;          /* samples since the origin */
   guint64 frame_start_sample_ = 0;
-  double energy_ = 0;           /* sum of squares of the current frame */
 };
 
 template < typename F > void
@@ -76,11 +85,9 @@ FrameAnalyzer::process (const guint8 * data, gsize n_samples, F && on_frame)
   while (i < n_samples) {
     guint64 end = frame_end_sample (frame_);
     gsize n = (gsize) MIN ((guint64) (n_samples - i), end - sample_);
-    /* one sum per frame, sample by sample: a frame's power is the same to
-     * the bit however the stream is cut into buffers */
-    for (gsize done = 0; done < n; done += BLOCK)
-      energy_ = filter_block (data + (i + done) * sample_size,
-          MIN (BLOCK, n - done), energy_);
+    /* a frame is filtered whole, so its power is the same to the bit
+     * however the stream is cut into buffers */
+    store (data + i * sample_size, n);
     sample_ += n;
     i += n;
     if (sample_ == end)
