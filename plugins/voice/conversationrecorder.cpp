@@ -49,6 +49,8 @@ ConversationRecorder::~ConversationRecorder ()
     gst_voice_segment_clear (&f.record);
   gst_voice_manifest_free (manifest_);
   drop_full_batch ();
+  for (auto r:recent_)
+    gst_structure_free (r);
 }
 
 void
@@ -696,11 +698,10 @@ ConversationRecorder::on_latency_summary (const GstStructure * s)
 void
 ConversationRecorder::handle_again (const GstStructure * s)
 {
-  gchar *text = gst_structure_to_string (s);
-  bool seen = recent_set_.count (text) > 0;
-  g_free (text);
-  if (!seen)
-    handle (s);
+  for (auto r:recent_)
+    if (gst_structure_is_equal (r, s))
+      return;
+  handle (s);
 }
 
 void
@@ -708,15 +709,11 @@ ConversationRecorder::handle (const GstStructure * s)
 {
   if (finished_)
     return;
-  gchar *text = gst_structure_to_string (s);
-  if (recent_set_.insert (text).second) {
-    recent_.push_back (text);
-    if (recent_.size () > RECENT_HANDLED) {
-      recent_set_.erase (recent_.front ());
-      recent_.pop_front ();
-    }
+  recent_.push_back (gst_structure_copy (s));
+  if (recent_.size () > RECENT_HANDLED) {
+    gst_structure_free (recent_.front ());
+    recent_.pop_front ();
   }
-  g_free (text);
   GstVoiceTimelineEvent ev;
   GstVoiceSegment seg;
   guint channel;
