@@ -66,6 +66,8 @@ private:
    * q_[k] times y[-2] */
   float h_[4][4] = { };
   float p_[4] = { }, q_[4] = { };
+  /* and outputs 4 to 7 of a step of eight from y[-1] and y[-2] */
+  float p8_[4] = { }, q8_[4] = { };
   /* the two inputs before the current frame, then the frame's own */
   std::vector < float > x_;
 

@@ -101,9 +101,9 @@ test_signal (gint rate, gsize n)
   return x;
 }
 
-/* The analyzer computes four outputs at a time and rounds otherwise than
+/* The analyzer computes eight outputs at a time and rounds otherwise than
  * the plain filter in float does: that one is up to 6e-6 off the powers
- * computed in double, the analyzer up to 1.4e-5. A wrong coefficient
+ * computed in double, the analyzer up to 2.8e-5. A wrong coefficient
  * would be off by far more. */
 static bool
 close_power (double got, double want)
