@@ -177,8 +177,8 @@ namespace
 double
 FrameAnalyzer::filter_frame (gsize n)
 {
-  /* Sample by sample, each output waits for the one before it through
-   * two multiplies and subtractions. From the two outputs before them,
+  /* Sample by sample, each output waits for the one before it through a
+   * multiply and a subtraction. From the two outputs before them,
    * eight at a time, the wait is an eighth as long, and the rest is work
    * for the vector unit (an hour of a call: 18 instructions a sample
    * became 12, the conversion included, and perf's samples in the filter
@@ -233,7 +233,6 @@ FrameAnalyzer::filter_frame (gsize n)
   x_[1] = last_x;
   return energy;
 }
-
 
 FrameAnalyzer::Frame
 FrameAnalyzer::take_frame ()
