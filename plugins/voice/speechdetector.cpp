@@ -43,6 +43,7 @@ SpeechDetector::reset ()
   history_.clear ();
   last_speech_end_ = GST_CLOCK_TIME_NONE;
   block_mins_.clear ();
+  blocks_floor_ = G_MAXDOUBLE;
   block_min_ = G_MAXDOUBLE;
   block_frames_ = 0;
 }
@@ -50,9 +51,7 @@ SpeechDetector::reset ()
 double
 SpeechDetector::noise_floor_db () const
 {
-  double floor = block_min_;
-  for (double m:block_mins_)
-    floor = std::min (floor, m);
+  double floor = std::min (block_min_, blocks_floor_);
   return floor == G_MAXDOUBLE ? LEVEL_FLOOR_DB : floor;
 }
 
@@ -65,6 +64,7 @@ SpeechDetector::track_noise (double level_db)
   block_mins_.push_back (block_min_);
   if (block_mins_.size () > NOISE_BLOCKS)
     block_mins_.pop_front ();
+  blocks_floor_ = *std::min_element (block_mins_.begin (), block_mins_.end ());
   block_min_ = G_MAXDOUBLE;
   block_frames_ = 0;
 }

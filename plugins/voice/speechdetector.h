@@ -81,8 +81,10 @@ private:
   /* speech: end of the last frame above the hold threshold */
   GstClockTime last_speech_end_ = GST_CLOCK_TIME_NONE;
 
-  /* minimum statistics: the minimum of each block of frames */
+  /* minimum statistics: the minimum of each block of frames, and the
+   * least of them (asked at every frame, changed every block) */
   std::deque < double >block_mins_;
+  double blocks_floor_ = G_MAXDOUBLE;
   double block_min_ = G_MAXDOUBLE;
   guint block_frames_ = 0;
 };
