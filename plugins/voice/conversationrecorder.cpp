@@ -709,11 +709,6 @@ ConversationRecorder::handle (const GstStructure * s)
 {
   if (finished_)
     return;
-  recent_.push_back (gst_structure_copy (s));
-  if (recent_.size () > RECENT_HANDLED) {
-    gst_structure_free (recent_.front ());
-    recent_.pop_front ();
-  }
   GstVoiceTimelineEvent ev;
   GstVoiceSegment seg;
   guint channel;
@@ -747,6 +742,12 @@ ConversationRecorder::handle (const GstStructure * s)
     on_latency_summary (s);
   } else {
     return;
+  }
+  /* ours only: an application's own structures may hold anything */
+  recent_.push_back (gst_structure_copy (s));
+  if (recent_.size () > RECENT_HANDLED) {
+    gst_structure_free (recent_.front ());
+    recent_.pop_front ();
   }
   received_ = true;
   if (!failed_)

@@ -56,6 +56,8 @@ public:
   ConversationRecorder (const Settings & settings, FailureFunc on_failure,
       WarningFunc on_warning, MessageFunc on_message);
   ~ConversationRecorder ();
+  ConversationRecorder (const ConversationRecorder &) = delete;
+  ConversationRecorder & operator= (const ConversationRecorder &) = delete;
 
   /* Opens the directory. */
   bool start ();

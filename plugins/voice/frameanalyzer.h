@@ -25,7 +25,8 @@ public:
   bool configure (gint rate, GstAudioFormat format);
   void reset ();
 
-  /* Starts a new frame grid at @origin, dropping any partial frame. */
+  /* Starts a new frame grid at @origin, dropping any partial frame (its
+   * samples never reach the filter: finish_frame () first keeps them). */
   void set_origin (GstClockTime origin);
   bool has_origin () const { return GST_CLOCK_TIME_IS_VALID (origin_); }
 
@@ -63,10 +64,10 @@ private:
   float y1_ = 0, y2_ = 0;
   /* its recursive part four outputs a step: output k of a step is the
    * sum of its inputs v[j] times h_[j][k], plus p_[k] times y[-1] and
-   * q_[k] times y[-2] */
+   * q_[k] times y[-1] - y[-2] */
   float h_[4][4] = { };
   float p_[4] = { }, q_[4] = { };
-  /* and outputs 4 to 7 of a step of eight from y[-1] and y[-2] */
+  /* and outputs 4 to 7 of a step of eight, from the same two */
   float p8_[4] = { }, q8_[4] = { };
   /* the two inputs before the current frame, then the frame's own */
   std::vector < float > x_;

@@ -17,9 +17,7 @@
  * step (callgrind: the three loops went from 208 M to 54 M instructions
  * in ten minutes of a call). Elsewhere the plain loops stand, and the
  * results are the same to the bit. */
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include "sse2.h"
 
 namespace s16loops {
 
@@ -38,7 +36,7 @@ copy_strided (gint16 * __restrict dst, guint dst_stride,
   } else if (dst_stride == 2 && src_stride == 1) {
     /* a speaker's mono samples into their channel of a stereo call */
     gsize i = 0;
-#ifdef __SSE2__
+#ifdef VOICE_SSE2
     /* whole frames are read and written back, the other channel's
      * samples unchanged (the timeline places its inputs one after the
      * other, in one thread); the sample after the channel's last one may
@@ -61,7 +59,7 @@ copy_strided (gint16 * __restrict dst, guint dst_stride,
   } else if (dst_stride == 1 && src_stride == 2) {
     /* one channel of a stereo call */
     gsize i = 0;
-#ifdef __SSE2__
+#ifdef VOICE_SSE2
     /* as above: never reads past the channel's last sample */
     for (; i + 8 < n; i += 8) {
       const __m128i *s = (const __m128i *) (src + 2 * i);
@@ -95,7 +93,7 @@ mix_down (gint16 * __restrict dst, const gint16 * __restrict src,
 {
   gsize f = 0;
   if (channels == 2) {
-#ifdef __SSE2__
+#ifdef VOICE_SSE2
     /* each frame's two samples added to 32 bits, then saturated back */
     const __m128i ones = _mm_set1_epi16 (1);
     for (; f + 8 <= n; f += 8) {
