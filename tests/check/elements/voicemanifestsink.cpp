@@ -581,6 +581,23 @@ GST_START_TEST (test_hang_up_without_eos)
 
 GST_END_TEST;
 
+/* The sink remembers the structures it handled, to know the timeline's
+ * repeats after a hang-up; an application's own events pass it and
+ * leave nothing behind (they may hold anything). */
+GST_START_TEST (test_application_events_not_kept)
+{
+  Recording rec;
+  rec.start ();
+  GstBuffer *payload = gst_buffer_new_allocate (nullptr, 16, nullptr);
+  push_structure (rec.h, gst_structure_new ("my-application-event",
+          "payload", GST_TYPE_BUFFER, payload, nullptr));
+  push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.1, "alice");
+  fail_unless_equals_int (GST_MINI_OBJECT_REFCOUNT_VALUE (payload), 1);
+  gst_buffer_unref (payload);
+}
+
+GST_END_TEST;
+
 /* The segmenter's padding: alice's file holds 150 ms more on each side,
  * and the manifest says so. */
 GST_START_TEST (test_padding)
@@ -1267,6 +1284,7 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_fast_recording_publishes_in_batches);
   tcase_add_test (tc, test_manifest_follows_the_call);
   tcase_add_test (tc, test_hang_up_without_eos);
+  tcase_add_test (tc, test_application_events_not_kept);
   tcase_add_test (tc, test_location_is_a_file);
   tcase_add_test (tc, test_no_location);
   tcase_add_test (tc, test_planted_symlinks);
