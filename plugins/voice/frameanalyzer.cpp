@@ -38,16 +38,14 @@ FrameAnalyzer::configure (gint rate, GstAudioFormat format)
   a1_ = (float) (-2.0 * cosw / a0);
   a2_ = (float) ((1.0 - alpha) / a0);
 
-  /* the recursive part four outputs a step: h is its response to an
-   * impulse, p and q its responses to y[-1] and y[-2], over eight
-   * outputs for a step of eight. Near DC y[-1] and y[-2] are almost
+  /* the recursive part four outputs a step: p and q are its responses
+   * to y[-1] and y[-2] over eight outputs (for a step of eight), and
+   * its response to an impulse is p from y[-1] on. Near DC y[-1] and y[-2] are almost
    * equal and p and q almost opposite: the step takes y[-1] and
    * y[-1] - y[-2] instead, with p + q and -q, which rounds far less
    * (the filter's error with mains hum at 48 kHz: 2e-4 became 1e-5) */
   double a1 = a1_, a2 = a2_;
-  double h[4], p[10], q[10];
-  h[0] = 1;
-  h[1] = -a1;
+  double p[10], q[10];
   p[0] = 0;
   p[1] = 1;                     /* p[k + 2] is output k */
   q[0] = 1;
@@ -57,14 +55,12 @@ FrameAnalyzer::configure (gint rate, GstAudioFormat format)
     q[k + 2] = -a1 * q[k + 1] - a2 * q[k];
   }
   for (int k = 0; k < 4; k++) {
-    if (k >= 2)
-      h[k] = -a1 * h[k - 1] - a2 * h[k - 2];
     p_[k] = (float) (p[k + 2] + q[k + 2]);
     q_[k] = (float) -q[k + 2];
     p8_[k] = (float) (p[k + 6] + q[k + 6]);
     q8_[k] = (float) -q[k + 6];
     for (int j = 0; j < 4; j++)
-      h_[j][k] = k >= j ? (float) h[k - j] : 0.0f;
+      h_[j][k] = k >= j ? (float) p[k - j + 1] : 0.0f;
   }
 
   x_.assign (rate / 100 + 4, 0.0f);

@@ -3,8 +3,8 @@
  *
  * The segmenter's frame analysis against the plain direct-form-I high-pass
  * it stands for; the same to the bit however the stream is cut into
- * buffers; and
- * what the filter is there for: speech-band tones pass, hum does not.
+ * buffers; and what the filter is there for: speech-band tones pass, hum
+ * does not.
  */
 #include <gst/check/gstcheck.h>
 
