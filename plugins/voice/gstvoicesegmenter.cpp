@@ -680,16 +680,18 @@ gst_voice_segmenter_release (GstVoiceSegmenter * self, bool drain)
   if (GST_CLOCK_TIME_IS_VALID (priv->position) && priv->position > holdback)
     limit = priv->position - holdback;
 
-  /* a run waits until a whole one can go */
+  /* a run waits until a whole one can go; live buffers go one by one, and
+   * the queued buffers are not walked (with many calls they are cold) */
   bool join = priv->liveness == GstVoiceSegmenterPrivate::NOT_LIVE;
-  GstClockTime from = GST_CLOCK_TIME_NONE;
-  for (auto it = priv->queue.begin (); !GST_CLOCK_TIME_IS_VALID (from)
-      && it != priv->queue.end (); ++it)
-    if (GST_IS_BUFFER (it->item))
-      from = it->start;
-  if (join && !drain && GST_CLOCK_TIME_IS_VALID (from)
-      && limit < from + OFFLINE_RUN_DURATION)
-    limit = 0;
+  if (join && !drain) {
+    GstClockTime from = GST_CLOCK_TIME_NONE;
+    for (auto it = priv->queue.begin (); !GST_CLOCK_TIME_IS_VALID (from)
+        && it != priv->queue.end (); ++it)
+      if (GST_IS_BUFFER (it->item))
+        from = it->start;
+    if (GST_CLOCK_TIME_IS_VALID (from) && limit < from + OFFLINE_RUN_DURATION)
+      limit = 0;
+  }
 
   BufferRun run;
   while (!priv->queue.empty ()) {
