@@ -15,6 +15,7 @@
 #include <string>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
 
@@ -547,6 +548,73 @@ GST_START_TEST (test_manifest_follows_the_call)
   fail_unless_equals_string (json_object_get_string_member (s0, "file"),
       "segments/00-user-0200ms.wav");
   fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 1);
+  g_object_unref (parser);
+}
+
+GST_END_TEST;
+
+/* The names of the files synced to the disk, in order: this fsync ()
+ * takes the place of libc's for the library, as a symbol that the program
+ * exports (the project builds with hidden visibility). */
+static GMutex synced_lock;
+static std::vector < std::string > synced;
+
+extern "C" __attribute__ ((visibility ("default")))
+     int fsync (int fd)
+{
+  gchar *link = g_strdup_printf ("/proc/self/fd/%d", fd);
+  gchar *target = g_file_read_link (link, nullptr);
+  g_mutex_lock (&synced_lock);
+  synced.push_back (target ? target : "");
+  g_mutex_unlock (&synced_lock);
+  g_free (target);
+  g_free (link);
+  return (int) syscall (SYS_fsync, fd);
+}
+
+/* how many times the manifest's temporary file was synced */
+static guint
+manifest_syncs ()
+{
+  guint n = 0;
+  g_mutex_lock (&synced_lock);
+  for (const auto & name:synced)
+    n += g_str_has_suffix (name.c_str (), "/call/.manifest.json.tmp");
+  g_mutex_unlock (&synced_lock);
+  return n;
+}
+
+/* Every rewrite of the manifest is synced to the disk before its rename:
+ * after a power failure manifest.json is the old text or the new one, never
+ * an empty file (as a filesystem that orders no data before the rename
+ * would leave it). */
+GST_START_TEST (test_every_manifest_synced)
+{
+  Recording rec;
+  rec.start ();
+  record_call (rec.h, false);
+
+  JsonParser *parser;
+  JsonObject *m = read_manifest (rec, &parser);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 1);
+  g_object_unref (parser);
+  guint syncs = manifest_syncs ();
+  /* the speakers, an event, the segment: a rewrite after every change */
+  fail_unless (syncs >= 3, "%u syncs", syncs);
+
+  push_segment (rec.h, 1, "bot", GST_VOICE_ROLE_AGENT, 1.0, 2.5);
+  m = read_manifest (rec, &parser);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 2);
+  g_object_unref (parser);
+  fail_unless_equals_int (manifest_syncs (), syncs + 1);
+
+  /* the last, when the call ends */
+  fail_unless (gst_harness_push_event (rec.h, gst_event_new_eos ()));
+  fail_unless_equals_int (manifest_syncs (), syncs + 2);
+  m = read_manifest (rec, &parser);
+  fail_unless_equals_int (json_object_get_int_member (m, "segment_count"), 2);
+  fail_unless_equals_float (json_object_get_double_member (m, "duration"),
+      2.5);
   g_object_unref (parser);
 }
 
@@ -1269,6 +1337,7 @@ voicemanifestsink_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_segments_full_file_and_manifest);
+  tcase_add_test (tc, test_every_manifest_synced);
   tcase_add_test (tc, test_channels_layout);
   tcase_add_test (tc, test_formats);
   tcase_add_test (tc, test_formats_reuse_encoders);
