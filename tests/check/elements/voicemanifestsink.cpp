@@ -559,8 +559,8 @@ GST_END_TEST;
 static GMutex synced_lock;
 static std::vector < std::string > synced;
 
-extern "C" __attribute__ ((visibility ("default")))
-     int fsync (int fd)
+extern "C" G_MODULE_EXPORT int
+fsync (int fd)
 {
   gchar *link = g_strdup_printf ("/proc/self/fd/%d", fd);
   gchar *target = g_file_read_link (link, nullptr);
