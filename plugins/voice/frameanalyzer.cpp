@@ -39,11 +39,11 @@ FrameAnalyzer::configure (gint rate, GstAudioFormat format)
   a2_ = (float) ((1.0 - alpha) / a0);
 
   /* the recursive part four outputs a step: p and q are its responses
-   * to y[-1] and y[-2] over eight outputs (for a step of eight), and
-   * its response to an impulse is p from y[-1] on. Near DC y[-1] and y[-2] are almost
-   * equal and p and q almost opposite: the step takes y[-1] and
-   * y[-1] - y[-2] instead, with p + q and -q, which rounds far less
-   * (the filter's error with mains hum at 48 kHz: 2e-4 became 1e-5) */
+   * to y[-1] and y[-2] over eight outputs (for a step of eight), and its
+   * response to an impulse is p from y[-1] on. Near DC y[-1] and y[-2]
+   * are almost equal and p and q almost opposite: the step takes y[-1]
+   * and y[-1] - y[-2] instead, with p + q and -q, which rounds far less
+   * (the powers' error with mains hum at 48 kHz: 2e-4 became 3e-5) */
   double a1 = a1_, a2 = a2_;
   double p[10], q[10];
   p[0] = 0;
@@ -150,7 +150,10 @@ namespace
     return Quad { { a.f[0] - b.f[0], a.f[1] - b.f[1], a.f[2] - b.f[2],
         a.f[3] - b.f[3] } };
   }
-  inline Quad load (const float *p) { return Quad { { p[0], p[1], p[2], p[3] } }; }
+  inline Quad load (const float *p)
+  {
+    return Quad { { p[0], p[1], p[2], p[3] } };
+  }
   inline Quad splat (float v) { return Quad { { v, v, v, v } }; }
   template < int k > inline Quad lane (Quad v) { return splat (v.f[k]); }
   inline float first (Quad v) { return v.f[0]; }
