@@ -1257,13 +1257,26 @@ gst_voice_timeline_unique_speaker (GstVoiceTimeline * self,
   }
   if (it->second == GST_PAD (pad))
     return;
-  std::string unique = (name + "-" + GST_OBJECT_NAME (pad)).substr (0,
-      GST_VOICE_SPEAKER_NAME_MAX_LENGTH);
-  if (!owners.count (unique)) {
-    self->priv->warnings.push_back ("two legs speak as \"" + name +
-        "\": the one on " + GST_OBJECT_NAME (pad) + " is called \"" +
-        unique + "\"; give each voicesegmenter its own speaker name");
-    owners[unique] = GST_PAD (pad);
+  /* the pad's name as a suffix, the name cut to make room for it: a name
+   * of the longest kind would otherwise come back unchanged, and the two
+   * legs' spans would be taken for one speaker's */
+  std::string unique;
+  for (guint n = 1;; n++) {
+    std::string suffix = std::string ("-") + GST_OBJECT_NAME (pad);
+    if (n > 1)
+      suffix += "-" + std::to_string (n);
+    unique = name.substr (0, GST_VOICE_SPEAKER_NAME_MAX_LENGTH -
+        MIN (suffix.size (), GST_VOICE_SPEAKER_NAME_MAX_LENGTH)) + suffix;
+    auto owner = owners.find (unique);
+    if (owner == owners.end ()) {
+      self->priv->warnings.push_back ("two legs speak as \"" + name +
+          "\": the one on " + GST_OBJECT_NAME (pad) + " is called \"" +
+          unique + "\"; give each voicesegmenter its own speaker name");
+      owners[unique] = GST_PAD (pad);
+      break;
+    }
+    if (owner->second == GST_PAD (pad))
+      break;
   }
   name = unique;
 }

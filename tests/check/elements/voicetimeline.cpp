@@ -286,12 +286,13 @@ GST_START_TEST (test_three_speakers_one_leaves_early)
 
 GST_END_TEST;
 
-GST_START_TEST (test_same_name_on_two_legs)
+/* Two legs that speak as @name; @renamed is what the second is called. */
+static void
+check_same_name_on_two_legs (const gchar * name, const gchar * renamed)
 {
-  /* two segmenters left at their default name */
   Call call ( {
-        {nullptr, 1, "user", GST_VOICE_ROLE_USER},
-        {nullptr, 2, "user", GST_VOICE_ROLE_USER},
+        {nullptr, 1, name, GST_VOICE_ROLE_USER},
+        {nullptr, 2, name, GST_VOICE_ROLE_USER},
       });
   std::vector < Leg > &legs = call.legs;
   for (guint i = 0; i < 100; i++) {
@@ -317,10 +318,23 @@ GST_START_TEST (test_same_name_on_two_legs)
   for (const auto & seg:o.segments)
     names.push_back (seg.speaker);
   std::sort (names.begin (), names.end ());
-  fail_unless_equals_string (names[0].c_str (), "user");
-  fail_unless_equals_string (names[1].c_str (), "user-sink_1");
-  fail_unless_equals_string (o.speakers[0].first.c_str (), "user");
-  fail_unless_equals_string (o.speakers[1].first.c_str (), "user-sink_1");
+  std::vector < std::string > expected = { name, renamed };
+  std::sort (expected.begin (), expected.end ());
+  fail_unless_equals_string (names[0].c_str (), expected[0].c_str ());
+  fail_unless_equals_string (names[1].c_str (), expected[1].c_str ());
+  fail_unless_equals_string (o.speakers[0].first.c_str (), name);
+  fail_unless_equals_string (o.speakers[1].first.c_str (), renamed);
+}
+
+GST_START_TEST (test_same_name_on_two_legs)
+{
+  /* two segmenters left at their default name */
+  check_same_name_on_two_legs ("user", "user-sink_1");
+  /* a name as long as names go: cut to make room for the pad's */
+  std::string longest (GST_VOICE_SPEAKER_NAME_MAX_LENGTH, 'a');
+  std::string renamed = longest.substr (0,
+      GST_VOICE_SPEAKER_NAME_MAX_LENGTH - 7) + "-sink_1";
+  check_same_name_on_two_legs (longest.c_str (), renamed.c_str ());
 }
 
 GST_END_TEST;
