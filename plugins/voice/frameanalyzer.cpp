@@ -243,12 +243,44 @@ FrameAnalyzer::filter_frame (gsize n)
   return energy;
 }
 
+/* 120 dB over full scale: the filter's outputs still square in float */
+static const float LARGEST_SAMPLE = 1e6f;
+
+void
+FrameAnalyzer::repair (gsize n)
+{
+  for (float *x = x_.data () + 2, *end = x + n; x < end; x++) {
+    if (!std::isfinite (*x))
+      *x = 0.0f;
+    else
+      *x = CLAMP (*x, -LARGEST_SAMPLE, LARGEST_SAMPLE);
+  }
+}
+
 FrameAnalyzer::Frame
 FrameAnalyzer::take_frame ()
 {
   guint64 n = sample_ - frame_start_sample_;
   Frame f;
-  f.power = n > 0 ? filter_frame (n) / n : 0.0;
+  f.repaired = false;
+  f.power = 0.0;
+  if (n > 0) {
+    float y1 = y1_, y2 = y2_, x0 = x_[0], x1 = x_[1];
+    double energy = filter_frame (n);
+    /* a NaN or an infinity would stay in the filter's state for good, and
+     * no speech be found after it: the frame is filtered again, repaired.
+     * Checked once a frame, not at every sample: float input only. */
+    if (!std::isfinite (energy)) {
+      y1_ = y1;
+      y2_ = y2;
+      x_[0] = x0;
+      x_[1] = x1;
+      repair (n);
+      energy = filter_frame (n);
+      f.repaired = true;
+    }
+    f.power = energy / n;
+  }
   f.start = sample_time (frame_start_sample_);
   f.end = sample_time (sample_);
 

@@ -20,6 +20,9 @@ public:
     double power;               /* mean square, full scale = 1.0 */
     GstClockTime start;
     GstClockTime end;
+    /* it held float samples that are not numbers or infinite, analysed
+     * as silence, or too large to square, as the largest value */
+    bool repaired;
   };
 
   bool configure (gint rate, GstAudioFormat format);
@@ -54,6 +57,9 @@ private:
   /* Filters the current frame's @n samples; returns the sum of the
    * squares of the results. */
   double filter_frame (gsize n);
+  /* Makes the current frame's @n samples numbers that filter_frame ()
+   * can square. */
+  void repair (gsize n);
   Frame take_frame ();
 
   gint rate_ = 0;

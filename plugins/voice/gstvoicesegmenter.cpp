@@ -199,6 +199,7 @@ struct GstVoiceSegmenterPrivate
   GstClockTime released = GST_CLOCK_TIME_NONE;
   bool mark_start_pending = false;
   bool warned_mark_in_detect = false;
+  bool warned_repaired = false;
   /* whether upstream is live, asked at the first buffer */
   enum { LIVE_UNKNOWN, LIVE, NOT_LIVE } liveness = LIVE_UNKNOWN;
 };
@@ -556,6 +557,7 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   priv->position = GST_CLOCK_TIME_NONE;
   priv->released = GST_CLOCK_TIME_NONE;
   priv->mark_start_pending = false;
+  priv->warned_repaired = false;
   priv->liveness = GstVoiceSegmenterPrivate::LIVE_UNKNOWN;
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
 }
@@ -756,6 +758,22 @@ gst_voice_segmenter_queue_event (GstVoiceSegmenter * self, GstEvent * event)
   priv->queue.push_back ({GST_MINI_OBJECT_CAST (event),
           priv->queue.back ().end});
 }
+static void
+gst_voice_segmenter_push_frame (GstVoiceSegmenter * self,
+    const FrameAnalyzer::Frame & f)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  if (f.repaired && !priv->warned_repaired) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+        ("samples that are not numbers or are infinite at %" GST_TIME_FORMAT
+            ": analysed as silence (and any too large to square as the "
+            "largest value); the audio passes as it is",
+            GST_TIME_ARGS (f.start)));
+    priv->warned_repaired = true;
+  }
+  priv->detector.push_frame (f.power, f.start, f.end, priv->decided);
+}
+
 /* Feeds the analyser's last partial frame to the detector. */
 static void
 gst_voice_segmenter_finish_frame (GstVoiceSegmenter * self)
@@ -764,7 +782,7 @@ gst_voice_segmenter_finish_frame (GstVoiceSegmenter * self)
   if (!priv->analyzer.has_origin ())
     return;
   priv->analyzer.finish_frame ([&](const FrameAnalyzer::Frame & f) {
-        priv->detector.push_frame (f.power, f.start, f.end, priv->decided);
+        gst_voice_segmenter_push_frame (self, f);
       });
   gst_voice_segmenter_take_decisions (self);
 }
@@ -809,7 +827,7 @@ gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
     return;
   }
   analyzer.process (map.data, n_samples, [&](const FrameAnalyzer::Frame & f) {
-        priv->detector.push_frame (f.power, f.start, f.end, priv->decided);
+        gst_voice_segmenter_push_frame (self, f);
       });
   gst_buffer_unmap (buffer, &map);
   gst_voice_segmenter_take_decisions (self);

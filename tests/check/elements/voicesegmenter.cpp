@@ -621,6 +621,62 @@ GST_START_TEST (test_messages_on_the_bus)
 
 GST_END_TEST;
 
+/* The spans of @s, pushed as F32LE; the warnings posted, if @warnings. */
+static std::vector < Item >
+float_spans (const Signal & s, std::vector < std::string > *warnings)
+{
+  Recorder rec;
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_F32LE);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  fail_unless_equals_int (push_signal (h, s, GST_AUDIO_FORMAT_F32LE, 0),
+      GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  while (GstMessage * msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)) {
+    GError *err;
+    gchar *debug;
+    gst_message_parse_warning (msg, &err, &debug);
+    if (warnings)
+      warnings->push_back (debug);
+    g_error_free (err);
+    g_free (debug);
+    gst_message_unref (msg);
+  }
+  gst_element_set_bus (h->element, nullptr);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  return rec.spans (GST_VOICE_SPEECH_STOP);
+}
+
+GST_START_TEST (test_float_samples_not_numbers)
+{
+  /* two utterances; a NaN inside the first, infinities in the silence
+   * between them: both found as without them, with one warning */
+  gsize head, tail;
+  Signal clean = utterance_in_silence ("utterance-16k.wav", 0.5, &head,
+      &tail);
+  clean.append (utterance_in_silence ("utterance-16k.wav", 0.5));
+  Signal bad = clean;
+  bad.samples[(head + tail) / 2] = NAN;
+  bad.samples[tail + 8000] = INFINITY;
+  bad.samples[tail + 8001] = -INFINITY;
+
+  std::vector < std::string > warnings;
+  std::vector < Item > want = float_spans (clean, nullptr);
+  std::vector < Item > got = float_spans (bad, &warnings);
+  fail_unless_equals_int (want.size (), 2);
+  fail_unless_equals_int (got.size (), 2);
+  for (gsize i = 0; i < got.size (); i++) {
+    fail_unless_equals_uint64 (got[i].start, want[i].start);
+    fail_unless_equals_uint64 (got[i].stop, want[i].stop);
+  }
+  fail_unless_equals_int (warnings.size (), 1);
+  fail_unless (warnings[0].find ("not numbers") != std::string::npos,
+      "%s", warnings[0].c_str ());
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_invalid_speaker_rejected)
 {
   const gchar *bad[] = { "../x", "/etc", "a b", "caf\xc3\xa9",
@@ -890,6 +946,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_latency);
   tcase_add_test (tc, test_speaker_is_sticky);
   tcase_add_test (tc, test_messages_on_the_bus);
+  tcase_add_test (tc, test_float_samples_not_numbers);
   tcase_add_test (tc, test_invalid_speaker_rejected);
   tcase_add_test (tc, test_serialized_events_keep_their_place);
   tcase_add_test (tc, test_timestamps_going_back);

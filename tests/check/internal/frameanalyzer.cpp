@@ -3,8 +3,8 @@
  *
  * The segmenter's frame analysis against the plain direct-form-I high-pass
  * it stands for; the same to the bit however the stream is cut into
- * buffers; and what the filter is there for: speech-band tones pass, hum
- * does not.
+ * buffers; what the filter is there for: speech-band tones pass, hum
+ * does not; and float samples that are not numbers do not stop it.
  */
 #include <gst/check/gstcheck.h>
 
@@ -17,6 +17,7 @@ struct Frame
 {
   double power;
   GstClockTime start, end;
+  bool repaired;
 };
 
 /* the filter of frameanalyzer.cpp, one sample after the other, computed
@@ -53,7 +54,7 @@ plain_frames (const std::vector < float >&x, gint rate)
     }
     frames.push_back ({energy / (end - start),
           gst_util_uint64_scale_int (start, GST_SECOND, rate),
-          gst_util_uint64_scale_int (end, GST_SECOND, rate)});
+          gst_util_uint64_scale_int (end, GST_SECOND, rate), false});
     start = end;
   }
   return frames;
@@ -78,7 +79,7 @@ analyzed_frames (const std::vector < float >&x, gint rate,
 
   std::vector < Frame > frames;
   auto on_frame =[&](const FrameAnalyzer::Frame & f) {
-    frames.push_back ({f.power, f.start, f.end});
+    frames.push_back ({f.power, f.start, f.end, f.repaired});
   };
   for (gsize i = 0; i < x.size (); i += chunk)
     analyzer.process (data + i * sample_size, MIN (chunk, x.size () - i),
@@ -204,6 +205,51 @@ GST_START_TEST (test_speech_band_passes_hum_does_not)
 
 GST_END_TEST;
 
+GST_START_TEST (test_bad_float_samples)
+{
+  /* a NaN, infinities, floats too large to square: each frame that holds
+   * one is analysed as if it held silence there (or the largest value),
+   * every frame after it as before, not lost to the filter's state */
+  const gint rate = 16000;
+  const struct
+  {
+    gsize at;
+    float value, as;
+  } bad_samples[] = {
+    {5 * 160 + 3, NAN, 0.0f},
+    {10 * 160 + 100, INFINITY, 0.0f},
+    {10 * 160 + 101, -INFINITY, 0.0f},
+    {20 * 160 + 100, -1e30f, -1e6f},
+    {30 * 160, 1e30f, 1e6f},
+  };
+  std::vector < float >bad = test_signal (SPEECH_LIKE, rate, rate);
+  std::vector < float >repaired = bad;
+  for (const auto & b:bad_samples) {
+    bad[b.at] = b.value;
+    repaired[b.at] = b.as;
+  }
+  for (gsize chunk:{
+        7, 160, 16000}) {
+    std::vector < Frame > got = analyzed_frames (bad, rate,
+        GST_AUDIO_FORMAT_F32LE, chunk);
+    std::vector < Frame > want = analyzed_frames (repaired, rate,
+        GST_AUDIO_FORMAT_F32LE, chunk);
+    fail_unless_equals_int (got.size (), 100);
+    fail_unless_equals_int (want.size (), 100);
+    for (gsize k = 0; k < got.size (); k++) {
+      fail_unless (std::isfinite (got[k].power));
+      fail_unless (got[k].power == want[k].power, "%" G_GSIZE_FORMAT
+          "-sample buffers: frame %" G_GSIZE_FORMAT " has power %.17g, "
+          "not %.17g", chunk, k, got[k].power, want[k].power);
+      fail_unless_equals_int (got[k].repaired, k == 5 || k == 10 || k == 20
+          || k == 30);
+      fail_unless (!want[k].repaired);
+    }
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 frameanalyzer_suite (void)
 {
@@ -212,6 +258,7 @@ frameanalyzer_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_same_as_plain_filter);
   tcase_add_test (tc, test_speech_band_passes_hum_does_not);
+  tcase_add_test (tc, test_bad_float_samples);
   return s;
 }
 
