@@ -71,7 +71,6 @@ TimelineBuilder::process_transcript (const Boundary & b)
     else if (last_idx_of_.count (b.speaker))
       idx = last_idx_of_[b.speaker];
   }
-  /* a given index may belong to a segment still to come */
   if (idx < 0) {
     if (on_warning_)
       on_warning_ ("transcript for " + (b.idx < 0 ? "the current segment of "
@@ -80,15 +79,33 @@ TimelineBuilder::process_transcript (const Boundary & b)
     return;
   }
   /* a finished segment is kept a while for its transcript, not forever */
-  bool open = false;
+  const std::string *owner = nullptr;
   for (const auto & o:open_)
-    open = open || (gint) o.second.idx == idx;
-  if (idx < (gint) next_idx_ && !open && !segments_.count (idx)) {
+    if ((gint) o.second.idx == idx)
+      owner = &o.first;
+  auto finished = segments_.find (idx);
+  std::string finished_owner;
+  if (finished != segments_.end ()) {
+    finished_owner = finished->second.speaker;
+    owner = &finished_owner;
+  }
+  if (idx < (gint) next_idx_ && !owner) {
     if (on_warning_)
       on_warning_ ("transcript for segment " + std::to_string (idx) +
           " came more than a minute after it ended, dropped");
     return;
   }
+  /* the speaker named, if any, must be the segment's */
+  if (!b.speaker.empty () && owner && *owner != b.speaker) {
+    if (on_warning_)
+      on_warning_ ("transcript of " + b.speaker + " for segment " +
+          std::to_string (idx) + ", which is " + *owner + "'s, dropped");
+    return;
+  }
+  /* a given index may belong to a segment still to come: its speaker is
+   * checked when it starts */
+  if (!owner && !b.speaker.empty ())
+    awaited_speaker_[idx] = b.speaker;
   append_transcript (idx, b.text);
   if (segments_.count (idx))
     emit_segment (idx);
@@ -314,6 +331,13 @@ TimelineBuilder::finish (GstClockTime end)
             o.second.role, nullptr, false, -1, ""});
   for (const auto & b:closing)
     process (b);
+  /* given for segments that never came */
+  for (auto it = transcripts_.lower_bound (next_idx_);
+      it != transcripts_.end (); it = transcripts_.erase (it))
+    if (on_warning_)
+      on_warning_ ("transcript for segment " + std::to_string (it->first) +
+          ", which never came, dropped");
+  awaited_speaker_.clear ();
 }
 
 GstVoiceLatencyStats *
@@ -327,6 +351,7 @@ TimelineBuilder::preview_finish (GstClockTime end,
     gst_voice_segment_copy_into (&copy.segments_[s.first], &s.second);
   copy.earliest_end_ = earliest_end_;
   copy.transcripts_ = transcripts_;
+  copy.awaited_speaker_ = awaited_speaker_;
   copy.last_idx_of_ = last_idx_of_;
   copy.cues_ = cues_;
   /* application events are shared, never changed once queued */
@@ -472,7 +497,19 @@ TimelineBuilder::process (const Boundary & b)
       emit (GST_VOICE_EVENT_AGENT_START_SPEAKING, b.time, answers, latency,
           b.speaker);
     }
-    open_[b.speaker] = {next_idx_++, b.role, b.time, false};
+    guint idx = next_idx_++;
+    auto awaited = awaited_speaker_.find (idx);
+    if (awaited != awaited_speaker_.end ()) {
+      if (awaited->second != b.speaker) {
+        if (on_warning_)
+          on_warning_ ("transcript of " + awaited->second + " for segment "
+              + std::to_string (idx) + ", which is " + b.speaker +
+              "'s, dropped");
+        transcripts_.erase (idx);
+      }
+      awaited_speaker_.erase (awaited);
+    }
+    open_[b.speaker] = {idx, b.role, b.time, false};
     return;
   }
 

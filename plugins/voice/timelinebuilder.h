@@ -153,6 +153,8 @@ private:
    * nothing to do (it is asked at every output buffer) */
   gdouble earliest_end_ = G_MAXDOUBLE;
   std::map < guint, std::string > transcripts_;
+  /* who the transcripts for segments still to come name */
+  std::map < guint, std::string > awaited_speaker_;
   std::map < std::string, guint > last_idx_of_;
   /* cues that a segment to come may still overlap, by speaker */
   std::map < std::string, std::vector < Cue > > cues_;

@@ -335,6 +335,46 @@ GST_START_TEST (test_transcripts)
 
 GST_END_TEST;
 
+/* A transcript that names a speaker goes to that speaker's segment or
+ * nowhere, with a warning; one for a segment that never comes is not
+ * dropped silently. */
+GST_START_TEST (test_transcripts_for_the_wrong_segment)
+{
+  Recorded rec;
+  std::unique_ptr < TimelineBuilder > built (builder (rec));
+  TimelineBuilder & tl = *built;
+  std::vector < std::string > &warnings = rec.warnings;
+
+  /* for segments to come: checked when each starts */
+  tl.set_transcript ("alice", 0, 100 * MS, "Hello");
+  tl.set_transcript ("alice", 1, 100 * MS, "not hers");
+  tl.set_transcript ("bot", 9, 100 * MS, "never said");
+  tl.span_start ("alice", USER, 200 * MS);
+  tl.span_stop ("alice", USER, 200 * MS, 1000 * MS);
+  tl.span_start ("bot", AGENT, 1500 * MS);
+  /* for an open segment and a finished one, not theirs */
+  tl.set_transcript ("nobody", 0, 1600 * MS, "misfiled");
+  tl.set_transcript ("alice", 1, 1600 * MS, "misfiled too");
+  tl.set_transcript ("bot", 1, 1700 * MS, "Hi!");
+  tl.span_stop ("bot", AGENT, 1500 * MS, 3000 * MS);
+  tl.finish (4 * GST_SECOND);
+
+  fail_unless_equals_int (rec.segments.size (), 2);
+  fail_unless_equals_string (rec.segments[0].transcript, "Hello");
+  fail_unless_equals_string (rec.segments[1].transcript, "Hi!");
+  std::vector < std::string > want = {
+    "transcript of alice for segment 1, which is bot's, dropped",
+    "transcript of nobody for segment 0, which is alice's, dropped",
+    "transcript of alice for segment 1, which is bot's, dropped",
+    "transcript for segment 9, which never came, dropped",
+  };
+  fail_unless_equals_int (warnings.size (), want.size ());
+  for (gsize i = 0; i < want.size (); i++)
+    fail_unless_equals_string (warnings[i].c_str (), want[i].c_str ());
+}
+
+GST_END_TEST;
+
 /* A long call keeps its segments a minute after they end, for their
  * transcripts, not longer. */
 GST_START_TEST (test_old_segments_are_forgotten)
@@ -527,6 +567,7 @@ timelinebuilder_suite (void)
   tcase_add_test (tc, test_settle_holds_back_the_unsure);
   tcase_add_test (tc, test_tool_events);
   tcase_add_test (tc, test_transcripts);
+  tcase_add_test (tc, test_transcripts_for_the_wrong_segment);
   tcase_add_test (tc, test_old_segments_are_forgotten);
   tcase_add_test (tc, test_segments_forgotten_in_turn);
   tcase_add_test (tc, test_agent_speaks_first);
