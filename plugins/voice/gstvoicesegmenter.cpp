@@ -1011,6 +1011,10 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
                     "set mode=marked to give spans from the application"));
           priv->warned_mark_in_detect = true;
         } else {
+          /* a mark before the first buffer may give a span out at once:
+           * the speaker it belongs to goes first */
+          gst_voice_segmenter_apply_settings (self, false);
+          gst_voice_segmenter_push_speaker (self);
           gst_voice_segmenter_mark (self, speaking, ts);
           gst_voice_segmenter_release (self, false);
         }

@@ -498,6 +498,52 @@ GST_START_TEST (test_marked_spans)
 
 GST_END_TEST;
 
+/* A bot that speaks first marks its start, timed, before its first
+ * buffer: the span is the bot's, so its speaker goes out before it. */
+GST_START_TEST (test_marked_start_before_audio)
+{
+  Recorder rec;
+  Signal s = Signal::silence (16000, 1.0);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      "mode=marked speaker=bot role=agent");
+  fail_unless (gst_harness_push_event (h,
+          gst_voice_event_new_speech_mark (TRUE, 0)));
+  /* a segment again, as appsrc sends before its first buffer */
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  fail_unless (gst_harness_push_event (h,
+          gst_voice_event_new_speech_mark (FALSE, 500 * MS)));
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (stops[0].start, 0);
+  fail_unless_equals_uint64 (stops[0].stop, 500 * MS);
+
+  bool speaker_seen = false, start_seen = false;
+  while (GstEvent * e = gst_harness_try_pull_event (h)) {
+    gchar *name;
+    GstVoiceRole role;
+    if (gst_voice_event_parse_speaker (e, &name, &role)) {
+      fail_unless_equals_string (name, "bot");
+      fail_unless_equals_int (role, GST_VOICE_ROLE_AGENT);
+      g_free (name);
+      speaker_seen = true;
+    }
+    if (gst_event_has_name (e, GST_VOICE_SPEECH_START_STRUCTURE)) {
+      fail_unless (speaker_seen, "the span's start came before its speaker");
+      start_seen = true;
+    }
+    gst_event_unref (e);
+  }
+  fail_unless (start_seen);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_latency)
 {
   Recorder rec;
@@ -943,6 +989,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_buffers_without_timestamps);
   tcase_add_test (tc, test_timestamp_jump_is_silence);
   tcase_add_test (tc, test_marked_spans);
+  tcase_add_test (tc, test_marked_start_before_audio);
   tcase_add_test (tc, test_latency);
   tcase_add_test (tc, test_speaker_is_sticky);
   tcase_add_test (tc, test_messages_on_the_bus);
