@@ -12,8 +12,8 @@
  * * "voice-speech-start" before the buffer that holds the first sample of a
  *   span, so that the audio of the first syllable always follows the event.
  *   To make that possible in detect mode the element holds the audio back by
- *   its decision delay (`min-speech` + 120 ms) and reports that delay in the
- *   LATENCY query.
+ *   its decision delay (`min-speech` + 120 ms, 1.5 × `min-speech` + 20 ms
+ *   over 200 ms) and reports that delay in the LATENCY query.
  * * "voice-speech-stop" once `min-silence` has passed without speech. Its
  *   `end` field is the end of the last 10 ms frame with speech, not the time
  *   of the decision.

@@ -26,20 +26,25 @@ static const double LEVEL_FLOOR_DB = -120.0;
 static const GstClockTime FRAME = 10 * GST_MSECOND;
 
 GstClockTime
+SpeechDetector::window () const
+{
+  /* the pauses inside speech grow with how much of it is asked for: a
+   * second of it holds several between syllables */
+  return params_.min_speech + MAX (LOOKBACK, params_.min_speech / 2);
+}
+
+GstClockTime
 SpeechDetector::decision_delay () const
 {
-  /* the deciding run, plus the lookback, plus a partial frame of input not
-   * yet analysed and a frame of rounding at rates that are not multiples of
-   * 100 Hz */
-  return params_.min_speech + LOOKBACK + 2 * FRAME;
+  /* the window, plus a partial frame of input not yet analysed and a frame
+   * of rounding at rates that are not multiples of 100 Hz */
+  return window () + 2 * FRAME;
 }
 
 void
 SpeechDetector::reset ()
 {
   speaking_ = false;
-  run_start_ = GST_CLOCK_TIME_NONE;
-  run_loud_ = 0;
   history_.clear ();
   last_speech_end_ = GST_CLOCK_TIME_NONE;
   block_mins_.clear ();
@@ -74,8 +79,6 @@ SpeechDetector::close (std::vector < Boundary > &out)
 {
   out.push_back ({false, last_speech_end_});
   speaking_ = false;
-  run_start_ = GST_CLOCK_TIME_NONE;
-  run_loud_ = 0;
   history_.clear ();
 }
 
@@ -102,34 +105,34 @@ SpeechDetector::push_frame (double power, GstClockTime start, GstClockTime end,
     return;
   }
 
-  if (level_db >= loud_db) {
-    if (!GST_CLOCK_TIME_IS_VALID (run_start_)) {
-      /* move the onset back over the quieter frames that lead into it */
-      run_start_ = start;
-      for (auto it = history_.rbegin (); it != history_.rend (); ++it) {
-        if (it->level_db < hold_db
-            || GST_CLOCK_DIFF (it->start, start) > (GstClockTimeDiff) LOOKBACK)
-          break;
-        run_start_ = it->start;
-      }
-    }
-    run_loud_ += end - start;
-    if (run_loud_ >= params_.min_speech) {
-      out.push_back ({true, run_start_});
-      speaking_ = true;
-      last_speech_end_ = end;
-      history_.clear ();
-      return;
-    }
-  } else {
-    run_start_ = GST_CLOCK_TIME_NONE;
-    run_loud_ = 0;
-  }
-
-  history_.push_back ({level_db, start});
-  while (!history_.empty () && GST_CLOCK_DIFF (history_.front ().start,
-          start) > (GstClockTimeDiff) LOOKBACK)
+  /* A span opens once its voiced frames (at the hold level or above) make
+   * min-speech, from a loud one on, all within the window: the quieter
+   * frames of speech (between syllables, a stop's closure) do not start
+   * the count anew, and the window bounds the decision delay. Its start
+   * moves back over the voiced frames that lead into the loud one. */
+  history_.push_back ({start, end, level_db >= loud_db, level_db >= hold_db});
+  while (GST_CLOCK_DIFF (history_.front ().start, end) >
+      (GstClockTimeDiff) window ())
     history_.pop_front ();
+
+  GstClockTime voiced = 0;
+  auto first_loud = history_.end ();
+  for (auto it = history_.begin (); it != history_.end (); ++it) {
+    if (first_loud == history_.end () && it->loud)
+      first_loud = it;
+    if (first_loud != history_.end () && it->voiced)
+      voiced += it->end - it->start;
+  }
+  if (first_loud == history_.end () || voiced < params_.min_speech)
+    return;
+
+  auto onset = first_loud;
+  while (onset != history_.begin () && std::prev (onset)->voiced)
+    --onset;
+  out.push_back ({true, onset->start});
+  speaking_ = true;
+  last_speech_end_ = end;
+  history_.clear ();
 }
 
 void
@@ -140,11 +143,8 @@ SpeechDetector::push_silence (GstClockTime start, GstClockTime end,
   if (speaking_ && GST_CLOCK_DIFF (last_speech_end_, end) >=
       (GstClockTimeDiff) params_.min_silence)
     close (out);
-  if (!speaking_) {
-    run_start_ = GST_CLOCK_TIME_NONE;
-    run_loud_ = 0;
+  if (!speaking_)
     history_.clear ();
-  }
 }
 
 void
@@ -152,7 +152,5 @@ SpeechDetector::finish (std::vector < Boundary > &out)
 {
   if (speaking_)
     close (out);
-  run_start_ = GST_CLOCK_TIME_NONE;
-  run_loud_ = 0;
   history_.clear ();
 }

@@ -12,10 +12,11 @@
  *
  * A frame is loud when its level is @threshold_db above the noise floor
  * (tracked by minimum statistics over the last seconds) and above
- * @min_level_db. A span opens after @min_speech of consecutive loud frames;
- * its start is moved back over the quieter frames of the onset (at most
- * LOOKBACK), so it lands on the first speech frame, not on the frame where
- * the decision was made. It closes once @min_silence passed since the last
+ * @min_level_db, voiced when it is above the lower hold threshold. A span
+ * opens once @min_speech of voiced frames, from a loud one on, fall within
+ * a window of @min_speech plus LOOKBACK (or half @min_speech if more); its
+ * start is moved back over the voiced frames of the onset, so it lands on
+ * the first speech frame, not on the frame where the decision was made. It closes once @min_silence passed since the last
  * frame above the lower hold threshold; its end is the end of that frame, so
  * the hangover never enters the span. */
 class SpeechDetector
@@ -35,7 +36,8 @@ public:
     GstClockTime time;
   };
 
-  /* How far before the deciding frame a start may be placed. */
+  /* How far before the deciding run a start may be placed, at least;
+   * the pauses inside the run count against it. */
   static constexpr GstClockTime LOOKBACK = 100 * GST_MSECOND;
 
   void set_params (const Params & params) { params_ = params; }
@@ -62,10 +64,12 @@ public:
 private:
   struct HistoryFrame
   {
-    double level_db;
-    GstClockTime start;
+    GstClockTime start, end;
+    bool loud, voiced;
   };
 
+  /* how far back from the deciding frame's end a span may start */
+  GstClockTime window () const;
   double noise_floor_db () const;
   void track_noise (double level_db);
   void close (std::vector < Boundary > &out);
@@ -73,9 +77,7 @@ private:
   Params params_;
   bool speaking_ = false;
 
-  /* silence: the run of loud frames that may open a span */
-  GstClockTime run_start_ = GST_CLOCK_TIME_NONE;
-  GstClockTime run_loud_ = 0;
+  /* silence: the frames of the last window () */
   std::deque < HistoryFrame > history_;
 
   /* speech: end of the last frame above the hold threshold */

@@ -207,6 +207,48 @@ GST_START_TEST (test_onset_and_offset_to_the_frame)
 
 GST_END_TEST;
 
+/* One utterance @lead seconds into the stream, with @min_speech (ns, as
+ * text): one span, from its first speech frame to its last. */
+static void
+check_min_speech (const gchar * min_speech, double lead)
+{
+  Recorder rec;
+  gsize head, tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", lead, &head, &tail);
+  gchar *props = g_strdup_printf ("min-speech=%s", min_speech);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      props);
+  g_free (props);
+  fail_unless_equals_int (push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0),
+      GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless (stops.size () == 1, "min-speech=%s, lead %g: %d spans",
+      min_speech, lead, (gint) stops.size ());
+  fail_unless_equals_uint64 (stops[0].start, frame_start (s, head));
+  fail_unless_equals_uint64 (stops[0].stop, frame_end (s, tail));
+  /* and before the buffer with the first syllable */
+  gssize ev = rec.index_of_event (GST_VOICE_SPEECH_START, 0);
+  fail_unless (ev >= 0 && ev < rec.buffer_holding (s.time_of (head)));
+  gst_harness_teardown (h);
+}
+
+/* Speech has quieter frames between its syllables: a long min-speech
+ * counts over them, and the span still starts at the first speech frame,
+ * even when that is the stream's first, before any noise floor could be
+ * learnt. */
+GST_START_TEST (test_long_min_speech)
+{
+  for (const gchar * min_speech:{
+        "50000000", "200000000", "500000000", "1000000000"}) {
+    check_min_speech (min_speech, 0.503);
+    check_min_speech (min_speech, 0.0);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_audio_unchanged)
 {
   Recorder rec;
@@ -559,6 +601,14 @@ GST_START_TEST (test_latency)
   gst_harness_set_upstream_latency (h, 20 * MS);
   gst_harness_play (h);
   fail_unless_equals_uint64 (gst_harness_query_latency (h), 240 * MS);
+  gst_harness_teardown (h);
+
+  /* over 200 ms the window grows by half of it, not by 100 ms */
+  h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      "min-speech=1000000000");
+  gst_harness_set_upstream_latency (h, 20 * MS);
+  gst_harness_play (h);
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 1540 * MS);
   gst_harness_teardown (h);
 
   h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE, "mode=marked");
@@ -980,6 +1030,7 @@ voicesegmenter_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_onset_and_offset_to_the_frame);
+  tcase_add_test (tc, test_long_min_speech);
   tcase_add_test (tc, test_audio_unchanged);
   tcase_add_test (tc, test_pause_inside_utterance);
   tcase_add_test (tc, test_gap_is_silence);
