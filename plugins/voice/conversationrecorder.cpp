@@ -500,6 +500,23 @@ ConversationRecorder::finish_segment (OpenSegment & seg, guint64 end)
   dirty_ = true;
 }
 
+/* The speaker in a speaking event's metadata, or "". */
+static std::string
+speaker_of (const GstVoiceTimelineEvent & ev)
+{
+  std::string speaker;
+  JsonNode *meta = ev.metadata ? json_from_string (ev.metadata, nullptr) :
+      nullptr;
+  JsonNode *name = meta && JSON_NODE_HOLDS_OBJECT (meta) ?
+      json_object_get_member (json_node_get_object (meta), "speaker") : nullptr;
+  if (name && JSON_NODE_HOLDS_VALUE (name)
+      && json_node_get_value_type (name) == G_TYPE_STRING)
+    speaker = json_node_get_string (name);
+  if (meta)
+    json_node_unref (meta);
+  return speaker;
+}
+
 void
 ConversationRecorder::on_timeline_event (const GstVoiceTimelineEvent & ev)
 {
@@ -515,16 +532,7 @@ ConversationRecorder::on_timeline_event (const GstVoiceTimelineEvent & ev)
     return;
   /* a segment starts: its index is its place among the starts */
   guint idx = n_starts_++;
-  std::string speaker;
-  JsonNode *meta = ev.metadata ? json_from_string (ev.metadata, nullptr) :
-      nullptr;
-  JsonNode *name = meta && JSON_NODE_HOLDS_OBJECT (meta) ?
-      json_object_get_member (json_node_get_object (meta), "speaker") : nullptr;
-  if (name && JSON_NODE_HOLDS_VALUE (name)
-      && json_node_get_value_type (name) == G_TYPE_STRING)
-    speaker = json_node_get_string (name);
-  if (meta)
-    json_node_unref (meta);
+  std::string speaker = speaker_of (ev);
   if (speaker.empty ()) {
     on_warning_ ("a speaking event without a speaker: segment " +
         std::to_string (idx) + " gets no audio file");
@@ -701,6 +709,33 @@ ConversationRecorder::handle_again (const GstStructure * s)
   for (auto r:recent_)
     if (gst_structure_is_equal (r, s))
       return;
+  /* A hang-up loses the audio still on its way from the timeline: a span
+   * that it ends after the audio received ends with that audio, as its
+   * segment does (finish_segment ()), and never before its start. */
+  GstVoiceTimelineEvent ev;
+  if (rate_ && gst_structure_has_name (s, GST_VOICE_TIMELINE_EVENT_STRUCTURE)
+      && gst_voice_timeline_event_from_structure (s, &ev)) {
+    gdouble received = (gdouble) history_.end () / rate_;
+    bool stop = ev.type == GST_VOICE_EVENT_USER_STOP_SPEAKING
+        || ev.type == GST_VOICE_EVENT_AGENT_STOP_SPEAKING;
+    if (stop && frame_at (ev.time) > history_.end ()) {
+      std::string speaker = speaker_of (ev);
+      auto open = open_.find (speaker);
+      gdouble start = open != open_.end ()? (gdouble) open->second->start /
+          rate_ : 0.0;
+      for (const auto & c:closing_)
+        if (c->speaker == speaker)
+          start = MAX (start, c->record.start_time);
+      GstStructure *clamped = gst_structure_copy (s);
+      gst_structure_set (clamped, "time", G_TYPE_DOUBLE, MAX (received,
+              start), nullptr);
+      handle (clamped);
+      gst_structure_free (clamped);
+      gst_voice_timeline_event_clear (&ev);
+      return;
+    }
+    gst_voice_timeline_event_clear (&ev);
+  }
   handle (s);
 }
 

@@ -6,8 +6,8 @@
  * flow, and the application thread sets the pipeline to NULL without EOS
  * at a random moment. Every time: no crash, the state change succeeds,
  * and the directory is complete: manifest.json parses, every file it
- * lists exists with all its samples and exact sizes in its header, and
- * nothing else is left behind. Over all rounds no file descriptor stays
+ * lists exists with all its samples and exact sizes in its header, each
+ * stop event is the end of a segment, and nothing else is left behind. Over all rounds no file descriptor stays
  * open and memory does not grow (leaks proper are for valgrind and
  * LeakSanitizer, which run this test too, with fewer rounds).
  *
@@ -144,6 +144,26 @@ check_recording (const gchar * dir, guint round)
         "round %u: %s/%s has %" G_GINT64_FORMAT " frames, not %"
         G_GINT64_FORMAT, round, dir, file, frames, want);
     listed++;
+  }
+  /* each stop event is its segment's end: one that the timeline ended
+   * after the audio received ends with that audio, as its segment does */
+  JsonArray *events = json_object_get_array_member (m, "events");
+  for (guint i = 0; i < json_array_get_length (events); i++) {
+    JsonObject *ev = json_array_get_object_element (events, i);
+    const gchar *type = json_object_get_string_member (ev, "type");
+    if (!g_str_has_suffix (type, "_stop_speaking"))
+      continue;
+    gdouble time = json_object_get_double_member (ev, "time");
+    const gchar *speaker = json_object_get_string_member
+        (json_object_get_object_member (ev, "metadata"), "speaker");
+    bool found = false;
+    for (guint k = 0; k < n && !found; k++) {
+      JsonObject *seg = json_array_get_object_element (segs, k);
+      found = g_str_equal (json_object_get_string_member (seg, "speaker"),
+          speaker) && json_object_get_double_member (seg, "end_time") == time;
+    }
+    fail_unless (found, "round %u: %s: %s of %s at %f ends no segment",
+        round, dir, type, speaker, time);
   }
   /* nothing else: no temporary file, no finished file left unlisted */
   fail_unless (segments.empty (), "round %u: %s in segments/ but not listed",
