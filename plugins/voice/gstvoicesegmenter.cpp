@@ -758,6 +758,8 @@ gst_voice_segmenter_queue_event (GstVoiceSegmenter * self, GstEvent * event)
   priv->queue.push_back ({GST_MINI_OBJECT_CAST (event),
           priv->queue.back ().end});
 }
+
+/* Gives an analysed frame to the detector, warning once of a repaired one. */
 static void
 gst_voice_segmenter_push_frame (GstVoiceSegmenter * self,
     const FrameAnalyzer::Frame & f)

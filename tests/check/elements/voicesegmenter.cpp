@@ -586,36 +586,30 @@ GST_START_TEST (test_marked_start_before_audio)
 
 GST_END_TEST;
 
-GST_START_TEST (test_latency)
+/* The latency a segmenter with @props answers, 20 ms upstream included. */
+static GstClockTime
+latency_with (const gchar * props)
 {
   Recorder rec;
-  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      props);
   gst_harness_set_upstream_latency (h, 20 * MS);
   gst_harness_play (h);
+  GstClockTime latency = gst_harness_query_latency (h);
+  gst_harness_teardown (h);
+  return latency;
+}
+
+GST_START_TEST (test_latency)
+{
   /* min-speech 50 ms + 100 ms lookback + 20 ms of frame slack */
-  fail_unless_equals_uint64 (gst_harness_query_latency (h), 190 * MS);
-  gst_harness_teardown (h);
-
-  h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
-      "min-speech=100000000");
-  gst_harness_set_upstream_latency (h, 20 * MS);
-  gst_harness_play (h);
-  fail_unless_equals_uint64 (gst_harness_query_latency (h), 240 * MS);
-  gst_harness_teardown (h);
-
+  fail_unless_equals_uint64 (latency_with (nullptr), 190 * MS);
+  fail_unless_equals_uint64 (latency_with ("min-speech=100000000"),
+      240 * MS);
   /* over 200 ms the window grows by half of it, not by 100 ms */
-  h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
-      "min-speech=1000000000");
-  gst_harness_set_upstream_latency (h, 20 * MS);
-  gst_harness_play (h);
-  fail_unless_equals_uint64 (gst_harness_query_latency (h), 1540 * MS);
-  gst_harness_teardown (h);
-
-  h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE, "mode=marked");
-  gst_harness_set_upstream_latency (h, 20 * MS);
-  gst_harness_play (h);
-  fail_unless_equals_uint64 (gst_harness_query_latency (h), 20 * MS);
-  gst_harness_teardown (h);
+  fail_unless_equals_uint64 (latency_with ("min-speech=1000000000"),
+      1540 * MS);
+  fail_unless_equals_uint64 (latency_with ("mode=marked"), 20 * MS);
 }
 
 GST_END_TEST;
