@@ -79,16 +79,13 @@ TimelineBuilder::process_transcript (const Boundary & b)
     return;
   }
   /* a finished segment is kept a while for its transcript, not forever */
-  const std::string *owner = nullptr;
+  const gchar *owner = nullptr;
   for (const auto & o:open_)
     if ((gint) o.second.idx == idx)
-      owner = &o.first;
+      owner = o.first.c_str ();
   auto finished = segments_.find (idx);
-  std::string finished_owner;
-  if (finished != segments_.end ()) {
-    finished_owner = finished->second.speaker;
-    owner = &finished_owner;
-  }
+  if (finished != segments_.end ())
+    owner = finished->second.speaker ? finished->second.speaker : "";
   if (idx < (gint) next_idx_ && !owner) {
     if (on_warning_)
       on_warning_ ("transcript for segment " + std::to_string (idx) +
@@ -96,10 +93,10 @@ TimelineBuilder::process_transcript (const Boundary & b)
     return;
   }
   /* the speaker named, if any, must be the segment's */
-  if (!b.speaker.empty () && owner && *owner != b.speaker) {
+  if (!b.speaker.empty () && owner && b.speaker != owner) {
     if (on_warning_)
       on_warning_ ("transcript of " + b.speaker + " for segment " +
-          std::to_string (idx) + ", which is " + *owner + "'s, dropped");
+          std::to_string (idx) + ", which is " + owner + "'s, dropped");
     return;
   }
   /* a given index may belong to a segment still to come: its speaker is
