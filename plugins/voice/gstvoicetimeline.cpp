@@ -1241,6 +1241,33 @@ gst_voice_timeline_src_query (GstAggregator * agg, GstQuery * query)
   return GST_AGGREGATOR_CLASS (parent_class)->src_query (agg, query);
 }
 
+/* A seek that keeps the running time going (no flush) would jump the
+ * output's position while the legs still deliver what they had queued, and
+ * a rate other than 1.0 would put speech and audio on different clocks:
+ * both would break a recording already written, so only a flushing seek at
+ * rate 1.0, which starts a new conversation, goes upstream. */
+static gboolean
+gst_voice_timeline_src_event (GstAggregator * agg, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    gdouble rate;
+    GstSeekFlags flags;
+    gst_event_parse_seek (event, &rate, nullptr, &flags, nullptr, nullptr,
+        nullptr, nullptr);
+    if (!(flags & GST_SEEK_FLAG_FLUSH) || rate != 1.0) {
+      GST_ELEMENT_WARNING (agg, CORE, SEEK,
+          ("Seek refused: a recording seeks only with a flush, at rate 1.0"),
+          ("a flushing seek starts a new conversation; this seek is %s at "
+              "rate %g",
+              (flags & GST_SEEK_FLAG_FLUSH) ? "flushing" : "not flushing",
+              rate));
+      gst_event_unref (event);
+      return FALSE;
+    }
+  }
+  return GST_AGGREGATOR_CLASS (parent_class)->src_event (agg, event);
+}
+
 /* The name a pad speaks as in the timeline: its identity, made unique with
  * the pad's name when another leg already speaks as it (two segmenters left
  * at their default name "user", say), with a warning. */
@@ -2305,6 +2332,7 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
   agg_class->create_new_pad =
       GST_DEBUG_FUNCPTR (gst_voice_timeline_create_new_pad);
   agg_class->src_query = GST_DEBUG_FUNCPTR (gst_voice_timeline_src_query);
+  agg_class->src_event = GST_DEBUG_FUNCPTR (gst_voice_timeline_src_event);
   agg_class->sink_query = GST_DEBUG_FUNCPTR (gst_voice_timeline_sink_query);
   agg_class->finish_buffer =
       GST_DEBUG_FUNCPTR (gst_voice_timeline_finish_buffer);

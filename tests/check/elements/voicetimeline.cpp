@@ -339,6 +339,80 @@ GST_START_TEST (test_same_name_on_two_legs)
 
 GST_END_TEST;
 
+/* Sends @seek up from the output: refused, with a warning that names it,
+ * and no leg sees it. */
+static void
+check_seek_refused (Call & call, GstBus * bus, GstEvent * seek)
+{
+  fail_if (gst_harness_push_upstream_event (call.legs[0].h, seek));
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != nullptr);
+  GError *err;
+  gchar *debug;
+  gst_message_parse_warning (msg, &err, &debug);
+  fail_unless (g_error_matches (err, GST_CORE_ERROR, GST_CORE_ERROR_SEEK));
+  fail_unless (strstr (err->message, "flush") != nullptr);
+  g_error_free (err);
+  g_free (debug);
+  gst_message_unref (msg);
+  for (auto & leg:call.legs) {
+    GstEvent *ev;
+    while ((ev = gst_harness_try_pull_upstream_event (leg.h))) {
+      fail_if (GST_EVENT_TYPE (ev) == GST_EVENT_SEEK);
+      gst_event_unref (ev);
+    }
+  }
+}
+
+GST_START_TEST (test_seek_that_keeps_time_refused)
+{
+  Call call ( {
+        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (legs[0].h->element, bus);
+  for (guint i = 0; i < 100; i++) {
+    if (i == 10)
+      push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
+    if (i == 40)
+      push_span (legs[0], GST_VOICE_SPEECH_STOP, 100 * MS, 400 * MS);
+    if (i == 50) {
+      /* back to the start without a flush, and a flushing seek at twice
+       * the speed: either would put audio and speech apart */
+      check_seek_refused (call, bus, gst_event_new_seek (1.0,
+              GST_FORMAT_TIME, GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET, 0,
+              GST_SEEK_TYPE_NONE, -1));
+      check_seek_refused (call, bus, gst_event_new_seek (2.0,
+              GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 0,
+              GST_SEEK_TYPE_NONE, -1));
+    }
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  }
+  for (auto & leg:legs)
+    gst_harness_push_event (leg.h, gst_event_new_eos ());
+
+  /* the recording went on as if nothing had been asked */
+  Output o;
+  collect (legs[0].h, o);
+  fail_unless_equals_int (o.segments.size (), 1);
+  fail_unless (G_APPROX_VALUE (o.segments[0].start_time, 0.1, 1e-9));
+  fail_unless (G_APPROX_VALUE (o.segments[0].end_time, 0.4, 1e-9));
+  fail_unless_equals_int (o.channels, 2);
+  fail_unless_equals_int (o.samples.size (), 2 * 100 * CHUNK);
+  for (gsize i = 0; i < o.samples.size (); i += 2) {
+    fail_unless_equals_int (o.samples[i], 1);
+    fail_unless_equals_int (o.samples[i + 1], 2);
+  }
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == nullptr);
+  gst_element_set_bus (legs[0].h->element, nullptr);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_pads_while_running)
 {
   GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
@@ -1109,6 +1183,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_three_speakers_one_leaves_early);
   tcase_add_test (tc, test_pad_properties_and_layout);
   tcase_add_test (tc, test_pads_while_running);
+  tcase_add_test (tc, test_seek_that_keeps_time_refused);
   tcase_add_test (tc, test_same_name_on_two_legs);
   tcase_add_test (tc, test_text_pads);
   tcase_add_test (tc, test_different_rates);
