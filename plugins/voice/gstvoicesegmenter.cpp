@@ -98,6 +98,12 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_segmenter_debug);
  * from the timestamp, keeping what is open. Further back, the stream's
  * time went backwards and what was open ends. */
 #define SKEW_TOLERANCE (200 * GST_MSECOND)
+/* A live stream's audio that has not come this long after the latency
+ * upstream and the hold-back allow is taken as silence (see
+ * gst_voice_segmenter_stall_check ()); while a span stays open, the check
+ * comes back this often. */
+#define STALL_SLACK (20 * GST_MSECOND)
+#define STALL_RECHECK (100 * GST_MSECOND)
 
 enum
 {
@@ -200,8 +206,18 @@ struct GstVoiceSegmenterPrivate
   bool mark_start_pending = false;
   bool warned_mark_in_detect = false;
   bool warned_repaired = false;
-  /* whether upstream is live, asked at the first buffer */
+  /* whether upstream is live, asked at the first buffer, and its latency */
   enum { LIVE_UNKNOWN, LIVE, NOT_LIVE } liveness = LIVE_UNKNOWN;
+  GstClockTime upstream_latency = 0;
+  /* live: where the audio stopped coming and silence was taken for it
+   * (GST_CLOCK_TIME_NONE while it comes), and whether EOS came */
+  GstClockTime silence_assumed_from = GST_CLOCK_TIME_NONE;
+  bool eos = false;
+
+  /* the clock wait that stands in for a live stream's audio when it stops
+   * coming (a leg that sends nothing between its words, or stalls): set by
+   * the streaming thread, cleared by the wait's callback, under @lock */
+  GstClockID stall_wait = nullptr;
 };
 
 struct _GstVoiceSegmenter
@@ -257,6 +273,7 @@ static void gst_voice_segmenter_queue_event (GstVoiceSegmenter * self,
     GstEvent * event);
 static GstFlowReturn gst_voice_segmenter_release (GstVoiceSegmenter * self,
     bool drain);
+static void gst_voice_segmenter_cancel_stall_wait (GstVoiceSegmenter * self);
 
 static void
 gst_voice_segmenter_class_init (GstVoiceSegmenterClass * klass)
@@ -559,6 +576,9 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   priv->mark_start_pending = false;
   priv->warned_repaired = false;
   priv->liveness = GstVoiceSegmenterPrivate::LIVE_UNKNOWN;
+  priv->silence_assumed_from = GST_CLOCK_TIME_NONE;
+  priv->eos = false;
+  gst_voice_segmenter_cancel_stall_wait (self);
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
 }
 
@@ -570,7 +590,7 @@ gst_voice_segmenter_check_live (GstVoiceSegmenter * self)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
   if (priv->liveness == GstVoiceSegmenterPrivate::LIVE_UNKNOWN) {
-    gboolean live = upstream_is_live (self->sinkpad);
+    gboolean live = upstream_is_live (self->sinkpad, &priv->upstream_latency);
     priv->liveness = live ? GstVoiceSegmenterPrivate::LIVE :
         GstVoiceSegmenterPrivate::NOT_LIVE;
     GST_DEBUG_OBJECT (self, "upstream is %slive", live ? "" : "not ");
@@ -789,12 +809,25 @@ gst_voice_segmenter_finish_frame (GstVoiceSegmenter * self)
   gst_voice_segmenter_take_decisions (self);
 }
 
+/* @from, if valid, is where the analysis goes on in a buffer that came
+ * after silence was taken for its start (gst_voice_segmenter_stall_check
+ * ()): the part before it is not analysed again. */
 static void
 gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
-    GstClockTime pts, gsize n_samples)
+    GstClockTime pts, gsize n_samples, GstClockTime from)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
   FrameAnalyzer & analyzer = priv->analyzer;
+  gint rate = GST_AUDIO_INFO_RATE (&priv->info);
+  gsize skip = 0;
+  if (GST_CLOCK_TIME_IS_VALID (from) && from > pts) {
+    skip = MIN (n_samples, gst_util_uint64_scale_int_round (from - pts, rate,
+            GST_SECOND));
+    if (skip == n_samples)
+      return;
+    pts += gst_util_uint64_scale_int (skip, GST_SECOND, rate);
+    n_samples -= skip;
+  }
 
   if (!analyzer.has_origin ()) {
     analyzer.set_origin (pts);
@@ -824,15 +857,182 @@ gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
     GST_WARNING_OBJECT (self, "could not map buffer, treated as silence");
     priv->detector.push_silence (pts, pts + gst_util_uint64_scale_int
-        (n_samples, GST_SECOND, GST_AUDIO_INFO_RATE (&priv->info)),
-        priv->decided);
+        (n_samples, GST_SECOND, rate), priv->decided);
     return;
   }
-  analyzer.process (map.data, n_samples, [&](const FrameAnalyzer::Frame & f) {
+  analyzer.process (map.data + skip * GST_AUDIO_INFO_BPF (&priv->info),
+      n_samples, [&](const FrameAnalyzer::Frame & f) {
         gst_voice_segmenter_push_frame (self, f);
       });
   gst_buffer_unmap (buffer, &map);
   gst_voice_segmenter_take_decisions (self);
+}
+
+/* A live stream can stop coming for a while: a leg that sends nothing
+ * between its words (DTX), or one that stalls. Without audio the span
+ * open would never see the silence that closes it, and the audio held back
+ * would stay here past the latency reported. So once audio is due and has
+ * not come (the latency upstream, the hold-back and a packet's slack after
+ * the last), silence is taken for it, as for a GAP event, and checked
+ * again while a span stays open; audio that still comes later is not
+ * analysed again where silence was taken. A clock wait, whose callback
+ * runs on the clock's thread and does the work only when the streaming
+ * thread is idle. */
+static gboolean gst_voice_segmenter_stall_fired (GstClock * clock,
+    GstClockTime time, GstClockID id, gpointer user_data);
+
+/* Waits until running time @at, unless a wait is set already. */
+static void
+gst_voice_segmenter_wait_stall (GstVoiceSegmenter * self, GstClockTime at)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    if (priv->stall_wait)
+      return;
+  }
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (!clock)
+    return;
+  GstClockID id = gst_clock_new_single_shot_id (clock,
+      gst_element_get_base_time (GST_ELEMENT (self)) + at);
+  gst_object_unref (clock);
+  {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    if (priv->stall_wait) {
+      gst_clock_id_unref (id);
+      return;
+    }
+    priv->stall_wait = gst_clock_id_ref (id);
+  }
+  /* (cancelled meanwhile: the id, when freed, still drops its ref) */
+  if (gst_clock_id_wait_async (id, gst_voice_segmenter_stall_fired,
+          gst_object_ref (self), gst_object_unref) != GST_CLOCK_OK)
+    gst_voice_segmenter_cancel_stall_wait (self);
+  gst_clock_id_unref (id);
+}
+
+static void
+gst_voice_segmenter_cancel_stall_wait (GstVoiceSegmenter * self)
+{
+  GstClockID id;
+  {
+    std::lock_guard < std::mutex > lk (self->priv->lock);
+    id = self->priv->stall_wait;
+    self->priv->stall_wait = nullptr;
+  }
+  if (id) {
+    gst_clock_id_unschedule (id);
+    gst_clock_id_unref (id);
+  }
+}
+
+/* The running time of the element's clock now, or GST_CLOCK_TIME_NONE. */
+static GstClockTime
+gst_voice_segmenter_running_time_now (GstVoiceSegmenter * self)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (!clock)
+    return GST_CLOCK_TIME_NONE;
+  GstClockTime now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+  return now > base ? now - base : 0;
+}
+
+/* Streaming thread, or the wait's callback holding the stream lock: takes
+ * the audio that is due and has not come for silence, or waits until it
+ * is due. */
+static void
+gst_voice_segmenter_stall_check (GstVoiceSegmenter * self)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  if (priv->eos || !priv->have_info
+      || priv->liveness != GstVoiceSegmenterPrivate::LIVE
+      || priv->active.mode != GST_VOICE_SEGMENTER_MODE_DETECT
+      || !priv->analyzer.has_origin ()
+      || GST_STATE (self) != GST_STATE_PLAYING)
+    return;
+  /* the end of the audio that came */
+  GstClockTime heard = gst_segment_to_running_time (&priv->segment,
+      GST_FORMAT_TIME, GST_CLOCK_TIME_IS_VALID (priv->silence_assumed_from) ?
+      priv->silence_assumed_from : priv->position);
+  GstClockTime now = gst_voice_segmenter_running_time_now (self);
+  if (!GST_CLOCK_TIME_IS_VALID (heard) || !GST_CLOCK_TIME_IS_VALID (now))
+    return;
+  GstClockTime due = priv->upstream_latency +
+      gst_voice_segmenter_holdback (self) + STALL_SLACK;
+  if (now < heard + due) {
+    gst_voice_segmenter_wait_stall (self, heard + due);
+    return;
+  }
+
+  /* silence up to where the audio would have been held back to */
+  GstClockTime until = gst_segment_position_from_running_time
+      (&priv->segment, GST_FORMAT_TIME, now - (due -
+          gst_voice_segmenter_holdback (self)));
+  if (!GST_CLOCK_TIME_IS_VALID (until))
+    return;
+  if (until <= priv->position) {
+    if (priv->detector.speaking ())
+      gst_voice_segmenter_wait_stall (self, now + STALL_RECHECK);
+    return;
+  }
+  GST_LOG_OBJECT (self, "no audio from %" GST_TIME_FORMAT " to %"
+      GST_TIME_FORMAT ": silence", GST_TIME_ARGS (priv->position),
+      GST_TIME_ARGS (until));
+  if (!GST_CLOCK_TIME_IS_VALID (priv->silence_assumed_from))
+    priv->silence_assumed_from = priv->position;
+  gst_voice_segmenter_finish_frame (self);
+  priv->detector.push_silence (priv->analyzer.position (), until,
+      priv->decided);
+  gst_voice_segmenter_take_decisions (self);
+  priv->analyzer.set_origin (until);
+  priv->position = until;
+  gst_voice_segmenter_release (self, false);
+  if (priv->detector.speaking ())
+    gst_voice_segmenter_wait_stall (self, now + STALL_RECHECK);
+}
+
+/* Streaming thread: sets a wait for the audio that comes next. */
+static void
+gst_voice_segmenter_watch_stall (GstVoiceSegmenter * self)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  if (priv->liveness != GstVoiceSegmenterPrivate::LIVE
+      || priv->active.mode != GST_VOICE_SEGMENTER_MODE_DETECT)
+    return;
+  {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    if (priv->stall_wait)
+      return;
+  }
+  gst_voice_segmenter_stall_check (self);
+}
+
+static gboolean
+gst_voice_segmenter_stall_fired (GstClock * clock, GstClockTime time,
+    GstClockID id, gpointer user_data)
+{
+  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (user_data);
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    if (priv->stall_wait != id)
+      return TRUE;              /* cancelled */
+    priv->stall_wait = nullptr;
+  }
+  gst_clock_id_unref (id);
+  if (!GST_PAD_STREAM_TRYLOCK (self->sinkpad)) {
+    /* audio is being handled: look again soon, in case it was the last */
+    GstClockTime now = gst_voice_segmenter_running_time_now (self);
+    if (GST_CLOCK_TIME_IS_VALID (now))
+      gst_voice_segmenter_wait_stall (self, now + STALL_RECHECK);
+    return TRUE;
+  }
+  gst_voice_segmenter_stall_check (self);
+  GST_PAD_STREAM_UNLOCK (self->sinkpad);
+  return TRUE;
 }
 
 static GstFlowReturn
@@ -865,16 +1065,27 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
   GstClockTime end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND,
       rate);
 
+  /* audio of a live stream that comes after silence was taken for it,
+   * to the sample: its part before where the analysis went on is skipped */
+  bool late = GST_CLOCK_TIME_IS_VALID (priv->silence_assumed_from)
+      && pts + GST_SECOND / rate / 2 < priv->position
+      && pts + CONTINUITY_TOLERANCE >= priv->silence_assumed_from;
+  if (!late || end >= priv->position)
+    priv->silence_assumed_from = GST_CLOCK_TIME_NONE;
+
   if (priv->active.mode == GST_VOICE_SEGMENTER_MODE_DETECT) {
-    gst_voice_segmenter_analyze (self, buffer, pts, n_samples);
+    gst_voice_segmenter_analyze (self, buffer, pts, n_samples,
+        late ? priv->position : GST_CLOCK_TIME_NONE);
   } else if (priv->mark_start_pending) {
     priv->mark_start_pending = false;
     gst_voice_segmenter_add_boundary (self, true, pts);
   }
 
-  priv->position = end;
+  priv->position = late ? MAX (priv->position, end) : end;
   priv->queue.push_back ({GST_MINI_OBJECT_CAST (buffer), end, pts});
-  return gst_voice_segmenter_release (self, false);
+  GstFlowReturn ret = gst_voice_segmenter_release (self, false);
+  gst_voice_segmenter_watch_stall (self);
+  return ret;
 }
 
 static void
@@ -986,6 +1197,8 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
       break;
     }
     case GST_EVENT_EOS:
+      priv->eos = true;
+      gst_voice_segmenter_cancel_stall_wait (self);
       if (detect) {
         gst_voice_segmenter_finish_frame (self);
         priv->detector.finish (priv->decided);
@@ -1102,6 +1315,10 @@ gst_voice_segmenter_change_state (GstElement * element,
       }
       break;
     }
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      /* the running time stops: the next audio sets a new wait */
+      gst_voice_segmenter_cancel_stall_wait (self);
+      break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       gst_voice_segmenter_apply_settings (self, true);
       priv->need_speaker_event = true;

@@ -8,12 +8,15 @@
 #include "upstreamlive.h"
 
 gboolean
-upstream_is_live (GstPad * sinkpad)
+upstream_is_live (GstPad * sinkpad, GstClockTime * min_latency)
 {
   gboolean live = TRUE;
+  GstClockTime min = 0;
   GstQuery *query = gst_query_new_latency ();
   if (gst_pad_peer_query (sinkpad, query))
-    gst_query_parse_latency (query, &live, nullptr, nullptr);
+    gst_query_parse_latency (query, &live, &min, nullptr);
   gst_query_unref (query);
+  if (min_latency)
+    *min_latency = GST_CLOCK_TIME_IS_VALID (min) ? min : 0;
   return live;
 }

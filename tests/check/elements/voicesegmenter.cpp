@@ -382,6 +382,144 @@ GST_START_TEST (test_eos_while_speaking)
 
 GST_END_TEST;
 
+/* Runs the harness's test clock through its waits until @rec holds @stops
+ * stop events, at most @max_waits of them; the number it ran. */
+static guint
+run_clock_until_stops (GstHarness * h, const Recorder & rec, gsize stops,
+    guint max_waits)
+{
+  GstTestClock *clock = gst_harness_get_testclock (h);
+  guint n = 0;
+  while (rec.spans (GST_VOICE_SPEECH_STOP).size () < stops && n < max_waits
+      && gst_test_clock_timed_wait_for_multiple_pending_ids (clock, 1, 1000,
+          nullptr)) {
+    fail_unless (gst_test_clock_crank (clock));
+    n++;
+  }
+  gst_object_unref (clock);
+  return n;
+}
+
+/* A live leg that stops sending (DTX between its words, or a stall): the
+ * silence that closes its span is taken for the audio that does not come,
+ * and the audio held back leaves, with no buffer after it. */
+GST_START_TEST (test_live_audio_stops_coming)
+{
+  Recorder rec;
+  gsize head, tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, &head, &tail);
+  /* 300 ms after the last word, then nothing */
+  s.samples.resize (tail + 1 + 4800);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  fail_unless_equals_int (rec.spans (GST_VOICE_SPEECH_STOP).size (), 0);
+  run_clock_until_stops (h, rec, 1, 50);
+
+  auto starts = rec.spans (GST_VOICE_SPEECH_START);
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (starts.size (), 1);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (stops[0].start, frame_start (s, head));
+  fail_unless_equals_uint64 (stops[0].stop, frame_end (s, tail));
+  /* every sample pushed came out, before the stop */
+  gssize stop_at = rec.index_of_event (GST_VOICE_SPEECH_STOP, 0);
+  GstClockTime out_end = 0;
+  for (gssize i = 0; i < stop_at; i++)
+    if (rec.items[i].is_buffer)
+      out_end = rec.items[i].end;
+  fail_unless_equals_uint64 (out_end, s.time_of (s.size ()));
+
+  /* the leg speaks again three seconds later: a span of its own, found
+   * as if the audio had come all along */
+  Signal next = utterance_in_silence ("utterance-16k.wav", 0.503, &head,
+      &tail);
+  GstClockTime resume = s.time_of (s.size ()) + 3 * GST_SECOND;
+  gst_harness_set_time (h, resume);
+  rec.items.clear ();
+  push_signal (h, next, GST_AUDIO_FORMAT_S16LE, resume);
+  gst_harness_push_event (h, gst_event_new_eos ());
+  starts = rec.spans (GST_VOICE_SPEECH_START);
+  stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (starts.size (), 1);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (starts[0].start, resume + frame_start (next,
+          head));
+  fail_unless_equals_uint64 (stops[0].stop, resume + frame_end (next, tail));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Audio that a live leg delivers after silence was taken for it (a burst
+ * of delayed packets): the span goes on, and the audio passes whole. */
+GST_START_TEST (test_live_audio_comes_late)
+{
+  Recorder rec;
+  gsize head, tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, &head, &tail);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  GstTestClock *clock = gst_harness_get_testclock (h);
+
+  /* a second into the utterance, the leg stalls while silence is taken
+   * for it (on the frame grid, as the frames start again there) */
+  gsize cut = (head + 16000) / 160 * 160;
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, cut);
+  GstClockTime heard = s.time_of (cut);
+  /* 400 ms: more than a step back that ends a span (200 ms), less than
+   * min-silence */
+  while (gst_clock_get_time (GST_CLOCK (clock)) < heard + 400 * MS) {
+    fail_unless (gst_test_clock_timed_wait_for_multiple_pending_ids (clock,
+            1, 1000, nullptr));
+    fail_unless (gst_test_clock_crank (clock));
+  }
+  gssize last = -1;
+  for (gsize i = 0; i < rec.items.size (); i++)
+    if (rec.items[i].is_buffer)
+      last = (gssize) i;
+  fail_unless (last >= 0);
+  fail_unless_equals_uint64 (rec.items[last].end, heard);
+
+  /* silence was taken up to where the audio would have been held back to:
+   * the clock less the latency upstream (0) and a packet's slack */
+  GstClockTime taken = gst_clock_get_time (GST_CLOCK (clock)) - 20 * MS;
+  gst_object_unref (clock);
+
+  /* then the rest, as it was stamped */
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, heard, 320, cut);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  /* one span, as the same audio gives with a GAP event where silence was
+   * taken */
+  Recorder gap;
+  GstHarness *hg = segmenter_harness (&gap, 16000, GST_AUDIO_FORMAT_S16LE);
+  push_signal (hg, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, cut);
+  gst_harness_push_event (hg, gst_event_new_gap (heard, taken - heard));
+  gsize resume = cut + (taken - heard) / (GST_SECOND / 16000);
+  push_signal (hg, s, GST_AUDIO_FORMAT_S16LE, taken, 320, resume);
+  gst_harness_push_event (hg, gst_event_new_eos ());
+  gst_harness_teardown (hg);
+  auto starts = rec.spans (GST_VOICE_SPEECH_START);
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  auto gap_stops = gap.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (starts.size (), 1);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_int (gap_stops.size (), 1);
+  fail_unless (taken > heard + 200 * MS);
+  fail_unless_equals_uint64 (stops[0].start, frame_start (s, head));
+  fail_unless_equals_uint64 (stops[0].stop, gap_stops[0].stop);
+  GstClockTime next = 0;
+  for (const auto & i:rec.items)
+    if (i.is_buffer) {
+      fail_unless_equals_uint64 (i.pts, next);
+      next = i.end;
+    }
+  fail_unless_equals_uint64 (next, s.time_of (s.size ()));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_flush_resets)
 {
   Recorder rec;
@@ -1030,6 +1168,8 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_gap_is_silence);
   tcase_add_test (tc, test_eos_while_speaking);
   tcase_add_test (tc, test_flush_resets);
+  tcase_add_test (tc, test_live_audio_stops_coming);
+  tcase_add_test (tc, test_live_audio_comes_late);
   tcase_add_test (tc, test_renegotiate_16k_to_8k);
   tcase_add_test (tc, test_buffers_without_timestamps);
   tcase_add_test (tc, test_timestamp_jump_is_silence);
