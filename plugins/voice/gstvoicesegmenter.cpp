@@ -44,7 +44,9 @@
  * to the sample, with no added latency.
  *
  * Frames are 10 ms long, counted from the first buffer (and from each
- * discontinuity). GAP events count as silence. Timestamps that drift from
+ * discontinuity). GAP events count as silence, and so does a live stream's
+ * audio that is overdue (the upstream latency, the hold-back and 20 ms
+ * after the last buffer, by the pipeline clock). Timestamps that drift from
  * the sample count (a leg whose clock runs 1 % fast or slow) are followed:
  * the frames restart from the timestamp whenever the two are 20 ms apart,
  * without ending a span. A flush forgets the open
