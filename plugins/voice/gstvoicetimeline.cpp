@@ -161,6 +161,9 @@ struct _GstVoiceTimelinePad
   GstClockTime next_time;
   GstClockTime jump, jump_from;
   GstClockTime prev_jump, prev_jump_from;
+  /* object lock: the start of the span told on this pad that has had no
+   * stop yet, to close it if the pad goes away */
+  GstClockTime open_start;
 };
 
 G_DEFINE_TYPE (GstVoiceTimelinePad, gst_voice_timeline_pad,
@@ -523,6 +526,7 @@ gst_voice_timeline_pad_reset_jumps (GstVoiceTimelinePad * pad)
 {
   pad->next_time = pad->jump_from = pad->prev_jump_from = GST_CLOCK_TIME_NONE;
   pad->jump = pad->prev_jump = 0;
+  pad->open_start = GST_CLOCK_TIME_NONE;
 }
 
 static void
@@ -1496,6 +1500,10 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
       start = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
           speech.start);
     start = gst_voice_timeline_pad_unjump (pad, start);
+    GST_OBJECT_LOCK (pad);
+    pad->open_start = speech.kind == GST_VOICE_SPEECH_START ? start :
+        GST_CLOCK_TIME_NONE;
+    GST_OBJECT_UNLOCK (pad);
     std::lock_guard < std::mutex > bl (self->priv->builder_lock);
     if (speech.kind == GST_VOICE_SPEECH_START) {
       self->priv->builder->span_start (who, role, start);
@@ -2012,6 +2020,25 @@ gst_voice_timeline_release_pad (GstElement * element, GstPad * pad)
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (element);
   bool text = GST_IS_VOICE_TIMELINE_TEXT_PAD (pad);
 
+  /* a leg that goes while its speaker talks (released without EOS, as
+   * audiomixer's inputs are): the span ends with its last audio */
+  if (!text) {
+    GstVoiceTimelinePad *vpad = GST_VOICE_TIMELINE_PAD (pad);
+    GST_OBJECT_LOCK (pad);
+    GstClockTime start = vpad->open_start;
+    GstClockTime end = vpad->next_time;
+    vpad->open_start = GST_CLOCK_TIME_NONE;
+    GST_OBJECT_UNLOCK (pad);
+    if (GST_CLOCK_TIME_IS_VALID (start)) {
+      std::string who;
+      GstVoiceRole role;
+      gst_voice_timeline_speaker_of (self, vpad, who, role);
+      std::lock_guard < std::mutex > bl (self->priv->builder_lock);
+      if (self->priv->builder)
+        self->priv->builder->span_stop (who, role, start,
+            GST_CLOCK_TIME_IS_VALID (end) ? MAX (start, end) : start);
+    }
+  }
   gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));
   GST_ELEMENT_CLASS (parent_class)->release_pad (element, pad);

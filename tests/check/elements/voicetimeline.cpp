@@ -449,6 +449,44 @@ GST_START_TEST (test_pads_while_running)
 
 GST_END_TEST;
 
+/* A leg released while its speaker talks, without EOS (as audiomixer's
+ * inputs are let go): the span ends with the last audio of the leg, not
+ * with the call. */
+GST_START_TEST (test_released_while_speaking)
+{
+  Call call ( {
+        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2, "bob", GST_VOICE_ROLE_USER},
+      });
+  std::vector < Leg > &legs = call.legs;
+  GstElement *tl = legs[0].h->element;
+  for (guint i = 0; i < 100; i++) {
+    if (i == 10)
+      push_span (legs[1], GST_VOICE_SPEECH_START, 100 * MS, 0);
+    if (i == 30) {
+      gst_element_release_request_pad (tl, call.pads[1]);
+      gst_harness_teardown (legs[1].h);
+      legs.pop_back ();
+    }
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  }
+  gst_harness_push_event (legs[0].h, gst_event_new_eos ());
+
+  Output o;
+  collect (legs[0].h, o);
+  fail_unless_equals_int (o.segments.size (), 1);
+  fail_unless_equals_string (o.segments[0].speaker, "bob");
+  fail_unless (G_APPROX_VALUE (o.segments[0].start_time, 0.1, 1e-9));
+  fail_unless (G_APPROX_VALUE (o.segments[0].end_time, 0.3, 1e-9));
+  const GstVoiceTimelineEvent *stop =
+      o.find (GST_VOICE_EVENT_USER_STOP_SPEAKING);
+  fail_unless (stop != nullptr);
+  fail_unless (G_APPROX_VALUE (stop->time, 0.3, 1e-9));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_pad_properties_and_layout)
 {
   GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
@@ -1183,6 +1221,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_three_speakers_one_leaves_early);
   tcase_add_test (tc, test_pad_properties_and_layout);
   tcase_add_test (tc, test_pads_while_running);
+  tcase_add_test (tc, test_released_while_speaking);
   tcase_add_test (tc, test_seek_that_keeps_time_refused);
   tcase_add_test (tc, test_same_name_on_two_legs);
   tcase_add_test (tc, test_text_pads);
