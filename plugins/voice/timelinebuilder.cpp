@@ -99,10 +99,12 @@ TimelineBuilder::process_transcript (const Boundary & b)
           std::to_string (idx) + ", which is " + owner + "'s, dropped");
     return;
   }
-  /* a given index may belong to a segment still to come: its speaker is
-   * checked when it starts */
-  if (!owner && !b.speaker.empty ())
-    awaited_speaker_[idx] = b.speaker;
+  /* a given index may belong to a segment still to come: the speaker the
+   * text names is checked when it starts */
+  if (!owner) {
+    awaited_[idx].push_back ({b.speaker, b.text});
+    return;
+  }
   append_transcript (idx, b.text);
   if (segments_.count (idx))
     emit_segment (idx);
@@ -329,12 +331,11 @@ TimelineBuilder::finish (GstClockTime end)
   for (const auto & b:closing)
     process (b);
   /* given for segments that never came */
-  for (auto it = transcripts_.lower_bound (next_idx_);
-      it != transcripts_.end (); it = transcripts_.erase (it))
+  for (const auto & a:awaited_)
     if (on_warning_)
-      on_warning_ ("transcript for segment " + std::to_string (it->first) +
+      on_warning_ ("transcript for segment " + std::to_string (a.first) +
           ", which never came, dropped");
-  awaited_speaker_.clear ();
+  awaited_.clear ();
 }
 
 GstVoiceLatencyStats *
@@ -348,7 +349,7 @@ TimelineBuilder::preview_finish (GstClockTime end,
     gst_voice_segment_copy_into (&copy.segments_[s.first], &s.second);
   copy.earliest_end_ = earliest_end_;
   copy.transcripts_ = transcripts_;
-  copy.awaited_speaker_ = awaited_speaker_;
+  copy.awaited_ = awaited_;
   copy.last_idx_of_ = last_idx_of_;
   copy.cues_ = cues_;
   /* application events are shared, never changed once queued */
@@ -495,16 +496,17 @@ TimelineBuilder::process (const Boundary & b)
           b.speaker);
     }
     guint idx = next_idx_++;
-    auto awaited = awaited_speaker_.find (idx);
-    if (awaited != awaited_speaker_.end ()) {
-      if (awaited->second != b.speaker) {
-        if (on_warning_)
-          on_warning_ ("transcript of " + awaited->second + " for segment "
-              + std::to_string (idx) + ", which is " + b.speaker +
+    auto awaited = awaited_.find (idx);
+    if (awaited != awaited_.end ()) {
+      for (const auto & a:awaited->second) {
+        if (a.first.empty () || a.first == b.speaker)
+          append_transcript (idx, a.second);
+        else if (on_warning_)
+          on_warning_ ("transcript of " + a.first + " for segment " +
+              std::to_string (idx) + ", which is " + b.speaker +
               "'s, dropped");
-        transcripts_.erase (idx);
       }
-      awaited_speaker_.erase (awaited);
+      awaited_.erase (awaited);
     }
     open_[b.speaker] = {idx, b.role, b.time, false};
     return;

@@ -153,8 +153,10 @@ private:
    * nothing to do (it is asked at every output buffer) */
   gdouble earliest_end_ = G_MAXDOUBLE;
   std::map < guint, std::string > transcripts_;
-  /* who the transcripts for segments still to come name */
-  std::map < guint, std::string > awaited_speaker_;
+  /* transcripts for segments still to come, in order: the speaker each
+   * names ("" for none) and its text; checked when the segment starts */
+  std::map < guint, std::vector < std::pair < std::string,
+      std::string > > > awaited_;
   std::map < std::string, guint > last_idx_of_;
   /* cues that a segment to come may still overlap, by speaker */
   std::map < std::string, std::vector < Cue > > cues_;

@@ -345,8 +345,12 @@ GST_START_TEST (test_transcripts_for_the_wrong_segment)
   TimelineBuilder & tl = *built;
   std::vector < std::string > &warnings = rec.warnings;
 
-  /* for segments to come: checked when each starts */
+  /* for segments to come: each text checked when its segment starts,
+   * whatever came before or after it for the same segment */
+  tl.set_transcript ("bot", 0, 100 * MS, "not his");
   tl.set_transcript ("alice", 0, 100 * MS, "Hello");
+  tl.set_transcript ("", 0, 100 * MS, "there");
+  tl.set_transcript ("bot", 1, 100 * MS, "Hi");
   tl.set_transcript ("alice", 1, 100 * MS, "not hers");
   tl.set_transcript ("bot", 9, 100 * MS, "never said");
   tl.span_start ("alice", USER, 200 * MS);
@@ -355,14 +359,15 @@ GST_START_TEST (test_transcripts_for_the_wrong_segment)
   /* for an open segment and a finished one, not theirs */
   tl.set_transcript ("nobody", 0, 1600 * MS, "misfiled");
   tl.set_transcript ("alice", 1, 1600 * MS, "misfiled too");
-  tl.set_transcript ("bot", 1, 1700 * MS, "Hi!");
+  tl.set_transcript ("bot", 1, 1700 * MS, "there!");
   tl.span_stop ("bot", AGENT, 1500 * MS, 3000 * MS);
   tl.finish (4 * GST_SECOND);
 
   fail_unless_equals_int (rec.segments.size (), 2);
-  fail_unless_equals_string (rec.segments[0].transcript, "Hello");
-  fail_unless_equals_string (rec.segments[1].transcript, "Hi!");
+  fail_unless_equals_string (rec.segments[0].transcript, "Hello there");
+  fail_unless_equals_string (rec.segments[1].transcript, "Hi there!");
   std::vector < std::string > want = {
+    "transcript of bot for segment 0, which is alice's, dropped",
     "transcript of alice for segment 1, which is bot's, dropped",
     "transcript of nobody for segment 0, which is alice's, dropped",
     "transcript of alice for segment 1, which is bot's, dropped",
