@@ -842,6 +842,10 @@ gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
       gst_voice_segmenter_finish_frame (self);
       if (diff > 0) {
         priv->detector.push_silence (expected, pts, priv->decided);
+        /* the audio after a hole starts the filter from rest: its state
+         * from before would ring into the first frames and pull the next
+         * onset back to the hole */
+        analyzer.reset ();
       } else if (diff < -(GstClockTimeDiff) SKEW_TOLERANCE) {
         /* time went backwards: what was open cannot continue, and the
          * audio held back must not wait for the new timeline to pass it */
@@ -989,6 +993,8 @@ gst_voice_segmenter_stall_check (GstVoiceSegmenter * self)
   priv->detector.push_silence (priv->analyzer.position (), until,
       priv->decided);
   gst_voice_segmenter_take_decisions (self);
+  /* what comes next starts the filter from rest, as after a hole */
+  priv->analyzer.reset ();
   priv->analyzer.set_origin (until);
   priv->position = until;
   gst_voice_segmenter_release (self, false);
@@ -1191,6 +1197,7 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
               priv->analyzer.position () : ts;
           priv->detector.push_silence (from, end, priv->decided);
           gst_voice_segmenter_take_decisions (self);
+          priv->analyzer.reset ();
           priv->analyzer.set_origin (end);
         }
         priv->position = end;

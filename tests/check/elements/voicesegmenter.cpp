@@ -6,6 +6,7 @@
 
 #include <gst/voice/voice.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -631,6 +632,42 @@ GST_START_TEST (test_timestamp_jump_is_silence)
 
 GST_END_TEST;
 
+/* @seconds of a 300 Hz tone at -12 dBFS: a steady loud signal */
+static Signal
+tone (double seconds)
+{
+  Signal t = Signal::silence (16000, seconds);
+  for (gsize i = 0; i < t.size (); i++)
+    t.samples[i] = 0.25f * (float) std::sin (2 * G_PI * 300 * i / 16000.0);
+  return t;
+}
+
+/* A jump that cuts a loud sound, then a short silence and speech: the
+ * speech starts where it starts, not at the jump (the filter starts again
+ * from rest, it does not ring from the sound before). */
+GST_START_TEST (test_onset_after_a_jump)
+{
+  Recorder rec;
+  Signal s = Signal::silence (16000, 0.5);
+  s.append (tone (1.0));
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  GstClockTime resume = s.time_of (s.size ()) + 1500 * MS;
+  Signal next = Signal::silence (16000, 0.06);
+  next.append (tone (1.0));
+  push_signal (h, next, GST_AUDIO_FORMAT_S16LE, resume);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto starts = rec.spans (GST_VOICE_SPEECH_START);
+  fail_unless_equals_int (starts.size (), 2);
+  fail_unless_equals_uint64 (starts[0].start, 500 * MS);
+  fail_unless_equals_uint64 (starts[1].start, resume + 60 * MS);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_marked_spans)
 {
   Recorder rec;
@@ -1173,6 +1210,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_renegotiate_16k_to_8k);
   tcase_add_test (tc, test_buffers_without_timestamps);
   tcase_add_test (tc, test_timestamp_jump_is_silence);
+  tcase_add_test (tc, test_onset_after_a_jump);
   tcase_add_test (tc, test_marked_spans);
   tcase_add_test (tc, test_marked_start_before_audio);
   tcase_add_test (tc, test_latency);
