@@ -203,6 +203,7 @@ struct GstVoiceSegmenterPrivate
   std::deque < Boundary > boundaries;
   std::vector < SpeechDetector::Boundary > decided;
   Boundary span_open;           /* the open span's start, if start is valid */
+  GstClockTime last_stop_sent = GST_CLOCK_TIME_NONE;    /* its end */
   GstClockTime position = GST_CLOCK_TIME_NONE;
   GstClockTime released = GST_CLOCK_TIME_NONE;
   bool mark_start_pending = false;
@@ -276,6 +277,8 @@ static void gst_voice_segmenter_queue_event (GstVoiceSegmenter * self,
 static GstFlowReturn gst_voice_segmenter_release (GstVoiceSegmenter * self,
     bool drain);
 static void gst_voice_segmenter_cancel_stall_wait (GstVoiceSegmenter * self);
+static GstClockTime gst_voice_segmenter_start_after_last_span
+    (GstVoiceSegmenter * self, GstClockTime start);
 
 static void
 gst_voice_segmenter_class_init (GstVoiceSegmenterClass * klass)
@@ -579,6 +582,7 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   priv->warned_repaired = false;
   priv->liveness = GstVoiceSegmenterPrivate::LIVE_UNKNOWN;
   priv->silence_assumed_from = GST_CLOCK_TIME_NONE;
+  priv->last_stop_sent = GST_CLOCK_TIME_NONE;
   priv->eos = false;
   gst_voice_segmenter_cancel_stall_wait (self);
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
@@ -682,6 +686,8 @@ gst_voice_segmenter_push_boundary (GstVoiceSegmenter * self,
       GST_TIME_FORMAT, b.kind == GST_VOICE_SPEECH_START ? "start" : "stop",
       GST_TIME_ARGS (b.start), GST_TIME_ARGS (b.end));
 
+  if (b.kind == GST_VOICE_SPEECH_STOP)
+    priv->last_stop_sent = b.end;
   GstMessage *msg = nullptr;
   if (priv->active.post_messages)
     msg = gst_voice_message_new_speech (GST_OBJECT (self), &speech,
@@ -1086,7 +1092,8 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
         late ? priv->position : GST_CLOCK_TIME_NONE);
   } else if (priv->mark_start_pending) {
     priv->mark_start_pending = false;
-    gst_voice_segmenter_add_boundary (self, true, pts);
+    gst_voice_segmenter_add_boundary (self, true,
+        gst_voice_segmenter_start_after_last_span (self, pts));
   }
 
   priv->position = late ? MAX (priv->position, end) : end;
@@ -1094,6 +1101,46 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
   GstFlowReturn ret = gst_voice_segmenter_release (self, false);
   gst_voice_segmenter_watch_stall (self);
   return ret;
+}
+
+/* The spans that the application marks for one speaker do not overlap: a
+ * start at @start inside the previous span ends that span there if its
+ * stop still waits for its audio, and else moves after it, with a
+ * warning. Returns where the span starts. */
+static GstClockTime
+gst_voice_segmenter_start_after_last_span (GstVoiceSegmenter * self,
+    GstClockTime start)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  for (auto it = priv->boundaries.rbegin (); it != priv->boundaries.rend ();
+      ++it) {
+    if (it->kind != GST_VOICE_SPEECH_STOP)
+      continue;
+    if (it->end > start) {
+      GstClockTime end = MAX (start, it->start);
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+          ("voice-speech-mark: a span starts at %" GST_TIME_FORMAT
+              ", inside the previous one (%" GST_TIME_FORMAT " to %"
+              GST_TIME_FORMAT "), which ends there",
+              GST_TIME_ARGS (start), GST_TIME_ARGS (it->start),
+              GST_TIME_ARGS (it->end)));
+      it->end = end;
+      it->end_running_time = gst_segment_to_running_time (&priv->segment,
+          GST_FORMAT_TIME, end);
+      start = MAX (start, end);
+    }
+    break;
+  }
+  if (GST_CLOCK_TIME_IS_VALID (priv->last_stop_sent)
+      && start < priv->last_stop_sent) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+        ("voice-speech-mark: a span starts at %" GST_TIME_FORMAT
+            ", before the previous one ended (%" GST_TIME_FORMAT
+            "): it starts there", GST_TIME_ARGS (start),
+            GST_TIME_ARGS (priv->last_stop_sent)));
+    start = priv->last_stop_sent;
+  }
+  return start;
 }
 
 static void
@@ -1112,7 +1159,8 @@ gst_voice_segmenter_mark (GstVoiceSegmenter * self, gboolean speaking,
 
   if (speaking && !open) {
     if (GST_CLOCK_TIME_IS_VALID (timestamp))
-      gst_voice_segmenter_add_boundary (self, true, timestamp);
+      gst_voice_segmenter_add_boundary (self, true,
+          gst_voice_segmenter_start_after_last_span (self, timestamp));
     else
       priv->mark_start_pending = true;
   } else if (!speaking && open) {
@@ -1120,6 +1168,13 @@ gst_voice_segmenter_mark (GstVoiceSegmenter * self, gboolean speaking,
       /* the span held no audio at all */
       priv->mark_start_pending = false;
     } else {
+      if (GST_CLOCK_TIME_IS_VALID (timestamp)
+          && timestamp < priv->span_open.start)
+        GST_ELEMENT_WARNING (self, STREAM, FORMAT, (nullptr),
+            ("voice-speech-mark: a span that starts at %" GST_TIME_FORMAT
+                " stops before, at %" GST_TIME_FORMAT ": it stops where it "
+                "starts", GST_TIME_ARGS (priv->span_open.start),
+                GST_TIME_ARGS (timestamp)));
       gst_voice_segmenter_add_boundary (self, false,
           GST_CLOCK_TIME_IS_VALID (timestamp) ? timestamp :
           priv->span_open.start);

@@ -717,6 +717,78 @@ GST_END_TEST;
 
 /* A bot that speaks first marks its start, timed, before its first
  * buffer: the span is the bot's, so its speaker goes out before it. */
+/* Counts the STREAM/FORMAT warnings on @bus. */
+static guint
+format_warnings (GstBus * bus)
+{
+  guint n = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    GError *err;
+    gst_message_parse_warning (msg, &err, nullptr);
+    n += g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+    g_error_free (err);
+    gst_message_unref (msg);
+  }
+  return n;
+}
+
+/* Marked spans of one speaker never overlap: a start inside the previous
+ * span ends it there while its stop waits for its audio, and else comes
+ * after it; a stop before its start stops there. Each with a warning. */
+GST_START_TEST (test_marked_spans_do_not_overlap)
+{
+  Recorder rec;
+  Signal s = Signal::silence (16000, 6.0);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+      "mode=marked role=agent");
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  auto mark = [h](gboolean speaking, GstClockTime t) {
+    fail_unless (gst_harness_push_event (h,
+            gst_voice_event_new_speech_mark (speaking, t)));
+  };
+
+  /* 0.5 to 1.0, then a start at 0.7 once 1.0 is past */
+  mark (TRUE, 500 * MS);
+  mark (FALSE, GST_SECOND);
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, 24000);
+  mark (TRUE, 700 * MS);
+  mark (FALSE, 2 * GST_SECOND);
+  fail_unless_equals_int (format_warnings (bus), 1);
+  /* 2.5 to a stop given at 4.0, then a start at 3.0 while 4.0 is still to
+   * come */
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 1500 * MS, 320, 24000, 40000);
+  mark (TRUE, 2500 * MS);
+  mark (FALSE, 4 * GST_SECOND);
+  mark (TRUE, 3 * GST_SECOND);
+  mark (FALSE, 3500 * MS);
+  fail_unless_equals_int (format_warnings (bus), 1);
+  /* a stop before its start */
+  mark (TRUE, 5 * GST_SECOND);
+  mark (FALSE, 4800 * MS);
+  fail_unless_equals_int (format_warnings (bus), 1);
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 2500 * MS, 320, 40000);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  std::vector < std::pair < GstClockTime, GstClockTime > >want = {
+    {500 * MS, GST_SECOND}, {GST_SECOND, 2 * GST_SECOND},
+    {2500 * MS, 3 * GST_SECOND}, {3 * GST_SECOND, 3500 * MS},
+    {5 * GST_SECOND, 5 * GST_SECOND},
+  };
+  fail_unless_equals_int (stops.size (), want.size ());
+  for (gsize i = 0; i < want.size (); i++) {
+    fail_unless_equals_uint64 (stops[i].start, want[i].first);
+    fail_unless_equals_uint64 (stops[i].stop, want[i].second);
+  }
+  gst_element_set_bus (h->element, nullptr);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_marked_start_before_audio)
 {
   Recorder rec;
@@ -1212,6 +1284,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_timestamp_jump_is_silence);
   tcase_add_test (tc, test_onset_after_a_jump);
   tcase_add_test (tc, test_marked_spans);
+  tcase_add_test (tc, test_marked_spans_do_not_overlap);
   tcase_add_test (tc, test_marked_start_before_audio);
   tcase_add_test (tc, test_latency);
   tcase_add_test (tc, test_speaker_is_sticky);
