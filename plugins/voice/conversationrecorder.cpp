@@ -784,8 +784,13 @@ ConversationRecorder::handle (const GstStructure * s)
     gst_structure_free (recent_.front ());
     recent_.pop_front ();
   }
-  received_ = true;
-  if (!failed_)
+  /* the call's announcements (its speakers, its start) are no recording
+   * yet, and nothing is written before the format is known: a call that
+   * fails or ends before then leaves the directory as it was */
+  if (!gst_structure_has_name (s, GST_VOICE_CHANNEL_STRUCTURE)
+      && !gst_structure_has_name (s, "voice-conversation-start"))
+    received_ = true;
+  if (!failed_ && received_ && rate_)
     commit (false);
 }
 
@@ -947,8 +952,9 @@ ConversationRecorder::finish ()
   }
   /* the files made ready and not used are removed */
   preparer_.reset ();
-  /* nothing came: what is in the directory stays as it was */
-  if (!received_) {
+  /* nothing came, or nothing could be recorded (the format was refused):
+   * what is in the directory stays as it was */
+  if (!received_ || !rate_) {
     dir_.discard ();
     return;
   }

@@ -160,7 +160,7 @@ private:
   gint rate_ = 0;
   gint channels_ = 0;
   guint64 channel_mask_ = 0;
-  bool received_ = false;       /* any audio or event */
+  bool received_ = false;       /* any audio or event, not the call's announcements */
   bool live_ = true;
   /* how far behind the newest audio the open segments are written, in
    * frames: the timeline tells a moment up to its settle-time late, after

@@ -971,6 +971,41 @@ GST_START_TEST (test_no_data_leaves_no_directory)
 
 GST_END_TEST;
 
+static gchar *error_of (GstBus * bus, GQuark * domain, gint * code);
+
+/* A call whose format is refused (three channels for MP3) leaves no
+ * directory, whatever came before and after the refusal: the speakers'
+ * announcements, the timeline's events. */
+GST_START_TEST (test_refused_format_leaves_no_directory)
+{
+  for (bool events_first : {
+        true, false}) {
+    Recording rec ("format", 4, "full-layout", 1, nullptr);
+    rec.h = gst_harness_new_with_element (rec.sink, "sink", nullptr);
+    GstAudioInfo info;
+    gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, RATE, 3,
+        nullptr);
+    GstCaps *caps = gst_audio_info_to_caps (&info);
+    if (events_first) {
+      announce_speakers (rec.h);
+      push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
+    }
+    gst_harness_set_src_caps (rec.h, caps);
+    push_event (rec.h, GST_VOICE_EVENT_USER_START_SPEAKING, 0.2, "alice");
+    push_segment (rec.h, 0, "alice", GST_VOICE_ROLE_USER, 0.2, 0.8);
+    gst_harness_teardown (rec.h);
+    rec.h = nullptr;
+    GQuark domain;
+    gint code;
+    g_free (error_of (rec.bus, &domain, &code));
+    fail_unless_equals_int (code, GST_STREAM_ERROR_FORMAT);
+    fail_if (g_file_test (rec.path ("").c_str (), G_FILE_TEST_EXISTS),
+        "events first: %d", events_first);
+  }
+}
+
+GST_END_TEST;
+
 static gchar *
 error_of (GstBus * bus, GQuark * domain, gint * code)
 {
@@ -1349,6 +1384,7 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_refused_start_event);
   tcase_add_test (tc, test_no_data_keeps_the_last_recording);
   tcase_add_test (tc, test_no_data_leaves_no_directory);
+  tcase_add_test (tc, test_refused_format_leaves_no_directory);
   tcase_add_test (tc, test_manifest_lists_complete_files_only);
   tcase_add_test (tc, test_fast_recording_publishes_in_batches);
   tcase_add_test (tc, test_manifest_follows_the_call);
