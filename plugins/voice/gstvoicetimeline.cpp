@@ -1055,10 +1055,12 @@ gst_voice_timeline_add_transcript (GstVoiceTimeline * self,
     const gchar * speaker, gint idx, const gchar * text,
     GstClockTime running_time)
 {
-  if (!text || (idx < 0 && !gst_voice_speaker_name_is_valid (speaker))) {
+  if (!text || idx < -1
+      || (idx < 0 && !gst_voice_speaker_name_is_valid (speaker))) {
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("transcript refused: it needs a text, and a valid speaker name "
-            "or a segment index"), (nullptr));
+            "or a segment index (-1: the speaker's at the running time)"),
+        (nullptr));
     return FALSE;
   }
   /* whatever came in, the manifest gets valid UTF-8, and not without

@@ -322,6 +322,24 @@ TimelineBuilder::settle (GstClockTime time)
 void
 TimelineBuilder::finish (GstClockTime end)
 {
+  /* the application's events after the end of the call are not of it (a
+   * clock's time given for a running time, say) */
+  for (auto it = pending_.begin (); it != pending_.end ();) {
+    const Boundary & b = it->second;
+    if (!b.event || !GST_CLOCK_TIME_IS_VALID (end) || b.time <= end) {
+      ++it;
+      continue;
+    }
+    if (on_warning_) {
+      gchar *text = g_strdup_printf ("%s at %.3f s, after the end of the "
+          "call at %.3f s, dropped: is its time a running time?",
+          gst_voice_event_type_to_string (b.event->type), seconds (b.time),
+          seconds (end));
+      on_warning_ (text);
+      g_free (text);
+    }
+    it = pending_.erase (it);
+  }
   settle (GST_CLOCK_TIME_NONE);
   /* what never stopped stops with the conversation */
   std::vector < Boundary > closing;

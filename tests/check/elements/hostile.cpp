@@ -564,6 +564,10 @@ GST_START_TEST (test_timeline_hostile_events)
   g_signal_emit_by_name (tl, "set-transcript", "alice", -1, nullptr,
       GST_CLOCK_TIME_NONE, &ok);
   fail_if (ok);
+  /* an index is a segment's or -1 */
+  g_signal_emit_by_name (tl, "set-transcript", "alice", -5, "hi",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_if (ok);
 
   /* alice speaks; her segment gets text that is not UTF-8, and a
    * megabyte */
@@ -594,7 +598,7 @@ GST_START_TEST (test_timeline_hostile_events)
   TimelineOutput out;
   drain_timeline (h, out);
   /* every refusal was said */
-  fail_unless (count_warnings (bus) >= G_N_ELEMENTS (bad_events) + 6,
+  fail_unless (count_warnings (bus) >= G_N_ELEMENTS (bad_events) + 7,
       "too few warnings");
 
   /* what came out is what the library reads, and its text is UTF-8 */

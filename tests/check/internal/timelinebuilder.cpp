@@ -278,6 +278,8 @@ GST_START_TEST (test_tool_events)
   tl.span_start ("alice", USER, 1500 * MS);
   tl.add_event (call, 2 * GST_SECOND);
   tl.add_event (orphan, 4 * GST_SECOND);
+  /* a clock's time where a running time belongs: after the call */
+  tl.add_event (call, 1000 * GST_SECOND);
   tl.finish (5 * GST_SECOND);
 
   std::vector < std::string > expected = { "user_start_speaking",
@@ -287,8 +289,11 @@ GST_START_TEST (test_tool_events)
   fail_unless_equals_float (rec.find ("tool_call")->time, 1.0);
   fail_unless_equals_float (rec.find ("tool_result")->time, 2.0);
   fail_unless_equals_string (rec.find ("tool_result")->result, "42");
-  fail_unless_equals_int (warnings.size (), 1);
-  fail_unless (warnings[0].find ("zz") != std::string::npos);
+  fail_unless_equals_int (warnings.size (), 2);
+  fail_unless_equals_string (warnings[0].c_str (), "tool_call at 999.000 s, "
+      "after the end of the call at 4.000 s, dropped: is its time a running "
+      "time?");
+  fail_unless (warnings[1].find ("zz") != std::string::npos);
 
   gst_voice_timeline_event_clear (&call);
   gst_voice_timeline_event_clear (&result);
