@@ -68,11 +68,13 @@
 #include "bufferrun.h"
 #include "frameanalyzer.h"
 #include "speechdetector.h"
+#include "stallwatch.h"
 #include "upstreamlive.h"
 
 #include <gst/audio/audio.h>
 #include <gst/voice/voice.h>
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -102,10 +104,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_segmenter_debug);
 #define SKEW_TOLERANCE (200 * GST_MSECOND)
 /* A live stream's audio that has not come this long after the latency
  * upstream and the hold-back allow is taken as silence (see
- * gst_voice_segmenter_stall_check ()); while a span stays open, the check
- * comes back this often. */
+ * gst_voice_segmenter_stall_check ()). */
 #define STALL_SLACK (20 * GST_MSECOND)
-#define STALL_RECHECK (100 * GST_MSECOND)
 
 enum
 {
@@ -217,10 +217,13 @@ struct GstVoiceSegmenterPrivate
   GstClockTime silence_assumed_from = GST_CLOCK_TIME_NONE;
   bool eos = false;
 
-  /* the clock wait that stands in for a live stream's audio when it stops
-   * coming (a leg that sends nothing between its words, or stalls): set by
-   * the streaming thread, cleared by the wait's callback, under @lock */
-  GstClockID stall_wait = nullptr;
+  /* live: watched by the process's stall watch (stallwatch.h), which
+   * reads when the last buffer came (monotonic µs), how long after it the
+   * next is overdue, and whether there is nothing left to decide */
+  bool watched = false;
+  std::atomic < gint64 > last_arrival { 0 };
+  std::atomic < gint64 > overdue_after { G_MAXINT64 };
+  std::atomic < bool > stall_quiet { false };
 };
 
 struct _GstVoiceSegmenter
@@ -276,7 +279,7 @@ static void gst_voice_segmenter_queue_event (GstVoiceSegmenter * self,
     GstEvent * event);
 static GstFlowReturn gst_voice_segmenter_release (GstVoiceSegmenter * self,
     bool drain);
-static void gst_voice_segmenter_cancel_stall_wait (GstVoiceSegmenter * self);
+static void gst_voice_segmenter_unwatch_stall (GstVoiceSegmenter * self);
 static GstClockTime gst_voice_segmenter_start_after_last_span
     (GstVoiceSegmenter * self, GstClockTime start);
 
@@ -584,7 +587,7 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   priv->silence_assumed_from = GST_CLOCK_TIME_NONE;
   priv->last_stop_sent = GST_CLOCK_TIME_NONE;
   priv->eos = false;
-  gst_voice_segmenter_cancel_stall_wait (self);
+  gst_voice_segmenter_unwatch_stall (self);
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
 }
 
@@ -885,59 +888,10 @@ gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
  * open would never see the silence that closes it, and the audio held back
  * would stay here past the latency reported. So once audio is due and has
  * not come (the latency upstream, the hold-back and a packet's slack after
- * the last), silence is taken for it, as for a GAP event, and checked
- * again while a span stays open; audio that still comes later is not
- * analysed again where silence was taken. A clock wait, whose callback
- * runs on the clock's thread and does the work only when the streaming
- * thread is idle. */
-static gboolean gst_voice_segmenter_stall_fired (GstClock * clock,
-    GstClockTime time, GstClockID id, gpointer user_data);
-
-/* Waits until running time @at, unless a wait is set already. */
-static void
-gst_voice_segmenter_wait_stall (GstVoiceSegmenter * self, GstClockTime at)
-{
-  GstVoiceSegmenterPrivate *priv = self->priv;
-  {
-    std::lock_guard < std::mutex > lk (priv->lock);
-    if (priv->stall_wait)
-      return;
-  }
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (!clock)
-    return;
-  GstClockID id = gst_clock_new_single_shot_id (clock,
-      gst_element_get_base_time (GST_ELEMENT (self)) + at);
-  gst_object_unref (clock);
-  {
-    std::lock_guard < std::mutex > lk (priv->lock);
-    if (priv->stall_wait) {
-      gst_clock_id_unref (id);
-      return;
-    }
-    priv->stall_wait = gst_clock_id_ref (id);
-  }
-  /* (cancelled meanwhile: the id, when freed, still drops its ref) */
-  if (gst_clock_id_wait_async (id, gst_voice_segmenter_stall_fired,
-          gst_object_ref (self), gst_object_unref) != GST_CLOCK_OK)
-    gst_voice_segmenter_cancel_stall_wait (self);
-  gst_clock_id_unref (id);
-}
-
-static void
-gst_voice_segmenter_cancel_stall_wait (GstVoiceSegmenter * self)
-{
-  GstClockID id;
-  {
-    std::lock_guard < std::mutex > lk (self->priv->lock);
-    id = self->priv->stall_wait;
-    self->priv->stall_wait = nullptr;
-  }
-  if (id) {
-    gst_clock_id_unschedule (id);
-    gst_clock_id_unref (id);
-  }
-}
+ * the last), silence is taken for it, as for a GAP event, and again at
+ * each look while a span stays open; audio that still comes later is not
+ * analysed again where silence was taken. The process's stall watch looks
+ * every 50 ms, and does the work only when the streaming thread is idle. */
 
 /* The running time of the element's clock now, or GST_CLOCK_TIME_NONE. */
 static GstClockTime
@@ -952,9 +906,8 @@ gst_voice_segmenter_running_time_now (GstVoiceSegmenter * self)
   return now > base ? now - base : 0;
 }
 
-/* Streaming thread, or the wait's callback holding the stream lock: takes
- * the audio that is due and has not come for silence, or waits until it
- * is due. */
+/* The stream lock held: takes the audio that is due and has not come for
+ * silence. */
 static void
 gst_voice_segmenter_stall_check (GstVoiceSegmenter * self)
 {
@@ -970,45 +923,53 @@ gst_voice_segmenter_stall_check (GstVoiceSegmenter * self)
       GST_FORMAT_TIME, GST_CLOCK_TIME_IS_VALID (priv->silence_assumed_from) ?
       priv->silence_assumed_from : priv->position);
   GstClockTime now = gst_voice_segmenter_running_time_now (self);
-  if (!GST_CLOCK_TIME_IS_VALID (heard) || !GST_CLOCK_TIME_IS_VALID (now))
+  GstClockTime holdback = gst_voice_segmenter_holdback (self);
+  GstClockTime due = priv->upstream_latency + holdback + STALL_SLACK;
+  if (!GST_CLOCK_TIME_IS_VALID (heard) || !GST_CLOCK_TIME_IS_VALID (now)
+      || now < heard + due)
     return;
-  GstClockTime due = priv->upstream_latency +
-      gst_voice_segmenter_holdback (self) + STALL_SLACK;
-  if (now < heard + due) {
-    gst_voice_segmenter_wait_stall (self, heard + due);
-    return;
-  }
 
   /* silence up to where the audio would have been held back to */
   GstClockTime until = gst_segment_position_from_running_time
-      (&priv->segment, GST_FORMAT_TIME, now - (due -
-          gst_voice_segmenter_holdback (self)));
-  if (!GST_CLOCK_TIME_IS_VALID (until))
-    return;
-  if (until <= priv->position) {
-    if (priv->detector.speaking ())
-      gst_voice_segmenter_wait_stall (self, now + STALL_RECHECK);
-    return;
+      (&priv->segment, GST_FORMAT_TIME, now - (due - holdback));
+  if (GST_CLOCK_TIME_IS_VALID (until) && until > priv->position) {
+    GST_LOG_OBJECT (self, "no audio from %" GST_TIME_FORMAT " to %"
+        GST_TIME_FORMAT ": silence", GST_TIME_ARGS (priv->position),
+        GST_TIME_ARGS (until));
+    if (!GST_CLOCK_TIME_IS_VALID (priv->silence_assumed_from))
+      priv->silence_assumed_from = priv->position;
+    gst_voice_segmenter_finish_frame (self);
+    priv->detector.push_silence (priv->analyzer.position (), until,
+        priv->decided);
+    gst_voice_segmenter_take_decisions (self);
+    /* what comes next starts the filter from rest, as after a hole */
+    priv->analyzer.reset ();
+    priv->analyzer.set_origin (until);
+    priv->position = until;
+    gst_voice_segmenter_release (self, false);
   }
-  GST_LOG_OBJECT (self, "no audio from %" GST_TIME_FORMAT " to %"
-      GST_TIME_FORMAT ": silence", GST_TIME_ARGS (priv->position),
-      GST_TIME_ARGS (until));
-  if (!GST_CLOCK_TIME_IS_VALID (priv->silence_assumed_from))
-    priv->silence_assumed_from = priv->position;
-  gst_voice_segmenter_finish_frame (self);
-  priv->detector.push_silence (priv->analyzer.position (), until,
-      priv->decided);
-  gst_voice_segmenter_take_decisions (self);
-  /* what comes next starts the filter from rest, as after a hole */
-  priv->analyzer.reset ();
-  priv->analyzer.set_origin (until);
-  priv->position = until;
-  gst_voice_segmenter_release (self, false);
-  if (priv->detector.speaking ())
-    gst_voice_segmenter_wait_stall (self, now + STALL_RECHECK);
+  /* until the next buffer, nothing more to decide */
+  if (!priv->detector.speaking () && priv->queue.empty ())
+    priv->stall_quiet = true;
 }
 
-/* Streaming thread: sets a wait for the audio that comes next. */
+/* The stall watch's look, in its thread. */
+static void
+gst_voice_segmenter_stall_look (GstObject * owner)
+{
+  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (owner);
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  if (priv->stall_quiet
+      || g_get_monotonic_time () - priv->last_arrival < priv->overdue_after)
+    return;
+  /* busy: the audio is coming */
+  if (!GST_PAD_STREAM_TRYLOCK (self->sinkpad))
+    return;
+  gst_voice_segmenter_stall_check (self);
+  GST_PAD_STREAM_UNLOCK (self->sinkpad);
+}
+
+/* Streaming thread: notes that audio came, for the stall watch. */
 static void
 gst_voice_segmenter_watch_stall (GstVoiceSegmenter * self)
 {
@@ -1016,37 +977,23 @@ gst_voice_segmenter_watch_stall (GstVoiceSegmenter * self)
   if (priv->liveness != GstVoiceSegmenterPrivate::LIVE
       || priv->active.mode != GST_VOICE_SEGMENTER_MODE_DETECT)
     return;
-  {
-    std::lock_guard < std::mutex > lk (priv->lock);
-    if (priv->stall_wait)
-      return;
+  priv->last_arrival = g_get_monotonic_time ();
+  priv->overdue_after = (gint64) ((priv->upstream_latency +
+          gst_voice_segmenter_holdback (self) + STALL_SLACK) / GST_USECOND);
+  priv->stall_quiet = false;
+  if (!priv->watched) {
+    priv->watched = true;
+    stall_watch::watch (GST_OBJECT (self), gst_voice_segmenter_stall_look);
   }
-  gst_voice_segmenter_stall_check (self);
 }
 
-static gboolean
-gst_voice_segmenter_stall_fired (GstClock * clock, GstClockTime time,
-    GstClockID id, gpointer user_data)
+static void
+gst_voice_segmenter_unwatch_stall (GstVoiceSegmenter * self)
 {
-  GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (user_data);
-  GstVoiceSegmenterPrivate *priv = self->priv;
-  {
-    std::lock_guard < std::mutex > lk (priv->lock);
-    if (priv->stall_wait != id)
-      return TRUE;              /* cancelled */
-    priv->stall_wait = nullptr;
-  }
-  gst_clock_id_unref (id);
-  if (!GST_PAD_STREAM_TRYLOCK (self->sinkpad)) {
-    /* audio is being handled: look again soon, in case it was the last */
-    GstClockTime now = gst_voice_segmenter_running_time_now (self);
-    if (GST_CLOCK_TIME_IS_VALID (now))
-      gst_voice_segmenter_wait_stall (self, now + STALL_RECHECK);
-    return TRUE;
-  }
-  gst_voice_segmenter_stall_check (self);
-  GST_PAD_STREAM_UNLOCK (self->sinkpad);
-  return TRUE;
+  if (!self->priv->watched)
+    return;
+  self->priv->watched = false;
+  stall_watch::unwatch (GST_OBJECT (self));
 }
 
 static GstFlowReturn
@@ -1262,7 +1209,7 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
     }
     case GST_EVENT_EOS:
       priv->eos = true;
-      gst_voice_segmenter_cancel_stall_wait (self);
+      gst_voice_segmenter_unwatch_stall (self);
       if (detect) {
         gst_voice_segmenter_finish_frame (self);
         priv->detector.finish (priv->decided);
@@ -1379,10 +1326,6 @@ gst_voice_segmenter_change_state (GstElement * element,
       }
       break;
     }
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      /* the running time stops: the next audio sets a new wait */
-      gst_voice_segmenter_cancel_stall_wait (self);
-      break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       gst_voice_segmenter_apply_settings (self, true);
       priv->need_speaker_event = true;

@@ -383,22 +383,37 @@ GST_START_TEST (test_eos_while_speaking)
 
 GST_END_TEST;
 
-/* Runs the harness's test clock through its waits until @rec holds @stops
- * stop events, at most @max_waits of them; the number it ran. */
-static guint
-run_clock_until_stops (GstHarness * h, const Recorder & rec, gsize stops,
-    guint max_waits)
+/* Sets the harness's clock to @time and waits (for real: the stall watch
+ * looks every 50 ms, in its own thread) until the element has pushed
+ * @buffers buffers or @events events in all, up to 10 s. Returns with the
+ * element's stream lock held, so that nothing more comes while the test
+ * reads what did; unlock_stream () gives it back. */
+static void
+wait_for_stall_watch (GstHarness * h, GstClockTime time, guint buffers,
+    guint events)
 {
-  GstTestClock *clock = gst_harness_get_testclock (h);
-  guint n = 0;
-  while (rec.spans (GST_VOICE_SPEECH_STOP).size () < stops && n < max_waits
-      && gst_test_clock_timed_wait_for_multiple_pending_ids (clock, 1, 1000,
-          nullptr)) {
-    fail_unless (gst_test_clock_crank (clock));
-    n++;
+  gst_harness_set_time (h, time);
+  GstPad *sink = gst_element_get_static_pad (h->element, "sink");
+  for (guint i = 0; i < 1000; i++) {
+    GST_PAD_STREAM_LOCK (sink);
+    if (gst_harness_buffers_received (h) >= buffers
+        && gst_harness_events_received (h) >= events)
+      break;
+    GST_PAD_STREAM_UNLOCK (sink);
+    g_usleep (10000);
   }
-  gst_object_unref (clock);
-  return n;
+  gst_object_unref (sink);
+  fail_unless (gst_harness_buffers_received (h) >= buffers
+      && gst_harness_events_received (h) >= events,
+      "the stall watch did nothing");
+}
+
+static void
+unlock_stream (GstHarness * h)
+{
+  GstPad *sink = gst_element_get_static_pad (h->element, "sink");
+  GST_PAD_STREAM_UNLOCK (sink);
+  gst_object_unref (sink);
 }
 
 /* A live leg that stops sending (DTX between its words, or a stall): the
@@ -415,7 +430,9 @@ GST_START_TEST (test_live_audio_stops_coming)
 
   push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
   fail_unless_equals_int (rec.spans (GST_VOICE_SPEECH_STOP).size (), 0);
-  run_clock_until_stops (h, rec, 1, 50);
+  guint events = gst_harness_events_received (h);
+  /* past min-silence after the last word, by the pipeline clock */
+  wait_for_stall_watch (h, s.time_of (s.size ()) + 1500 * MS, 0, events + 1);
 
   auto starts = rec.spans (GST_VOICE_SPEECH_START);
   auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
@@ -423,13 +440,15 @@ GST_START_TEST (test_live_audio_stops_coming)
   fail_unless_equals_int (stops.size (), 1);
   fail_unless_equals_uint64 (stops[0].start, frame_start (s, head));
   fail_unless_equals_uint64 (stops[0].stop, frame_end (s, tail));
-  /* every sample pushed came out, before the stop */
-  gssize stop_at = rec.index_of_event (GST_VOICE_SPEECH_STOP, 0);
+  /* every sample pushed came out, the stop in its place among them */
   GstClockTime out_end = 0;
-  for (gssize i = 0; i < stop_at; i++)
-    if (rec.items[i].is_buffer)
-      out_end = rec.items[i].end;
+  for (const auto & i:rec.items)
+    if (i.is_buffer)
+      out_end = i.end;
   fail_unless_equals_uint64 (out_end, s.time_of (s.size ()));
+  gssize stop_at = rec.index_of_event (GST_VOICE_SPEECH_STOP, 0);
+  fail_unless (stop_at > rec.buffer_holding (stops[0].stop - 1));
+  unlock_stream (h);
 
   /* the leg speaks again three seconds later: a span of its own, found
    * as if the audio had come all along */
@@ -460,31 +479,27 @@ GST_START_TEST (test_live_audio_comes_late)
   gsize head, tail;
   Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, &head, &tail);
   GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
-  GstTestClock *clock = gst_harness_get_testclock (h);
 
   /* a second into the utterance, the leg stalls while silence is taken
    * for it (on the frame grid, as the frames start again there) */
   gsize cut = (head + 16000) / 160 * 160;
   push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, cut);
   GstClockTime heard = s.time_of (cut);
-  /* 400 ms: more than a step back that ends a span (200 ms), less than
-   * min-silence */
-  while (gst_clock_get_time (GST_CLOCK (clock)) < heard + 400 * MS) {
-    fail_unless (gst_test_clock_timed_wait_for_multiple_pending_ids (clock,
-            1, 1000, nullptr));
-    fail_unless (gst_test_clock_crank (clock));
-  }
+  /* 470 ms: more than a step back that ends a span (200 ms), less than
+   * min-silence; the audio held back leaves */
+  GstClockTime now = heard + 490 * MS;
+  wait_for_stall_watch (h, now, (cut + 319) / 320, 0);
   gssize last = -1;
   for (gsize i = 0; i < rec.items.size (); i++)
     if (rec.items[i].is_buffer)
       last = (gssize) i;
   fail_unless (last >= 0);
   fail_unless_equals_uint64 (rec.items[last].end, heard);
+  unlock_stream (h);
 
   /* silence was taken up to where the audio would have been held back to:
    * the clock less the latency upstream (0) and a packet's slack */
-  GstClockTime taken = gst_clock_get_time (GST_CLOCK (clock)) - 20 * MS;
-  gst_object_unref (clock);
+  GstClockTime taken = now - 20 * MS;
 
   /* then the rest, as it was stamped */
   push_signal (h, s, GST_AUDIO_FORMAT_S16LE, heard, 320, cut);
