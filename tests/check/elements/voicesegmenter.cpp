@@ -730,8 +730,6 @@ GST_START_TEST (test_marked_spans)
 
 GST_END_TEST;
 
-/* A bot that speaks first marks its start, timed, before its first
- * buffer: the span is the bot's, so its speaker goes out before it. */
 /* Counts the STREAM/FORMAT warnings on @bus. */
 static guint
 format_warnings (GstBus * bus)
@@ -804,6 +802,8 @@ GST_START_TEST (test_marked_spans_do_not_overlap)
 
 GST_END_TEST;
 
+/* A bot that speaks first marks its start, timed, before its first
+ * buffer: the span is the bot's, so its speaker goes out before it. */
 GST_START_TEST (test_marked_start_before_audio)
 {
   Recorder rec;
