@@ -569,6 +569,8 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
 
+  /* first: the stall watch no longer looks at what is reset here */
+  gst_voice_segmenter_unwatch_stall (self);
   for (auto & q:priv->queue)
     gst_mini_object_unref (q.item);
   priv->queue.clear ();
@@ -587,7 +589,6 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   priv->silence_assumed_from = GST_CLOCK_TIME_NONE;
   priv->last_stop_sent = GST_CLOCK_TIME_NONE;
   priv->eos = false;
-  gst_voice_segmenter_unwatch_stall (self);
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
 }
 
