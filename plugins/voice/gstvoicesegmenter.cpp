@@ -966,7 +966,9 @@ gst_voice_segmenter_stall_look (GstObject * owner)
   /* busy: the audio is coming */
   if (!GST_PAD_STREAM_TRYLOCK (self->sinkpad))
     return;
-  gst_voice_segmenter_stall_check (self);
+  /* a flush throws away what would be decided */
+  if (!GST_PAD_IS_FLUSHING (self->sinkpad))
+    gst_voice_segmenter_stall_check (self);
   GST_PAD_STREAM_UNLOCK (self->sinkpad);
 }
 
@@ -1182,6 +1184,7 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
       break;
     }
     case GST_EVENT_STREAM_START:
+      priv->eos = false;
       gst_voice_segmenter_release (self, true);
       priv->need_speaker_event = true;
       break;

@@ -161,9 +161,11 @@ struct _GstVoiceTimelinePad
   GstClockTime next_time;
   GstClockTime jump, jump_from;
   GstClockTime prev_jump, prev_jump_from;
-  /* object lock: the start of the span told on this pad that has had no
-   * stop yet, to close it if the pad goes away */
+  /* builder_lock: the span told on this pad that has had no stop yet,
+   * and who speaks it, to close it if the pad goes away */
   GstClockTime open_start;
+  std::string *open_speaker;
+  GstVoiceRole open_role;
 };
 
 G_DEFINE_TYPE (GstVoiceTimelinePad, gst_voice_timeline_pad,
@@ -250,6 +252,7 @@ gst_voice_timeline_pad_finalize (GObject * object)
   if (pad->padding_memory)
     gst_memory_unref (pad->padding_memory);
   delete pad->drift;
+  delete pad->open_speaker;
 
   G_OBJECT_CLASS (gst_voice_timeline_pad_parent_class)->finalize (object);
 }
@@ -526,13 +529,14 @@ gst_voice_timeline_pad_reset_jumps (GstVoiceTimelinePad * pad)
 {
   pad->next_time = pad->jump_from = pad->prev_jump_from = GST_CLOCK_TIME_NONE;
   pad->jump = pad->prev_jump = 0;
-  pad->open_start = GST_CLOCK_TIME_NONE;
 }
 
 static void
 gst_voice_timeline_pad_init (GstVoiceTimelinePad * pad)
 {
   pad->role = GST_VOICE_ROLE_USER;
+  pad->open_start = GST_CLOCK_TIME_NONE;
+  pad->open_speaker = new std::string ();
   gst_voice_timeline_pad_reset_jumps (pad);
 }
 
@@ -790,6 +794,11 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
   priv->owners.clear ();
   priv->announced.clear ();
   priv->summary_version = 0;    /* no figures yet: nothing to send */
+  GST_OBJECT_LOCK (self);
+  for (GList * l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    if (GST_IS_VOICE_TIMELINE_PAD (l->data))
+      GST_VOICE_TIMELINE_PAD (l->data)->open_start = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
   /* the inbox stays: the application may add events before it starts */
   std::lock_guard < std::mutex > lk (priv->lock);
   priv->last_position = GST_CLOCK_TIME_NONE;
@@ -1502,11 +1511,11 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
       start = gst_segment_to_running_time (&aggpad->segment, GST_FORMAT_TIME,
           speech.start);
     start = gst_voice_timeline_pad_unjump (pad, start);
-    GST_OBJECT_LOCK (pad);
+    std::lock_guard < std::mutex > bl (self->priv->builder_lock);
     pad->open_start = speech.kind == GST_VOICE_SPEECH_START ? start :
         GST_CLOCK_TIME_NONE;
-    GST_OBJECT_UNLOCK (pad);
-    std::lock_guard < std::mutex > bl (self->priv->builder_lock);
+    *pad->open_speaker = who;
+    pad->open_role = role;
     if (speech.kind == GST_VOICE_SPEECH_START) {
       self->priv->builder->span_start (who, role, start);
     } else {
@@ -2027,19 +2036,14 @@ gst_voice_timeline_release_pad (GstElement * element, GstPad * pad)
   if (!text) {
     GstVoiceTimelinePad *vpad = GST_VOICE_TIMELINE_PAD (pad);
     GST_OBJECT_LOCK (pad);
-    GstClockTime start = vpad->open_start;
     GstClockTime end = vpad->next_time;
-    vpad->open_start = GST_CLOCK_TIME_NONE;
     GST_OBJECT_UNLOCK (pad);
-    if (GST_CLOCK_TIME_IS_VALID (start)) {
-      std::string who;
-      GstVoiceRole role;
-      gst_voice_timeline_speaker_of (self, vpad, who, role);
-      std::lock_guard < std::mutex > bl (self->priv->builder_lock);
-      if (self->priv->builder)
-        self->priv->builder->span_stop (who, role, start,
-            GST_CLOCK_TIME_IS_VALID (end) ? MAX (start, end) : start);
-    }
+    std::lock_guard < std::mutex > bl (self->priv->builder_lock);
+    GstClockTime start = vpad->open_start;
+    vpad->open_start = GST_CLOCK_TIME_NONE;
+    if (GST_CLOCK_TIME_IS_VALID (start) && self->priv->builder)
+      self->priv->builder->span_stop (*vpad->open_speaker, vpad->open_role,
+          start, GST_CLOCK_TIME_IS_VALID (end) ? MAX (start, end) : start);
   }
   gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
       GST_OBJECT_NAME (pad));

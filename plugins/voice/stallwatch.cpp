@@ -49,8 +49,11 @@ run ()
     for (gsize i = 0; i < w.watched.size (); i++) {
       auto entry = w.watched[i];
       w.running = entry.first;
+      /* its own reference: the check may unwatch it */
+      gst_object_ref (entry.first);
       lk.unlock ();
       entry.second (entry.first);
+      gst_object_unref (entry.first);
       lk.lock ();
       w.running = nullptr;
       w.changed.notify_all ();

@@ -13,6 +13,9 @@
 
 /* how long after its end a segment can still get its transcript */
 #define TRANSCRIPT_WINDOW_S 60.0
+/* how long after the end of the call an event of the application is still
+ * taken as part of it (the output trails the clock by the latency) */
+#define LATE_APP_EVENT (60 * GST_SECOND)
 
 /* on equal times a stop comes before a start: an answer that starts on the
  * very sample the question ended has a latency of 0, not an overlap */
@@ -322,11 +325,12 @@ TimelineBuilder::settle (GstClockTime time)
 void
 TimelineBuilder::finish (GstClockTime end)
 {
-  /* the application's events after the end of the call are not of it (a
-   * clock's time given for a running time, say) */
+  /* the application's events long after the end of the call are not of
+   * it (a clock's time given for a running time, say) */
   for (auto it = pending_.begin (); it != pending_.end ();) {
     const Boundary & b = it->second;
-    if (!b.event || !GST_CLOCK_TIME_IS_VALID (end) || b.time <= end) {
+    if (!b.event || !GST_CLOCK_TIME_IS_VALID (end) || end == 0
+        || b.time <= end + LATE_APP_EVENT) {
       ++it;
       continue;
     }

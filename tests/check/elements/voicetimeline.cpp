@@ -407,6 +407,21 @@ GST_START_TEST (test_seek_that_keeps_time_refused)
     fail_unless_equals_int (o.samples[i + 1], 2);
   }
   fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == nullptr);
+
+  /* a flushing seek at rate 1.0 goes to every leg */
+  fail_unless (gst_harness_push_upstream_event (legs[0].h,
+          gst_event_new_seek (1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+              GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1)));
+  for (auto & leg:legs) {
+    bool seeked = false;
+    GstEvent *ev;
+    while ((ev = gst_harness_try_pull_upstream_event (leg.h))) {
+      seeked |= GST_EVENT_TYPE (ev) == GST_EVENT_SEEK;
+      gst_event_unref (ev);
+    }
+    fail_unless (seeked);
+  }
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == nullptr);
   gst_element_set_bus (legs[0].h->element, nullptr);
   gst_object_unref (bus);
 }

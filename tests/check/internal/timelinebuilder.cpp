@@ -278,12 +278,15 @@ GST_START_TEST (test_tool_events)
   tl.span_start ("alice", USER, 1500 * MS);
   tl.add_event (call, 2 * GST_SECOND);
   tl.add_event (orphan, 4 * GST_SECOND);
-  /* a clock's time where a running time belongs: after the call */
+  /* a clock's time where a running time belongs: long after the call;
+   * and one just after its end, as the output trails the clock: kept */
   tl.add_event (call, 1000 * GST_SECOND);
+  tl.add_event (call, 7 * GST_SECOND);
   tl.finish (5 * GST_SECOND);
 
   std::vector < std::string > expected = { "user_start_speaking",
-    "tool_call", "tool_result", "tool_result", "user_stop_speaking"
+    "tool_call", "tool_result", "tool_result", "tool_call",
+    "user_stop_speaking"
   };
   fail_unless (rec.types == expected);
   fail_unless_equals_float (rec.find ("tool_call")->time, 1.0);
