@@ -894,19 +894,6 @@ gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
  * analysed again where silence was taken. The process's stall watch looks
  * every 50 ms, and does the work only when the streaming thread is idle. */
 
-/* The running time of the element's clock now, or GST_CLOCK_TIME_NONE. */
-static GstClockTime
-gst_voice_segmenter_running_time_now (GstVoiceSegmenter * self)
-{
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (!clock)
-    return GST_CLOCK_TIME_NONE;
-  GstClockTime now = gst_clock_get_time (clock);
-  gst_object_unref (clock);
-  GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
-  return now > base ? now - base : 0;
-}
-
 /* The stream lock held: takes the audio that is due and has not come for
  * silence. */
 static void
@@ -923,7 +910,8 @@ gst_voice_segmenter_stall_check (GstVoiceSegmenter * self)
   GstClockTime heard = gst_segment_to_running_time (&priv->segment,
       GST_FORMAT_TIME, GST_CLOCK_TIME_IS_VALID (priv->silence_assumed_from) ?
       priv->silence_assumed_from : priv->position);
-  GstClockTime now = gst_voice_segmenter_running_time_now (self);
+  GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
+      (self));
   GstClockTime holdback = gst_voice_segmenter_holdback (self);
   GstClockTime due = priv->upstream_latency + holdback + STALL_SLACK;
   if (!GST_CLOCK_TIME_IS_VALID (heard) || !GST_CLOCK_TIME_IS_VALID (now)

@@ -69,3 +69,22 @@ read_wav (const std::string & path, Wav & wav)
   g_free (data);
   return ok && have_data;
 }
+
+guint
+count_warnings (GstBus * bus, GQuark domain, gint code)
+{
+  guint n = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    GError *err;
+    gchar *debug;
+    gst_message_parse_warning (msg, &err, &debug);
+    GST_INFO ("warning: %s (%s)", err->message, debug);
+    if (!domain || g_error_matches (err, domain, code))
+      n++;
+    g_clear_error (&err);
+    g_free (debug);
+    gst_message_unref (msg);
+  }
+  return n;
+}

@@ -29,6 +29,10 @@ struct Wav
   std::vector < gint16 > samples;       /* interleaved */
 };
 
+/* Pops every warning message on @bus and counts them, or only those of
+ * @domain and @code when @domain is not 0; each is logged. */
+guint count_warnings (GstBus * bus, GQuark domain = 0, gint code = 0);
+
 /* Reads @path into @wav: FALSE unless it is a 16-bit PCM WAV file whose
  * header gives its sizes exactly. */
 bool read_wav (const std::string & path, Wav & wav);

@@ -218,24 +218,6 @@ drain_timeline (GstHarness * h, TimelineOutput & out)
   }
 }
 
-static guint
-count_warnings (GstBus * bus)
-{
-  guint n = 0;
-  GstMessage *msg;
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
-    GError *err;
-    gchar *debug;
-    gst_message_parse_warning (msg, &err, &debug);
-    GST_INFO ("warning: %s (%s)", err->message, debug);
-    g_clear_error (&err);
-    g_free (debug);
-    n++;
-    gst_message_unref (msg);
-  }
-  return n;
-}
-
 /* One of two speakers' streams jumps ten hours ahead: the timeline does
  * not give out ten hours of silence; that stream goes on where it was,
  * with a warning, and its speech with it. */
