@@ -344,6 +344,19 @@ TimelineBuilder::finish (GstClockTime end)
     }
     it = pending_.erase (it);
   }
+  /* the application's events kept after the end come after the stops
+   * that close the conversation there, so that the events stay in time
+   * order */
+  std::vector < Boundary > after_end;
+  for (auto it = pending_.begin (); it != pending_.end ();) {
+    if (it->second.event && GST_CLOCK_TIME_IS_VALID (end)
+        && it->second.time > end) {
+      after_end.push_back (it->second);
+      it = pending_.erase (it);
+    } else {
+      ++it;
+    }
+  }
   settle (GST_CLOCK_TIME_NONE);
   /* what never stopped stops with the conversation */
   std::vector < Boundary > closing;
@@ -351,6 +364,8 @@ TimelineBuilder::finish (GstClockTime end)
     closing.push_back ({MAX (end, o.second.start), false, o.first,
             o.second.role, nullptr, false, -1, ""});
   for (const auto & b:closing)
+    process (b);
+  for (const auto & b:after_end)
     process (b);
   /* given for segments that never came */
   for (const auto & a:awaited_)
