@@ -224,6 +224,9 @@ struct GstVoiceSegmenterPrivate
   std::atomic < gint64 > last_arrival { 0 };
   std::atomic < gint64 > overdue_after { G_MAXINT64 };
   std::atomic < bool > stall_quiet { false };
+  /* what downstream gave back for the audio the watch's check pushed,
+   * given upstream with the next buffer (the stream lock held) */
+  GstFlowReturn stall_flow = GST_FLOW_OK;
 };
 
 struct _GstVoiceSegmenter
@@ -589,6 +592,7 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   priv->silence_assumed_from = GST_CLOCK_TIME_NONE;
   priv->last_stop_sent = GST_CLOCK_TIME_NONE;
   priv->eos = false;
+  priv->stall_flow = GST_FLOW_OK;
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
 }
 
@@ -935,22 +939,30 @@ gst_voice_segmenter_stall_check (GstVoiceSegmenter * self)
     priv->analyzer.reset ();
     priv->analyzer.set_origin (until);
     priv->position = until;
-    gst_voice_segmenter_release (self, false);
+    GstFlowReturn ret = gst_voice_segmenter_release (self, false);
+    if (ret != GST_FLOW_OK && priv->stall_flow == GST_FLOW_OK)
+      priv->stall_flow = ret;
   }
   /* until the next buffer, nothing more to decide */
   if (!priv->detector.speaking () && priv->queue.empty ())
     priv->stall_quiet = true;
 }
 
-/* The stall watch's look, in its thread. */
+/* The stall watch's question, in its thread: whether the audio is overdue
+ * and something could be decided. */
+static bool
+gst_voice_segmenter_stall_due (GstObject * owner)
+{
+  GstVoiceSegmenterPrivate *priv = GST_VOICE_SEGMENTER (owner)->priv;
+  return !priv->stall_quiet
+      && g_get_monotonic_time () - priv->last_arrival >= priv->overdue_after;
+}
+
+/* The stall watch's check, in a pool thread. */
 static void
 gst_voice_segmenter_stall_look (GstObject * owner)
 {
   GstVoiceSegmenter *self = GST_VOICE_SEGMENTER (owner);
-  GstVoiceSegmenterPrivate *priv = self->priv;
-  if (priv->stall_quiet
-      || g_get_monotonic_time () - priv->last_arrival < priv->overdue_after)
-    return;
   /* busy: the audio is coming */
   if (!GST_PAD_STREAM_TRYLOCK (self->sinkpad))
     return;
@@ -974,7 +986,8 @@ gst_voice_segmenter_watch_stall (GstVoiceSegmenter * self)
   priv->stall_quiet = false;
   if (!priv->watched) {
     priv->watched = true;
-    stall_watch::watch (GST_OBJECT (self), gst_voice_segmenter_stall_look);
+    stall_watch::watch (GST_OBJECT (self), gst_voice_segmenter_stall_due,
+        gst_voice_segmenter_stall_look);
   }
 }
 
@@ -999,6 +1012,16 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (nullptr),
         ("received a buffer before caps"));
     return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  /* downstream refused the audio that the stall watch pushed */
+  if (G_UNLIKELY (priv->stall_flow != GST_FLOW_OK)) {
+    GstFlowReturn ret = priv->stall_flow;
+    priv->stall_flow = GST_FLOW_OK;
+    GST_DEBUG_OBJECT (self, "giving upstream %s, from the audio pushed "
+        "when it was overdue", gst_flow_get_name (ret));
+    gst_buffer_unref (buffer);
+    return ret;
   }
 
   gst_voice_segmenter_apply_settings (self, false);

@@ -11,30 +11,67 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-#include <utility>
 #include <vector>
 
 namespace stall_watch {
 
 namespace {
 
+struct Entry
+{
+  GstObject *owner;
+  Due due;
+  Check check;
+  /* its check is queued or runs: not queued again */
+  bool busy;
+};
+
+/* a check queued or running, which unwatch () waits for */
+struct Running
+{
+  GstObject *owner;
+  Check check;
+  /* the pool thread once it runs, to let a check unwatch its own owner */
+  std::thread::id thread;
+};
+
 struct Watch
 {
   std::mutex lock;
   std::condition_variable changed;
-  std::vector < std::pair < GstObject *, Check > > watched;
-  /* the owner whose check runs now, which unwatch () waits for */
-  GstObject *running = nullptr;
+  std::vector < Entry > watched;
+  std::vector < Running * > running;
+  GThreadPool *pool = nullptr;
   bool thread_running = false;
-  std::thread::id thread;
 };
 
 Watch &
 the_watch ()
 {
-  /* never destroyed: the thread may outlive static destruction */
+  /* never destroyed: the threads may outlive static destruction */
   static Watch *w = new Watch ();
   return *w;
+}
+
+void
+run_check (gpointer data, gpointer)
+{
+  Watch & w = the_watch ();
+  Running *r = static_cast < Running * >(data);
+  {
+    std::lock_guard < std::mutex > lk (w.lock);
+    r->thread = std::this_thread::get_id ();
+  }
+  r->check (r->owner);
+
+  std::lock_guard < std::mutex > lk (w.lock);
+  for (auto & e:w.watched)
+    if (e.owner == r->owner)
+      e.busy = false;
+  w.running.erase (std::find (w.running.begin (), w.running.end (), r));
+  w.changed.notify_all ();
+  gst_object_unref (r->owner);
+  delete r;
 }
 
 void
@@ -42,21 +79,17 @@ run ()
 {
   Watch & w = the_watch ();
   std::unique_lock < std::mutex > lk (w.lock);
-  w.thread = std::this_thread::get_id ();
   while (!w.watched.empty ()) {
     w.changed.wait_for (lk, std::chrono::nanoseconds (PERIOD));
-    /* by index: the list may change while a check runs unlocked */
-    for (gsize i = 0; i < w.watched.size (); i++) {
-      auto entry = w.watched[i];
-      w.running = entry.first;
-      /* its own reference: the check may unwatch it */
-      gst_object_ref (entry.first);
-      lk.unlock ();
-      entry.second (entry.first);
-      gst_object_unref (entry.first);
-      lk.lock ();
-      w.running = nullptr;
-      w.changed.notify_all ();
+    for (auto & e:w.watched) {
+      if (e.busy || !e.due (e.owner))
+        continue;
+      e.busy = true;
+      Running *r = new Running { GST_OBJECT (gst_object_ref (e.owner)),
+        e.check, {}
+      };
+      w.running.push_back (r);
+      g_thread_pool_push (w.pool, r, nullptr);
     }
   }
   w.thread_running = false;
@@ -65,14 +98,18 @@ run ()
 }                               /* namespace */
 
 void
-watch (GstObject * owner, Check check)
+watch (GstObject * owner, Due due, Check check)
 {
   Watch & w = the_watch ();
   std::lock_guard < std::mutex > lk (w.lock);
   for (const auto & e:w.watched)
-    if (e.first == owner)
+    if (e.owner == owner)
       return;
-  w.watched.push_back ({GST_OBJECT (gst_object_ref (owner)), check});
+  w.watched.push_back ({GST_OBJECT (gst_object_ref (owner)), due, check,
+          false});
+  /* as many threads as checks at once: most of the time none */
+  if (!w.pool)
+    w.pool = g_thread_pool_new (run_check, nullptr, -1, FALSE, nullptr);
   if (!w.thread_running) {
     w.thread_running = true;
     std::thread (run).detach ();
@@ -85,17 +122,21 @@ unwatch (GstObject * owner)
   Watch & w = the_watch ();
   std::unique_lock < std::mutex > lk (w.lock);
   auto it = std::find_if (w.watched.begin (), w.watched.end (),
-      [owner](const std::pair < GstObject *, Check > &e) {
-        return e.first == owner;
+      [owner](const Entry & e) {
+        return e.owner == owner;
       });
   if (it == w.watched.end ())
     return;
   w.watched.erase (it);
-  /* a check of it that runs now ends first (unless this is that check) */
-  if (std::this_thread::get_id () != w.thread)
-    w.changed.wait (lk, [&w, owner] {
-          return w.running != owner;
-        });
+  /* a check of it that is queued or runs ends first (unless this is that
+   * check) */
+  const auto self = std::this_thread::get_id ();
+  w.changed.wait (lk,[&w, owner, self] {
+        return std::none_of (w.running.begin (), w.running.end (),
+            [owner, self](const Running * r) {
+              return r->owner == owner && r->thread != self;
+            });
+      });
   lk.unlock ();
   gst_object_unref (owner);
 }

@@ -5,22 +5,28 @@
 
 #include <gst/gst.h>
 
-/* One thread for the whole process that calls, every STALL_WATCH_PERIOD,
- * the check of every live stream registered with it, so that a stream
+/* One thread for the whole process that asks, every PERIOD, every live
+ * stream registered with it whether its audio is overdue, so that a stream
  * whose audio stopped coming is noticed without a buffer. A clock wait for
  * each stream would wake the process five times a second per stream, for
- * the rare moment that one stops. The check runs in that thread; it must
- * be quick when there is nothing to do. */
+ * the rare moment that one stops. The question is asked in that thread and
+ * must be quick; the work for a stream that is overdue runs in a pool
+ * thread, so that one that blocks (a downstream that does not take the
+ * audio) holds up no other stream. */
 namespace stall_watch {
 
 constexpr GstClockTime PERIOD = 50 * GST_MSECOND;
 
+/* Whether @owner has work to do: quick, takes no lock of @owner's. */
+using Due = bool (*) (GstObject * owner);
+/* The work, in a pool thread; never two at once for one @owner. */
 using Check = void (*) (GstObject * owner);
 
-/* Calls @check (@owner) every period from now on (again: nothing more),
- * holding a reference to @owner. */
-void watch (GstObject * owner, Check check);
-/* No more calls for @owner once this returns, none running. */
+/* Asks @due (@owner) every period from now on, and runs @check (@owner)
+ * when it says so (again: nothing more), holding a reference to @owner. */
+void watch (GstObject * owner, Due due, Check check);
+/* No more calls for @owner once this returns, none running (unless this
+ * is called from @owner's check). */
 void unwatch (GstObject * owner);
 
 }                               /* namespace stall_watch */

@@ -536,6 +536,162 @@ GST_START_TEST (test_live_audio_comes_late)
 
 GST_END_TEST;
 
+/* A probe on a segmenter's output that, once armed, holds each buffer
+ * until released, or refuses the first: what a downstream does to the
+ * audio that the stall watch pushes. */
+struct Gate
+{
+  GMutex lock;
+  GCond cond;
+  bool armed = false;
+  bool blocking = false;
+  GstFlowReturn refuse = GST_FLOW_OK;
+  guint seen = 0;
+
+  Gate () {
+    g_mutex_init (&lock);
+    g_cond_init (&cond);
+  }
+  ~Gate () {
+    g_mutex_clear (&lock);
+    g_cond_clear (&cond);
+  }
+  void arm (bool block, GstFlowReturn ret) {
+    g_mutex_lock (&lock);
+    armed = true;
+    blocking = block;
+    refuse = ret;
+    g_mutex_unlock (&lock);
+  }
+  void release () {
+    g_mutex_lock (&lock);
+    blocking = false;
+    g_cond_broadcast (&cond);
+    g_mutex_unlock (&lock);
+  }
+  /* until a buffer came to it, for ten seconds at most */
+  bool wait_for_buffer () {
+    gint64 until = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+    g_mutex_lock (&lock);
+    while (seen == 0 && g_cond_wait_until (&cond, &lock, until));
+    bool came = seen > 0;
+    g_mutex_unlock (&lock);
+    return came;
+  }
+};
+
+static GstPadProbeReturn
+gate_probe (GstPad *, GstPadProbeInfo * info, gpointer user_data)
+{
+  Gate *g = static_cast < Gate * >(user_data);
+  g_mutex_lock (&g->lock);
+  if (!g->armed) {
+    g_mutex_unlock (&g->lock);
+    return GST_PAD_PROBE_OK;
+  }
+  g->seen++;
+  g_cond_broadcast (&g->cond);
+  while (g->blocking)
+    g_cond_wait (&g->cond, &g->lock);
+  /* a refusal is for the first buffer only */
+  GstFlowReturn refuse = g->refuse;
+  g->refuse = GST_FLOW_OK;
+  g_mutex_unlock (&g->lock);
+  if (refuse == GST_FLOW_OK)
+    return GST_PAD_PROBE_OK;
+  gst_buffer_unref (GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_PAD_PROBE_INFO_FLOW_RETURN (info) = refuse;
+  return GST_PAD_PROBE_HANDLED;
+}
+
+static void
+add_gate (GstHarness * h, Gate * gate)
+{
+  GstPad *src = gst_element_get_static_pad (h->element, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, gate,
+      nullptr);
+  gst_object_unref (src);
+}
+
+/* Two live legs whose audio stops: the first one's downstream does not
+ * take the audio that the stall watch pushes. The second leg's span
+ * closes all the same, and the first one's audio held back comes out once
+ * its downstream takes it. */
+GST_START_TEST (test_live_stall_blocked_downstream)
+{
+  Recorder rec1, rec2;
+  Gate gate;
+  gsize head, tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, &head, &tail);
+  s.samples.resize (tail + 1 + 4800);
+  GstHarness *h1 = segmenter_harness (&rec1, 16000, GST_AUDIO_FORMAT_S16LE);
+  GstHarness *h2 = segmenter_harness (&rec2, 16000, GST_AUDIO_FORMAT_S16LE);
+  add_gate (h1, &gate);
+
+  /* the first leg is watched first */
+  push_signal (h1, s, GST_AUDIO_FORMAT_S16LE, 0);
+  push_signal (h2, s, GST_AUDIO_FORMAT_S16LE, 0);
+  guint events1 = gst_harness_events_received (h1);
+  guint events2 = gst_harness_events_received (h2);
+  GstClockTime later = s.time_of (s.size ()) + 1500 * MS;
+  gate.arm (true, GST_FLOW_OK);
+  gst_harness_set_time (h1, later);
+  fail_unless (gate.wait_for_buffer (), "the first leg's check never ran");
+
+  wait_for_stall_watch (h2, later, 0, events2 + 1);
+  auto stops = rec2.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (stops[0].stop, frame_end (s, tail));
+  unlock_stream (h2);
+  /* the audio that the first leg held back is still there */
+  guint all = (s.size () + 319) / 320;
+  fail_unless (gst_harness_buffers_received (h1) < all);
+
+  gate.release ();
+  wait_for_stall_watch (h1, later, all, events1 + 1);
+  stops = rec1.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless_equals_uint64 (stops[0].stop, frame_end (s, tail));
+  unlock_stream (h1);
+
+  gst_harness_teardown (h1);
+  gst_harness_teardown (h2);
+}
+
+GST_END_TEST;
+
+/* What downstream answers to the audio that the stall watch pushed goes
+ * upstream with the next buffer, as if that buffer had been refused. */
+GST_START_TEST (test_live_stall_flow_upstream)
+{
+  Recorder rec;
+  Gate gate;
+  gsize tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, nullptr,
+      &tail);
+  s.samples.resize (tail + 1 + 4800);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  add_gate (h, &gate);
+
+  fail_unless_equals_int (push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0),
+      GST_FLOW_OK);
+  gate.arm (false, GST_FLOW_ERROR);
+  GstClockTime later = s.time_of (s.size ()) + 1500 * MS;
+  gst_harness_set_time (h, later);
+  fail_unless (gate.wait_for_buffer (), "the stall check never ran");
+
+  /* the next buffer waits for the check, then gets its answer */
+  Signal more = Signal::silence (16000, 0.02);
+  fail_unless_equals_int (push_signal (h, more, GST_AUDIO_FORMAT_S16LE,
+          later), GST_FLOW_ERROR);
+  /* once */
+  fail_unless_equals_int (push_signal (h, more, GST_AUDIO_FORMAT_S16LE,
+          later + 20 * MS), GST_FLOW_OK);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_flush_resets)
 {
   Recorder rec;
@@ -1281,6 +1437,8 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_flush_resets);
   tcase_add_test (tc, test_live_audio_stops_coming);
   tcase_add_test (tc, test_live_audio_comes_late);
+  tcase_add_test (tc, test_live_stall_blocked_downstream);
+  tcase_add_test (tc, test_live_stall_flow_upstream);
   tcase_add_test (tc, test_renegotiate_16k_to_8k);
   tcase_add_test (tc, test_buffers_without_timestamps);
   tcase_add_test (tc, test_timestamp_jump_is_silence);
