@@ -696,6 +696,8 @@ struct GstVoiceTimelinePrivate
   GstClockTime settle_time = DEFAULT_SETTLE_TIME;
   bool post_messages = true;
   std::vector < AppEvent > inbox;     /* from the application's threads */
+  /* the call ended: the inbox was taken for the last time */
+  bool ended = false;
   GstStructure *stats = nullptr;      /* the latest latency summary */
   guint stats_version = G_MAXUINT;
   GstClockTime last_position = GST_CLOCK_TIME_NONE;
@@ -801,8 +803,29 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
   GST_OBJECT_UNLOCK (self);
   /* the inbox stays: the application may add events before it starts */
   std::lock_guard < std::mutex > lk (priv->lock);
+  priv->ended = false;
   priv->last_position = GST_CLOCK_TIME_NONE;
   priv->stats_version = G_MAXUINT;
+}
+
+/* Puts the application's @a in the inbox, unless the call ended: nothing
+ * would take it then, and the application is told (FALSE, and a warning
+ * naming @what). */
+static gboolean
+gst_voice_timeline_post_app_event (GstVoiceTimeline * self, AppEvent & a,
+    const gchar * what)
+{
+  {
+    std::lock_guard < std::mutex > lk (self->priv->lock);
+    if (!self->priv->ended) {
+      self->priv->inbox.push_back (a);
+      return TRUE;
+    }
+  }
+  gst_voice_timeline_event_clear (&a.event);
+  GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+      ("%s refused: the call has ended", what), (nullptr));
+  return FALSE;
 }
 
 static void
@@ -1054,9 +1077,9 @@ gst_voice_timeline_add_tool_event (GstVoiceTimeline * self,
 
   if (!GST_CLOCK_TIME_IS_VALID (running_time))
     running_time = gst_voice_timeline_now (self);
-  std::lock_guard < std::mutex > lk (self->priv->lock);
-  self->priv->inbox.push_back ({checked, running_time, false, "", -1, ""});
-  return TRUE;
+  AppEvent a = { checked, running_time, false, "", -1, "" };
+  return gst_voice_timeline_post_app_event (self, a,
+      gst_voice_event_type_to_string (type));
 }
 
 static gboolean
@@ -1100,9 +1123,7 @@ gst_voice_timeline_add_transcript (GstVoiceTimeline * self,
   a.idx = idx;
   a.text = valid;
   g_free (valid);
-  std::lock_guard < std::mutex > lk (self->priv->lock);
-  self->priv->inbox.push_back (a);
-  return TRUE;
+  return gst_voice_timeline_post_app_event (self, a, "transcript");
 }
 
 static gboolean
@@ -1751,6 +1772,11 @@ gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
     /* the conversation is over: everything is settled */
     GstVoiceTimelinePrivate *priv = self->priv;
     gst_voice_timeline_wait_for_text (self);
+    {
+      /* what the application adds from now on is refused, not lost */
+      std::lock_guard < std::mutex > lk (priv->lock);
+      priv->ended = true;
+    }
     gst_voice_timeline_take_inbox (self);
     {
       std::lock_guard < std::mutex > bl (priv->builder_lock);
@@ -2291,7 +2317,7 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
    * {"call_id": ...}.
    *
    * Returns: %FALSE (with a warning on the bus) if @args is not a JSON
-   * object or the text is not UTF-8
+   * object or the text is not UTF-8, or once the call has ended (EOS)
    */
   signals[SIGNAL_TOOL_CALL] = g_signal_new_class_handler ("tool-call",
       G_TYPE_FROM_CLASS (klass), (GSignalFlags) (G_SIGNAL_RUN_LAST |
@@ -2309,7 +2335,8 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
    * Adds a `tool_result` event to the timeline. One whose call id matches
    * no earlier tool-call is kept, with a warning on the bus.
    *
-   * Returns: %FALSE (with a warning on the bus) if @result is not JSON
+   * Returns: %FALSE (with a warning on the bus) if @result is not JSON,
+   * or once the call has ended (EOS)
    */
   signals[SIGNAL_TOOL_RESULT] = g_signal_new_class_handler ("tool-result",
       G_TYPE_FROM_CLASS (klass), (GSignalFlags) (G_SIGNAL_RUN_LAST |
@@ -2331,7 +2358,7 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
    * transcript (a "voice-segment" whose idx was seen replaces it).
    *
    * Returns: %FALSE (with a warning) if neither a speaker nor an index
-   * says which segment
+   * says which segment, or once the call has ended (EOS)
    */
   signals[SIGNAL_SET_TRANSCRIPT] = g_signal_new_class_handler
       ("set-transcript", G_TYPE_FROM_CLASS (klass), (GSignalFlags)

@@ -616,6 +616,75 @@ GST_START_TEST (test_timeline_hostile_events)
 
 GST_END_TEST;
 
+/* The application's events after the call ended (EOS) would never be
+ * taken: they are refused, with a warning, and the application is told;
+ * the timeline of a new call takes them again. */
+GST_START_TEST (test_timeline_app_events_after_the_end)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (tl, bus);
+  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstHarness *h = gst_harness_new_with_element (tl, "sink_0", "src");
+  gst_harness_set_src_caps (h, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
+  GstClockTime t = 0;
+  for (guint i = 0; i < 10; i++, t += 10 * MS)
+    fail_unless_equals_int (gst_harness_push (h, mono_buffer (160, t)),
+        GST_FLOW_OK);
+  gboolean ok = FALSE;
+  g_signal_emit_by_name (tl, "tool-call", "lookup", "{}", "c1",
+      (guint64) (50 * MS), &ok);
+  fail_unless (ok);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  /* the call's events, up to its EOS */
+  guint tool_calls = 0;
+  for (bool eos = false; !eos;) {
+    GstEvent *ev = gst_harness_pull_event (h);
+    fail_unless (ev != nullptr, "no EOS");
+    eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    GstVoiceTimelineEvent te;
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM
+        && gst_voice_timeline_event_from_structure (gst_event_get_structure
+            (ev), &te)) {
+      tool_calls += te.type == GST_VOICE_EVENT_TOOL_CALL;
+      gst_voice_timeline_event_clear (&te);
+    }
+    gst_event_unref (ev);
+  }
+  fail_unless_equals_int (tool_calls, 1);
+  count_warnings (bus);
+
+  g_signal_emit_by_name (tl, "tool-call", "lookup", "{}", "c2",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_if (ok);
+  g_signal_emit_by_name (tl, "tool-result", "lookup", "42", "c1",
+      (guint64) (60 * MS), &ok);
+  fail_if (ok);
+  g_signal_emit_by_name (tl, "set-transcript", "sink_0", -1, "hi",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_if (ok);
+  fail_unless_equals_int (count_warnings (bus, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FORMAT), 3);
+
+  /* a new call */
+  fail_unless_equals_int (gst_element_set_state (tl, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (gst_element_set_state (tl, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_SUCCESS);
+  g_signal_emit_by_name (tl, "tool-call", "lookup", "{}", "c3",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_unless (ok);
+
+  gst_harness_teardown (h);
+  gst_object_unref (p0);
+  gst_element_set_bus (tl, nullptr);
+  gst_object_unref (bus);
+  gst_object_unref (tl);
+}
+
+GST_END_TEST;
+
 static void
 push_custom (GstHarness * h, GstStructure * s)
 {
@@ -922,6 +991,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_timeline_jump_10h);
   tcase_add_test (tc, test_timeline_hostile_buffers);
   tcase_add_test (tc, test_timeline_hostile_events);
+  tcase_add_test (tc, test_timeline_app_events_after_the_end);
   tcase_add_test (tc, test_sink_hostile_names_and_text);
   tcase_add_test (tc, test_sink_malformed_events);
   tcase_add_test (tc, test_refused_caps);
