@@ -224,6 +224,8 @@ struct GstVoiceSegmenterPrivate
   std::atomic < gint64 > last_arrival { 0 };
   std::atomic < gint64 > overdue_after { G_MAXINT64 };
   std::atomic < bool > stall_quiet { false };
+  /* not playing: no audio is due */
+  std::atomic < bool > playing { false };
   /* what downstream gave back for the audio the watch's check pushed,
    * given upstream with the next buffer (the stream lock held) */
   GstFlowReturn stall_flow = GST_FLOW_OK;
@@ -904,12 +906,16 @@ static void
 gst_voice_segmenter_stall_check (GstVoiceSegmenter * self)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
+  if (GST_STATE (self) != GST_STATE_PLAYING)
+    return;
+  /* nothing to decide until a buffer comes */
   if (priv->eos || !priv->have_info
       || priv->liveness != GstVoiceSegmenterPrivate::LIVE
       || priv->active.mode != GST_VOICE_SEGMENTER_MODE_DETECT
-      || !priv->analyzer.has_origin ()
-      || GST_STATE (self) != GST_STATE_PLAYING)
+      || !priv->analyzer.has_origin ()) {
+    priv->stall_quiet = true;
     return;
+  }
   /* the end of the audio that came */
   GstClockTime heard = gst_segment_to_running_time (&priv->segment,
       GST_FORMAT_TIME, GST_CLOCK_TIME_IS_VALID (priv->silence_assumed_from) ?
@@ -939,8 +945,10 @@ gst_voice_segmenter_stall_check (GstVoiceSegmenter * self)
     priv->analyzer.reset ();
     priv->analyzer.set_origin (until);
     priv->position = until;
+    /* EOS and errors hold until the next buffer; not-linked and flushing
+     * may be over by then */
     GstFlowReturn ret = gst_voice_segmenter_release (self, false);
-    if (ret != GST_FLOW_OK && priv->stall_flow == GST_FLOW_OK)
+    if (ret <= GST_FLOW_EOS && priv->stall_flow == GST_FLOW_OK)
       priv->stall_flow = ret;
   }
   /* until the next buffer, nothing more to decide */
@@ -954,7 +962,7 @@ static bool
 gst_voice_segmenter_stall_due (GstObject * owner)
 {
   GstVoiceSegmenterPrivate *priv = GST_VOICE_SEGMENTER (owner)->priv;
-  return !priv->stall_quiet
+  return priv->playing && !priv->stall_quiet
       && g_get_monotonic_time () - priv->last_arrival >= priv->overdue_after;
 }
 
@@ -1346,6 +1354,12 @@ gst_voice_segmenter_change_state (GstElement * element,
       priv->need_speaker_event = true;
       priv->warned_mark_in_detect = false;
       gst_voice_segmenter_reset_stream (self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      priv->playing = true;
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      priv->playing = false;
       break;
     default:
       break;

@@ -38,7 +38,11 @@ struct Running
 struct Watch
 {
   std::mutex lock;
-  std::condition_variable changed;
+  /* a check ended: for unwatch (), never for the watch thread, which
+   * keeps its period */
+  std::condition_variable check_ended;
+  /* never notified: the watch thread's sleep, its lock let go */
+  std::condition_variable tick;
   std::vector < Entry > watched;
   std::vector < Running * > running;
   GThreadPool *pool = nullptr;
@@ -64,12 +68,15 @@ run_check (gpointer data, gpointer)
   }
   r->check (r->owner);
 
-  std::lock_guard < std::mutex > lk (w.lock);
-  for (auto & e:w.watched)
-    if (e.owner == r->owner)
-      e.busy = false;
-  w.running.erase (std::find (w.running.begin (), w.running.end (), r));
-  w.changed.notify_all ();
+  {
+    std::lock_guard < std::mutex > lk (w.lock);
+    for (auto & e:w.watched)
+      if (e.owner == r->owner)
+        e.busy = false;
+    w.running.erase (std::find (w.running.begin (), w.running.end (), r));
+    w.check_ended.notify_all ();
+  }
+  /* outside the lock: this may be the last reference */
   gst_object_unref (r->owner);
   delete r;
 }
@@ -79,8 +86,14 @@ run ()
 {
   Watch & w = the_watch ();
   std::unique_lock < std::mutex > lk (w.lock);
+  auto next = std::chrono::steady_clock::now ();
   while (!w.watched.empty ()) {
-    w.changed.wait_for (lk, std::chrono::nanoseconds (PERIOD));
+    next += std::chrono::nanoseconds (PERIOD);
+    auto now = std::chrono::steady_clock::now ();
+    /* late (a busy machine): the next period from now, not a burst */
+    if (next < now)
+      next = now;
+    while (w.tick.wait_until (lk, next) != std::cv_status::timeout);
     for (auto & e:w.watched) {
       if (e.busy || !e.due (e.owner))
         continue;
@@ -131,7 +144,7 @@ unwatch (GstObject * owner)
   /* a check of it that is queued or runs ends first (unless this is that
    * check) */
   const auto self = std::this_thread::get_id ();
-  w.changed.wait (lk,[&w, owner, self] {
+  w.check_ended.wait (lk,[&w, owner, self] {
         return std::none_of (w.running.begin (), w.running.end (),
             [owner, self](const Running * r) {
               return r->owner == owner && r->thread != self;

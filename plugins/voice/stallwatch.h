@@ -17,13 +17,16 @@ namespace stall_watch {
 
 constexpr GstClockTime PERIOD = 50 * GST_MSECOND;
 
-/* Whether @owner has work to do: quick, takes no lock of @owner's. */
+/* Whether @owner has work to do: quick, called with the watch's own lock
+ * held, so it takes no lock of @owner's and calls neither watch () nor
+ * unwatch (). */
 using Due = bool (*) (GstObject * owner);
 /* The work, in a pool thread; never two at once for one @owner. */
 using Check = void (*) (GstObject * owner);
 
 /* Asks @due (@owner) every period from now on, and runs @check (@owner)
- * when it says so (again: nothing more), holding a reference to @owner. */
+ * when it says so, at most once a period (watched again: nothing more),
+ * holding a reference to @owner. */
 void watch (GstObject * owner, Due due, Check check);
 /* No more calls for @owner once this returns, none running (unless this
  * is called from @owner's check). */
