@@ -808,6 +808,28 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
   priv->stats_version = G_MAXUINT;
 }
 
+static void
+gst_voice_timeline_warn_ended (GstVoiceTimeline * self, const gchar * what)
+{
+  GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+      ("%s refused: the call has ended", what), (nullptr));
+}
+
+/* Whether the call ended (EOS): what the application gives from then on
+ * is refused, with a warning naming @what. */
+static gboolean
+gst_voice_timeline_refuse_if_ended (GstVoiceTimeline * self,
+    const gchar * what)
+{
+  {
+    std::lock_guard < std::mutex > lk (self->priv->lock);
+    if (!self->priv->ended)
+      return FALSE;
+  }
+  gst_voice_timeline_warn_ended (self, what);
+  return TRUE;
+}
+
 /* Puts the application's @a in the inbox, unless the call ended: nothing
  * would take it then, and the application is told (FALSE, and a warning
  * naming @what). */
@@ -823,8 +845,7 @@ gst_voice_timeline_post_app_event (GstVoiceTimeline * self, AppEvent & a,
     }
   }
   gst_voice_timeline_event_clear (&a.event);
-  GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-      ("%s refused: the call has ended", what), (nullptr));
+  gst_voice_timeline_warn_ended (self, what);
   return FALSE;
 }
 
@@ -993,8 +1014,7 @@ gst_voice_timeline_take_cue (GstElement * element,
   gchar *speaker = gst_voice_timeline_text_pad_dup_speaker (pad);
   a.speaker = speaker ? speaker : "";
   g_free (speaker);
-  std::lock_guard < std::mutex > lk (self->priv->lock);
-  self->priv->inbox.push_back (a);
+  gst_voice_timeline_post_app_event (self, a, "timed text");
 }
 
 /* The running time of "now": how far the output got (in a live pipeline
@@ -1030,6 +1050,9 @@ gst_voice_timeline_add_tool_event (GstVoiceTimeline * self,
 {
   const gchar *what = type == GST_VOICE_EVENT_TOOL_CALL ? "arguments" :
       "result";
+  if (gst_voice_timeline_refuse_if_ended (self,
+          gst_voice_event_type_to_string (type)))
+    return FALSE;
   /* text that is not UTF-8 never goes into a structure (GStreamer warns
    * of it as a bug) */
   if ((name && !g_utf8_validate (name, -1, nullptr))
@@ -1087,6 +1110,8 @@ gst_voice_timeline_add_transcript (GstVoiceTimeline * self,
     const gchar * speaker, gint idx, const gchar * text,
     GstClockTime running_time)
 {
+  if (gst_voice_timeline_refuse_if_ended (self, "transcript"))
+    return FALSE;
   if (!text || idx < -1
       || (idx < 0 && !gst_voice_speaker_name_is_valid (speaker))) {
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
@@ -1778,6 +1803,8 @@ gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
       priv->ended = true;
     }
     gst_voice_timeline_take_inbox (self);
+    /* timed text of a call that never started: not for the next one */
+    gst_voice_timeline_clear_inbox (self);
     {
       std::lock_guard < std::mutex > bl (priv->builder_lock);
       priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?

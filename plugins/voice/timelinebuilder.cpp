@@ -344,19 +344,15 @@ TimelineBuilder::finish (GstClockTime end)
     }
     it = pending_.erase (it);
   }
-  /* the application's events kept after the end come after the stops
-   * that close the conversation there, so that the events stay in time
+  /* what is decided now (the spans still open closing at the end, the
+   * application's events after it, the boundaries left) is given in time
    * order */
-  std::vector < Boundary > after_end;
-  for (auto it = pending_.begin (); it != pending_.end ();) {
-    if (it->second.event && GST_CLOCK_TIME_IS_VALID (end)
-        && it->second.time > end) {
-      after_end.push_back (it->second);
-      it = pending_.erase (it);
-    } else {
-      ++it;
-    }
-  }
+  std::vector < GstVoiceTimelineEvent > decided;
+  EventFunc give = std::move (on_event_);
+  on_event_ =[&decided](const GstVoiceTimelineEvent & e) {
+    decided.emplace_back ();
+    gst_voice_timeline_event_copy_into (&decided.back (), &e);
+  };
   settle (GST_CLOCK_TIME_NONE);
   /* what never stopped stops with the conversation */
   std::vector < Boundary > closing;
@@ -365,8 +361,15 @@ TimelineBuilder::finish (GstClockTime end)
             o.second.role, nullptr, false, -1, ""});
   for (const auto & b:closing)
     process (b);
-  for (const auto & b:after_end)
-    process (b);
+  on_event_ = std::move (give);
+  std::stable_sort (decided.begin (), decided.end (),
+      [](const GstVoiceTimelineEvent & a, const GstVoiceTimelineEvent & b) {
+        return a.time < b.time;
+      });
+  for (auto & e:decided) {
+    on_event_ (e);
+    gst_voice_timeline_event_clear (&e);
+  }
   /* given for segments that never came */
   for (const auto & a:awaited_)
     if (on_warning_)

@@ -618,15 +618,21 @@ GST_END_TEST;
 
 /* The application's events after the call ended (EOS) would never be
  * taken: they are refused, with a warning, and the application is told;
- * the timeline of a new call takes them again. */
+ * so is timed text that a text pad without EOS gives after the end. A
+ * flushing seek, or a new start, takes them again. */
 GST_START_TEST (test_timeline_app_events_after_the_end)
 {
   GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  g_object_set (tl, "settle-time", (guint64) (800 * MS), nullptr);
   GstBus *bus = gst_bus_new ();
   gst_element_set_bus (tl, bus);
   GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstPad *text = gst_element_request_pad_simple (tl, "text_%u");
   GstHarness *h = gst_harness_new_with_element (tl, "sink_0", "src");
+  GstHarness *th = gst_harness_new_with_element (tl, GST_PAD_NAME (text),
+      nullptr);
   gst_harness_set_src_caps (h, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
+  gst_harness_set_src_caps_str (th, "text/x-raw, format=utf8");
   GstClockTime t = 0;
   for (guint i = 0; i < 10; i++, t += 10 * MS)
     fail_unless_equals_int (gst_harness_push (h, mono_buffer (160, t)),
@@ -664,19 +670,44 @@ GST_START_TEST (test_timeline_app_events_after_the_end)
   g_signal_emit_by_name (tl, "set-transcript", "sink_0", -1, "hi",
       GST_CLOCK_TIME_NONE, &ok);
   fail_if (ok);
+  GstBuffer *cue = gst_buffer_new_memdup ("late", 4);
+  GST_BUFFER_PTS (cue) = 20 * MS;
+  GST_BUFFER_DURATION (cue) = 30 * MS;
+  gst_harness_push (th, cue);
   fail_unless_equals_int (count_warnings (bus, GST_STREAM_ERROR,
-          GST_STREAM_ERROR_FORMAT), 3);
+          GST_STREAM_ERROR_FORMAT), 4);
+
+  /* a flushing seek: the call goes on from where it seeks to */
+  GstEvent *seek = gst_event_new_seek (1.0, GST_FORMAT_TIME,
+      GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1);
+  guint32 seqnum = gst_event_get_seqnum (seek);
+  fail_unless (gst_harness_push_upstream_event (h, seek));
+  for (GstHarness * leg: {h, th}) {
+    GstEvent *flush = gst_event_new_flush_start ();
+    gst_event_set_seqnum (flush, seqnum);
+    fail_unless (gst_harness_push_event (leg, flush));
+  }
+  for (GstHarness * leg: {h, th}) {
+    GstEvent *flush = gst_event_new_flush_stop (TRUE);
+    gst_event_set_seqnum (flush, seqnum);
+    fail_unless (gst_harness_push_event (leg, flush));
+  }
+  g_signal_emit_by_name (tl, "tool-call", "lookup", "{}", "c3",
+      GST_CLOCK_TIME_NONE, &ok);
+  fail_unless (ok);
 
   /* a new call */
   fail_unless_equals_int (gst_element_set_state (tl, GST_STATE_READY),
       GST_STATE_CHANGE_SUCCESS);
   fail_unless_equals_int (gst_element_set_state (tl, GST_STATE_PLAYING),
       GST_STATE_CHANGE_SUCCESS);
-  g_signal_emit_by_name (tl, "tool-call", "lookup", "{}", "c3",
+  g_signal_emit_by_name (tl, "tool-call", "lookup", "{}", "c4",
       GST_CLOCK_TIME_NONE, &ok);
   fail_unless (ok);
 
+  gst_harness_teardown (th);
   gst_harness_teardown (h);
+  gst_object_unref (text);
   gst_object_unref (p0);
   gst_element_set_bus (tl, nullptr);
   gst_object_unref (bus);

@@ -307,6 +307,38 @@ GST_START_TEST (test_tool_events)
 
 GST_END_TEST;
 
+/* What the end of the call decides is given in time order: the stop that
+ * closes a span still open, an application event after the end, and a
+ * span that a leg ahead of the others started after it. */
+GST_START_TEST (test_finish_in_time_order)
+{
+  Recorded rec;
+  std::unique_ptr < TimelineBuilder > tl (builder (rec));
+  GstVoiceTimelineEvent call;
+  gst_voice_timeline_event_init (&call, GST_VOICE_EVENT_TOOL_CALL, 0);
+  call.name = g_strdup ("lookup");
+  call.args = g_strdup ("{}");
+
+  tl->span_start ("alice", USER, 1 * GST_SECOND);
+  tl->span_start ("bot", AGENT, 6 * GST_SECOND);
+  tl->add_event (call, 5500 * MS);
+  tl->finish (5 * GST_SECOND);
+
+  std::vector < std::string > expected = { "user_start_speaking",
+    "user_stop_speaking", "tool_call", "agent_start_speaking",
+    "agent_stop_speaking"
+  };
+  fail_unless (rec.types == expected);
+  for (gsize i = 1; i < rec.events.size (); i++)
+    fail_unless (rec.events[i - 1].time <= rec.events[i].time,
+        "%s at %f before %s at %f", rec.types[i - 1].c_str (),
+        rec.events[i - 1].time, rec.types[i].c_str (), rec.events[i].time);
+  fail_unless_equals_float (rec.find ("user_stop_speaking")->time, 5.0);
+  gst_voice_timeline_event_clear (&call);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_transcripts)
 {
   Recorded rec;
@@ -581,6 +613,7 @@ timelinebuilder_suite (void)
   tcase_add_test (tc, test_several_users_one_answer_per_turn);
   tcase_add_test (tc, test_settle_holds_back_the_unsure);
   tcase_add_test (tc, test_tool_events);
+  tcase_add_test (tc, test_finish_in_time_order);
   tcase_add_test (tc, test_transcripts);
   tcase_add_test (tc, test_transcripts_for_the_wrong_segment);
   tcase_add_test (tc, test_old_segments_are_forgotten);
