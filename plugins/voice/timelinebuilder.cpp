@@ -346,12 +346,24 @@ TimelineBuilder::finish (GstClockTime end)
   }
   /* what is decided now (the spans still open closing at the end, the
    * application's events after it, the boundaries left) is given in time
-   * order */
-  std::vector < GstVoiceTimelineEvent > decided;
-  EventFunc give = std::move (on_event_);
+   * order; a segment keeps its place before the stop that ends it */
+  struct Decided
+  {
+    gdouble time;
+    bool is_segment;
+    GstVoiceTimelineEvent event;
+    GstVoiceSegment segment;
+  };
+  std::vector < Decided > decided;
+  EventFunc give_event = std::move (on_event_);
+  SegmentFunc give_segment = std::move (on_segment_);
   on_event_ =[&decided](const GstVoiceTimelineEvent & e) {
-    decided.emplace_back ();
-    gst_voice_timeline_event_copy_into (&decided.back (), &e);
+    decided.push_back ({e.time, false, {}, {}});
+    gst_voice_timeline_event_copy_into (&decided.back ().event, &e);
+  };
+  on_segment_ =[&decided](const GstVoiceSegment & seg) {
+    decided.push_back ({seg.end_time, true, {}, {}});
+    gst_voice_segment_copy_into (&decided.back ().segment, &seg);
   };
   settle (GST_CLOCK_TIME_NONE);
   /* what never stopped stops with the conversation */
@@ -361,14 +373,20 @@ TimelineBuilder::finish (GstClockTime end)
             o.second.role, nullptr, false, -1, ""});
   for (const auto & b:closing)
     process (b);
-  on_event_ = std::move (give);
+  on_event_ = std::move (give_event);
+  on_segment_ = std::move (give_segment);
   std::stable_sort (decided.begin (), decided.end (),
-      [](const GstVoiceTimelineEvent & a, const GstVoiceTimelineEvent & b) {
+      [](const Decided & a, const Decided & b) {
         return a.time < b.time;
       });
-  for (auto & e:decided) {
-    on_event_ (e);
-    gst_voice_timeline_event_clear (&e);
+  for (auto & d:decided) {
+    if (d.is_segment) {
+      on_segment_ (d.segment);
+      gst_voice_segment_clear (&d.segment);
+    } else {
+      on_event_ (d.event);
+      gst_voice_timeline_event_clear (&d.event);
+    }
   }
   /* given for segments that never came */
   for (const auto & a:awaited_)
