@@ -988,9 +988,12 @@ gst_voice_segmenter_watch_stall (GstVoiceSegmenter * self)
   if (priv->liveness != GstVoiceSegmenterPrivate::LIVE
       || priv->active.mode != GST_VOICE_SEGMENTER_MODE_DETECT)
     return;
+  /* a buffer comes at most the upstream latency after its end, so the
+   * check (by the pipeline clock, latency included) can have work from the
+   * hold-back and the slack after its arrival on */
   priv->last_arrival = g_get_monotonic_time ();
-  priv->overdue_after = (gint64) ((priv->upstream_latency +
-          gst_voice_segmenter_holdback (self) + STALL_SLACK) / GST_USECOND);
+  priv->overdue_after = (gint64) ((gst_voice_segmenter_holdback (self) +
+          STALL_SLACK) / GST_USECOND);
   priv->stall_quiet = false;
   if (!priv->watched) {
     priv->watched = true;
@@ -1204,6 +1207,8 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
     }
     case GST_EVENT_STREAM_START:
       priv->eos = false;
+      /* what downstream answered in the last stream is not this one's */
+      priv->stall_flow = GST_FLOW_OK;
       gst_voice_segmenter_release (self, true);
       priv->need_speaker_event = true;
       break;
@@ -1233,6 +1238,7 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_EOS:
       priv->eos = true;
       gst_voice_segmenter_unwatch_stall (self);
+      priv->stall_flow = GST_FLOW_OK;
       if (detect) {
         gst_voice_segmenter_finish_frame (self);
         priv->detector.finish (priv->decided);

@@ -704,6 +704,44 @@ GST_START_TEST (test_live_stall_flow_upstream)
 
 GST_END_TEST;
 
+/* An EOS that downstream answered to the stall watch's push is the
+ * stream's: after the leg's EOS, a new stream on it (no flush) flows. */
+GST_START_TEST (test_live_stall_flow_ends_with_the_stream)
+{
+  gsize tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, nullptr,
+      &tail);
+  s.samples.resize (tail + 1 + 4800);
+  Signal more = Signal::silence (16000, 0.02);
+  Recorder rec;
+  Gate gate;
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  add_gate (h, &gate);
+  fail_unless_equals_int (push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0),
+      GST_FLOW_OK);
+  gate.arm (false, GST_FLOW_EOS);
+  GstClockTime later = s.time_of (s.size ()) + 1500 * MS;
+  gst_harness_set_time (h, later);
+  fail_unless (gate.wait_for_buffer (), "the stall check never ran");
+  /* the check is over once its stream lock is free */
+  GstPad *sink = gst_element_get_static_pad (h->element, "sink");
+  GST_PAD_STREAM_LOCK (sink);
+  GST_PAD_STREAM_UNLOCK (sink);
+  gst_object_unref (sink);
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_stream_start ("second")));
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  fail_unless_equals_int (push_signal (h, more, GST_AUDIO_FORMAT_S16LE,
+          later), GST_FLOW_OK);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_flush_resets)
 {
   Recorder rec;
@@ -1451,6 +1489,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_live_audio_comes_late);
   tcase_add_test (tc, test_live_stall_blocked_downstream);
   tcase_add_test (tc, test_live_stall_flow_upstream);
+  tcase_add_test (tc, test_live_stall_flow_ends_with_the_stream);
   tcase_add_test (tc, test_renegotiate_16k_to_8k);
   tcase_add_test (tc, test_buffers_without_timestamps);
   tcase_add_test (tc, test_timestamp_jump_is_silence);
