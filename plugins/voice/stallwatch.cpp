@@ -22,11 +22,10 @@ struct Entry
   GstObject *owner;
   Due due;
   Check check;
-  /* its check is queued or runs: not queued again */
-  bool busy;
 };
 
-/* a check queued or running, which unwatch () waits for */
+/* a check queued or running: unwatch () waits for it, and its owner's is
+ * not queued again meanwhile (even when watched again) */
 struct Running
 {
   GstObject *owner;
@@ -70,9 +69,6 @@ run_check (gpointer data, gpointer)
 
   {
     std::lock_guard < std::mutex > lk (w.lock);
-    for (auto & e:w.watched)
-      if (e.owner == r->owner)
-        e.busy = false;
     w.running.erase (std::find (w.running.begin (), w.running.end (), r));
     w.check_ended.notify_all ();
   }
@@ -95,9 +91,12 @@ run ()
       next = now;
     while (w.tick.wait_until (lk, next) != std::cv_status::timeout);
     for (auto & e:w.watched) {
-      if (e.busy || !e.due (e.owner))
+      /* most of the time no check runs: a short walk */
+      if (std::any_of (w.running.begin (), w.running.end (),
+              [&e](const Running * r) {
+                return r->owner == e.owner;
+              }) || !e.due (e.owner))
         continue;
-      e.busy = true;
       Running *r = new Running { GST_OBJECT (gst_object_ref (e.owner)),
         e.check, {}
       };
@@ -118,8 +117,7 @@ watch (GstObject * owner, Due due, Check check)
   for (const auto & e:w.watched)
     if (e.owner == owner)
       return;
-  w.watched.push_back ({GST_OBJECT (gst_object_ref (owner)), due, check,
-          false});
+  w.watched.push_back ({GST_OBJECT (gst_object_ref (owner)), due, check});
   /* as many threads as checks at once: most of the time none */
   if (!w.pool)
     w.pool = g_thread_pool_new (run_check, nullptr, -1, FALSE, nullptr);

@@ -163,6 +163,43 @@ GST_START_TEST (test_unwatch_waits_for_the_check)
 
 GST_END_TEST;
 
+/* a check that unwatches and watches its own stream again, then takes
+ * four periods; how many of its checks ran at once */
+static std::atomic < guint > concurrent { 0 };
+static std::atomic < guint > most_at_once { 0 };
+static std::atomic < guint > rewatch_checks { 0 };
+
+static void
+check_and_rewatch (GstObject * owner)
+{
+  guint now = ++concurrent;
+  guint most = most_at_once;
+  while (now > most && !most_at_once.compare_exchange_weak (most, now));
+  if (rewatch_checks++ == 0) {
+    stall_watch::unwatch (owner);
+    stall_watch::watch (owner, always_due, check_and_rewatch);
+  }
+  g_usleep (4 * stall_watch::PERIOD / GST_USECOND);
+  concurrent--;
+}
+
+/* Watched again while its check runs (the check itself did it): its next
+ * check waits for that one, never two at once for one stream. */
+GST_START_TEST (test_watched_again_while_checked)
+{
+  Watched w;
+  GstObject *owner = new_owner (&w);
+  stall_watch::watch (owner, always_due, check_and_rewatch);
+  fail_unless (wait_until ([] {
+            return rewatch_checks >= 3;
+          }), "checked %u times", rewatch_checks.load ());
+  stall_watch::unwatch (owner);
+  fail_unless_equals_int (most_at_once, 1);
+  gst_object_unref (owner);
+}
+
+GST_END_TEST;
+
 static Suite *
 stallwatch_suite (void)
 {
@@ -173,6 +210,7 @@ stallwatch_suite (void)
   tcase_add_test (tc, test_once_a_period);
   tcase_add_test (tc, test_blocked_check_holds_up_no_other);
   tcase_add_test (tc, test_unwatch_waits_for_the_check);
+  tcase_add_test (tc, test_watched_again_while_checked);
   return s;
 }
 
