@@ -696,8 +696,10 @@ struct GstVoiceTimelinePrivate
   GstClockTime settle_time = DEFAULT_SETTLE_TIME;
   bool post_messages = true;
   std::vector < AppEvent > inbox;     /* from the application's threads */
-  /* the call ended: the inbox was taken for the last time */
+  /* the call ended: the inbox was taken for the last time; and whether
+   * timed text that came after was told */
   bool ended = false;
+  bool warned_late_text = false;
   GstStructure *stats = nullptr;      /* the latest latency summary */
   guint stats_version = G_MAXUINT;
   GstClockTime last_position = GST_CLOCK_TIME_NONE;
@@ -804,6 +806,7 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
   /* the inbox stays: the application may add events before it starts */
   std::lock_guard < std::mutex > lk (priv->lock);
   priv->ended = false;
+  priv->warned_late_text = false;
   priv->last_position = GST_CLOCK_TIME_NONE;
   priv->stats_version = G_MAXUINT;
 }
@@ -849,13 +852,18 @@ gst_voice_timeline_post_app_event (GstVoiceTimeline * self, AppEvent & a,
   return FALSE;
 }
 
-static void
+/* Empties the inbox; returns how many of the items were timed text. */
+static guint
 gst_voice_timeline_clear_inbox (GstVoiceTimeline * self)
 {
   std::lock_guard < std::mutex > lk (self->priv->lock);
-  for (auto & a:self->priv->inbox)
+  guint cues = 0;
+  for (auto & a:self->priv->inbox) {
+    cues += GST_CLOCK_TIME_IS_VALID (a.cue_end);
     gst_voice_timeline_event_clear (&a.event);
+  }
   self->priv->inbox.clear ();
+  return cues;
 }
 
 static void gst_voice_timeline_unique_speaker (GstVoiceTimeline * self,
@@ -1014,7 +1022,19 @@ gst_voice_timeline_take_cue (GstElement * element,
   gchar *speaker = gst_voice_timeline_text_pad_dup_speaker (pad);
   a.speaker = speaker ? speaker : "";
   g_free (speaker);
-  gst_voice_timeline_post_app_event (self, a, "timed text");
+  /* a text pad may go on for long after the end: told once */
+  GstVoiceTimelinePrivate *priv = self->priv;
+  {
+    std::lock_guard < std::mutex > lk (priv->lock);
+    if (!priv->ended) {
+      priv->inbox.push_back (a);
+      return;
+    }
+    if (priv->warned_late_text)
+      return;
+    priv->warned_late_text = true;
+  }
+  gst_voice_timeline_warn_ended (self, "timed text (and any more of it)");
 }
 
 /* The running time of "now": how far the output got (in a live pipeline
@@ -1804,7 +1824,10 @@ gst_voice_timeline_aggregate (GstAggregator * agg, gboolean timeout)
     }
     gst_voice_timeline_take_inbox (self);
     /* timed text of a call that never started: not for the next one */
-    gst_voice_timeline_clear_inbox (self);
+    if (guint cues = gst_voice_timeline_clear_inbox (self))
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("%u timed text cues dropped: the call ended before its audio "
+              "began", cues), (nullptr));
     {
       std::lock_guard < std::mutex > bl (priv->builder_lock);
       priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
@@ -2172,6 +2195,11 @@ gst_voice_timeline_stop (GstAggregator * agg)
   /* hung up without EOS: what was still pending is decided with what came
    * in; posted (the source pad no longer runs) and kept in "stats" */
   if (priv->builder) {
+    {
+      /* refused, not lost, until the next call may take them */
+      std::lock_guard < std::mutex > lk (priv->lock);
+      priv->ended = true;
+    }
     gst_voice_timeline_take_inbox (self);
     {
       std::lock_guard < std::mutex > bl (priv->builder_lock);
@@ -2183,8 +2211,9 @@ gst_voice_timeline_stop (GstAggregator * agg)
     gst_voice_timeline_update_stats (self);
   }
 
-  gst_voice_timeline_reset (self);
+  /* what the application gives from now on is for the next call */
   gst_voice_timeline_clear_inbox (self);
+  gst_voice_timeline_reset (self);
   for (GstPad * pad:gst_voice_timeline_pads_of_type (self,
           GST_TYPE_VOICE_TIMELINE_PAD)) {
     gst_voice_timeline_pad_forget_audio (GST_VOICE_TIMELINE_PAD (pad));

@@ -346,7 +346,9 @@ TimelineBuilder::finish (GstClockTime end)
   }
   /* what is decided now (the spans still open closing at the end, the
    * application's events after it, the boundaries left) is given in time
-   * order; a segment keeps its place before the stop that ends it */
+   * order, as the manifest lists it: a segment keeps its place before the
+   * stop that ends it, and an interruption, told mid-call at the agent's
+   * stop, comes at its own time here */
   struct Decided
   {
     gdouble time;

@@ -670,10 +670,13 @@ GST_START_TEST (test_timeline_app_events_after_the_end)
   g_signal_emit_by_name (tl, "set-transcript", "sink_0", -1, "hi",
       GST_CLOCK_TIME_NONE, &ok);
   fail_if (ok);
-  GstBuffer *cue = gst_buffer_new_memdup ("late", 4);
-  GST_BUFFER_PTS (cue) = 20 * MS;
-  GST_BUFFER_DURATION (cue) = 30 * MS;
-  gst_harness_push (th, cue);
+  /* timed text that goes on after the end: told once */
+  for (guint i = 0; i < 3; i++) {
+    GstBuffer *cue = gst_buffer_new_memdup ("late", 4);
+    GST_BUFFER_PTS (cue) = (20 + 10 * i) * MS;
+    GST_BUFFER_DURATION (cue) = 10 * MS;
+    gst_harness_push (th, cue);
+  }
   fail_unless_equals_int (count_warnings (bus, GST_STREAM_ERROR,
           GST_STREAM_ERROR_FORMAT), 4);
 
@@ -704,6 +707,58 @@ GST_START_TEST (test_timeline_app_events_after_the_end)
   g_signal_emit_by_name (tl, "tool-call", "lookup", "{}", "c4",
       GST_CLOCK_TIME_NONE, &ok);
   fail_unless (ok);
+
+  gst_harness_teardown (th);
+  gst_harness_teardown (h);
+  gst_object_unref (text);
+  gst_object_unref (p0);
+  gst_element_set_bus (tl, nullptr);
+  gst_object_unref (bus);
+  gst_object_unref (tl);
+}
+
+GST_END_TEST;
+
+/* Timed text of a call that ends before any audio came has no segment to
+ * go to: it is dropped with a warning that says so, not kept for the next
+ * call. */
+GST_START_TEST (test_timeline_text_of_a_call_without_audio)
+{
+  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
+  g_object_set (tl, "settle-time", (guint64) (800 * MS), nullptr);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (tl, bus);
+  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
+  GstPad *text = gst_element_request_pad_simple (tl, "text_%u");
+  GstHarness *h = gst_harness_new_with_element (tl, "sink_0", "src");
+  GstHarness *th = gst_harness_new_with_element (tl, GST_PAD_NAME (text),
+      nullptr);
+  gst_harness_set_src_caps (h, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
+  gst_harness_set_src_caps_str (th, "text/x-raw, format=utf8");
+
+  for (guint i = 0; i < 2; i++) {
+    GstBuffer *cue = gst_buffer_new_memdup ("hello", 5);
+    GST_BUFFER_PTS (cue) = i * 100 * MS;
+    GST_BUFFER_DURATION (cue) = 100 * MS;
+    fail_unless_equals_int (gst_harness_push (th, cue), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (th, gst_event_new_eos ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  GstEvent *ev;
+  while ((ev = gst_harness_pull_event (h))
+      && GST_EVENT_TYPE (ev) != GST_EVENT_EOS)
+    gst_event_unref (ev);
+  fail_unless (ev != nullptr, "no EOS");
+  gst_event_unref (ev);
+
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != nullptr, "no warning");
+  GError *err = nullptr;
+  gst_message_parse_warning (msg, &err, nullptr);
+  fail_unless (strstr (err->message, "2 timed text cues dropped") != nullptr,
+      "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
 
   gst_harness_teardown (th);
   gst_harness_teardown (h);
@@ -1023,6 +1078,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_timeline_hostile_buffers);
   tcase_add_test (tc, test_timeline_hostile_events);
   tcase_add_test (tc, test_timeline_app_events_after_the_end);
+  tcase_add_test (tc, test_timeline_text_of_a_call_without_audio);
   tcase_add_test (tc, test_sink_hostile_names_and_text);
   tcase_add_test (tc, test_sink_malformed_events);
   tcase_add_test (tc, test_refused_caps);
