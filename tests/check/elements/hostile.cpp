@@ -616,23 +616,51 @@ GST_START_TEST (test_timeline_hostile_events)
 
 GST_END_TEST;
 
+/* A voicetimeline with a bus, an audio leg (sink_0) and a text pad, each
+ * fed by a harness; a settle-time of 800 ms, which a text pad without EOS
+ * holds the end of the call back by. */
+struct TimelineWithText
+{
+  GstElement *tl;
+  GstBus *bus;
+  GstPad *audio_pad;
+  GstPad *text_pad;
+  GstHarness *h;
+  GstHarness *th;
+
+  TimelineWithText () {
+    tl = gst_element_factory_make ("voicetimeline", nullptr);
+    g_object_set (tl, "settle-time", (guint64) (800 * MS), nullptr);
+    bus = gst_bus_new ();
+    gst_element_set_bus (tl, bus);
+    audio_pad = gst_element_request_pad_simple (tl, "sink_%u");
+    text_pad = gst_element_request_pad_simple (tl, "text_%u");
+    h = gst_harness_new_with_element (tl, "sink_0", "src");
+    th = gst_harness_new_with_element (tl, GST_PAD_NAME (text_pad), nullptr);
+    gst_harness_set_src_caps (h, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
+    gst_harness_set_src_caps_str (th, "text/x-raw, format=utf8");
+  }
+  ~TimelineWithText () {
+    gst_harness_teardown (th);
+    gst_harness_teardown (h);
+    gst_object_unref (text_pad);
+    gst_object_unref (audio_pad);
+    gst_element_set_bus (tl, nullptr);
+    gst_object_unref (bus);
+    gst_object_unref (tl);
+  }
+};
+
 /* The application's events after the call ended (EOS) would never be
  * taken: they are refused, with a warning, and the application is told;
  * so is timed text that a text pad without EOS gives after the end. A
  * flushing seek, or a new start, takes them again. */
 GST_START_TEST (test_timeline_app_events_after_the_end)
 {
-  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
-  g_object_set (tl, "settle-time", (guint64) (800 * MS), nullptr);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (tl, bus);
-  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
-  GstPad *text = gst_element_request_pad_simple (tl, "text_%u");
-  GstHarness *h = gst_harness_new_with_element (tl, "sink_0", "src");
-  GstHarness *th = gst_harness_new_with_element (tl, GST_PAD_NAME (text),
-      nullptr);
-  gst_harness_set_src_caps (h, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
-  gst_harness_set_src_caps_str (th, "text/x-raw, format=utf8");
+  TimelineWithText call;
+  GstElement *tl = call.tl;
+  GstBus *bus = call.bus;
+  GstHarness *h = call.h, *th = call.th;
   GstClockTime t = 0;
   for (guint i = 0; i < 10; i++, t += 10 * MS)
     fail_unless_equals_int (gst_harness_push (h, mono_buffer (160, t)),
@@ -708,13 +736,6 @@ GST_START_TEST (test_timeline_app_events_after_the_end)
       GST_CLOCK_TIME_NONE, &ok);
   fail_unless (ok);
 
-  gst_harness_teardown (th);
-  gst_harness_teardown (h);
-  gst_object_unref (text);
-  gst_object_unref (p0);
-  gst_element_set_bus (tl, nullptr);
-  gst_object_unref (bus);
-  gst_object_unref (tl);
 }
 
 GST_END_TEST;
@@ -724,17 +745,9 @@ GST_END_TEST;
  * call. */
 GST_START_TEST (test_timeline_text_of_a_call_without_audio)
 {
-  GstElement *tl = gst_element_factory_make ("voicetimeline", nullptr);
-  g_object_set (tl, "settle-time", (guint64) (800 * MS), nullptr);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (tl, bus);
-  GstPad *p0 = gst_element_request_pad_simple (tl, "sink_%u");
-  GstPad *text = gst_element_request_pad_simple (tl, "text_%u");
-  GstHarness *h = gst_harness_new_with_element (tl, "sink_0", "src");
-  GstHarness *th = gst_harness_new_with_element (tl, GST_PAD_NAME (text),
-      nullptr);
-  gst_harness_set_src_caps (h, signal_caps (RATE, GST_AUDIO_FORMAT_S16LE));
-  gst_harness_set_src_caps_str (th, "text/x-raw, format=utf8");
+  TimelineWithText call;
+  GstBus *bus = call.bus;
+  GstHarness *h = call.h, *th = call.th;
 
   for (guint i = 0; i < 2; i++) {
     GstBuffer *cue = gst_buffer_new_memdup ("hello", 5);
@@ -760,13 +773,6 @@ GST_START_TEST (test_timeline_text_of_a_call_without_audio)
   g_error_free (err);
   gst_message_unref (msg);
 
-  gst_harness_teardown (th);
-  gst_harness_teardown (h);
-  gst_object_unref (text);
-  gst_object_unref (p0);
-  gst_element_set_bus (tl, nullptr);
-  gst_object_unref (bus);
-  gst_object_unref (tl);
 }
 
 GST_END_TEST;

@@ -613,6 +613,26 @@ add_gate (GstHarness * h, Gate * gate)
   gst_object_unref (src);
 }
 
+/* An utterance, 300 ms of silence after it, then no more audio, into a
+ * live segmenter whose output @gate refuses the first buffer with
+ * @refused; returns once the stall watch pushed it, with the time the
+ * pipeline clock was set to. */
+static GstClockTime
+stall_refused (GstHarness * h, Gate * gate, GstFlowReturn refused)
+{
+  gsize tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, nullptr,
+      &tail);
+  s.samples.resize (tail + 1 + 4800);
+  fail_unless_equals_int (push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0),
+      GST_FLOW_OK);
+  gate->arm (false, refused);
+  GstClockTime later = s.time_of (s.size ()) + 1500 * MS;
+  gst_harness_set_time (h, later);
+  fail_unless (gate->wait_for_buffer (), "the stall check never ran");
+  return later;
+}
+
 /* Two live legs whose audio stops: the first one's downstream does not
  * take the audio that the stall watch pushes. The second leg's span
  * closes all the same, and the first one's audio held back comes out once
@@ -666,10 +686,6 @@ GST_END_TEST;
  * flush), so they are not kept. */
 GST_START_TEST (test_live_stall_flow_upstream)
 {
-  gsize tail;
-  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, nullptr,
-      &tail);
-  s.samples.resize (tail + 1 + 4800);
   Signal more = Signal::silence (16000, 0.02);
   const struct
   {
@@ -684,13 +700,7 @@ GST_START_TEST (test_live_stall_flow_upstream)
     Gate gate;
     GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
     add_gate (h, &gate);
-
-    fail_unless_equals_int (push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0),
-        GST_FLOW_OK);
-    gate.arm (false, c.refused);
-    GstClockTime later = s.time_of (s.size ()) + 1500 * MS;
-    gst_harness_set_time (h, later);
-    fail_unless (gate.wait_for_buffer (), "the stall check never ran");
+    GstClockTime later = stall_refused (h, &gate, c.refused);
 
     /* the next buffer waits for the check, then gets its answer */
     fail_unless_equals_int (push_signal (h, more, GST_AUDIO_FORMAT_S16LE,
@@ -708,21 +718,12 @@ GST_END_TEST;
  * stream's: after the leg's EOS, a new stream on it (no flush) flows. */
 GST_START_TEST (test_live_stall_flow_ends_with_the_stream)
 {
-  gsize tail;
-  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, nullptr,
-      &tail);
-  s.samples.resize (tail + 1 + 4800);
   Signal more = Signal::silence (16000, 0.02);
   Recorder rec;
   Gate gate;
   GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
   add_gate (h, &gate);
-  fail_unless_equals_int (push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0),
-      GST_FLOW_OK);
-  gate.arm (false, GST_FLOW_EOS);
-  GstClockTime later = s.time_of (s.size ()) + 1500 * MS;
-  gst_harness_set_time (h, later);
-  fail_unless (gate.wait_for_buffer (), "the stall check never ran");
+  GstClockTime later = stall_refused (h, &gate, GST_FLOW_EOS);
   /* the check is over once its stream lock is free */
   GstPad *sink = gst_element_get_static_pad (h->element, "sink");
   GST_PAD_STREAM_LOCK (sink);
