@@ -835,20 +835,26 @@ gst_voice_timeline_refuse_if_ended (GstVoiceTimeline * self,
 
 /* Puts the application's @a in the inbox, unless the call ended: nothing
  * would take it then, and the application is told (FALSE, and a warning
- * naming @what). */
+ * naming @what; with @told, a flag under the inbox's lock, only once). */
 static gboolean
 gst_voice_timeline_post_app_event (GstVoiceTimeline * self, AppEvent & a,
-    const gchar * what)
+    const gchar * what, bool *told = nullptr)
 {
+  bool warn = true;
   {
     std::lock_guard < std::mutex > lk (self->priv->lock);
     if (!self->priv->ended) {
       self->priv->inbox.push_back (a);
       return TRUE;
     }
+    if (told) {
+      warn = !*told;
+      *told = true;
+    }
   }
   gst_voice_timeline_event_clear (&a.event);
-  gst_voice_timeline_warn_ended (self, what);
+  if (warn)
+    gst_voice_timeline_warn_ended (self, what);
   return FALSE;
 }
 
@@ -1023,18 +1029,8 @@ gst_voice_timeline_take_cue (GstElement * element,
   a.speaker = speaker ? speaker : "";
   g_free (speaker);
   /* a text pad may go on for long after the end: told once */
-  GstVoiceTimelinePrivate *priv = self->priv;
-  {
-    std::lock_guard < std::mutex > lk (priv->lock);
-    if (!priv->ended) {
-      priv->inbox.push_back (a);
-      return;
-    }
-    if (priv->warned_late_text)
-      return;
-    priv->warned_late_text = true;
-  }
-  gst_voice_timeline_warn_ended (self, "timed text (and any more of it)");
+  gst_voice_timeline_post_app_event (self, a,
+      "timed text (and any more of it)", &self->priv->warned_late_text);
 }
 
 /* The running time of "now": how far the output got (in a live pipeline
