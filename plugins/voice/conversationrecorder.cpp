@@ -784,11 +784,14 @@ ConversationRecorder::handle (const GstStructure * s)
     gst_structure_free (recent_.front ());
     recent_.pop_front ();
   }
-  /* the call's announcements (its speakers, its start) are no recording
-   * yet, and nothing is written before the format is known: a call that
-   * fails or ends before then leaves the directory as it was */
+  /* the call's announcements (its speakers, its start) and its latency
+   * figures (which only speech makes more than zeros: the timeline gives
+   * them at every EOS) are no recording yet, and nothing is written before
+   * the format is known: a call that fails or ends before then leaves the
+   * directory as it was */
   if (!gst_structure_has_name (s, GST_VOICE_CHANNEL_STRUCTURE)
-      && !gst_structure_has_name (s, "voice-conversation-start"))
+      && !gst_structure_has_name (s, "voice-conversation-start")
+      && !gst_structure_has_name (s, "voice-latency-summary"))
     received_ = true;
   if (!failed_ && received_ && rate_)
     commit (false);

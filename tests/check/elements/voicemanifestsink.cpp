@@ -956,6 +956,53 @@ GST_START_TEST (test_no_data_keeps_the_last_recording)
 
 GST_END_TEST;
 
+/* A call that ends (EOS) before its first audio, through a real timeline,
+ * which gives its latency figures at every EOS: the last recording stays
+ * as it was, and a new directory is not left behind. */
+GST_START_TEST (test_eos_before_audio_keeps_the_last_recording)
+{
+  Recording rec;
+  rec.start ();
+  record_call (rec.h);
+  gst_harness_teardown (rec.h);
+  rec.h = nullptr;
+  gchar *before;
+  fail_unless (g_file_get_contents (rec.path ("manifest.json").c_str (),
+          &before, nullptr, nullptr));
+
+  for (const std::string & location : {
+        rec.path (""), rec.path ("new")}) {
+    gchar *desc = g_strdup_printf ("voicetimeline name=t ! voicemanifestsink "
+        "location=\"%s\" audiotestsrc num-buffers=0 ! audio/x-raw,rate=%d ! "
+        "voicesegmenter ! t.sink_0", location.c_str (), RATE);
+    GstElement *pipeline = gst_parse_launch (desc, nullptr);
+    g_free (desc);
+    fail_unless (pipeline != nullptr);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus (pipeline);
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (pipeline);
+  }
+
+  gchar *after;
+  fail_unless (g_file_get_contents (rec.path ("manifest.json").c_str (),
+          &after, nullptr, nullptr));
+  fail_unless_equals_string (after, before);
+  Wav wav;
+  fail_unless (read_wav (rec.path ("full.wav"), wav));
+  fail_unless_equals_int (wav.samples.size (), 300 * CHUNK);
+  fail_if (g_file_test (rec.path ("new").c_str (), G_FILE_TEST_EXISTS));
+  g_free (before);
+  g_free (after);
+}
+
+GST_END_TEST;
+
 /* A call hung up before anything came (caps, but no audio and no event):
  * no directory is left behind for it. */
 GST_START_TEST (test_no_data_leaves_no_directory)
@@ -1383,6 +1430,7 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_archive_waits_for_late_entries);
   tcase_add_test (tc, test_refused_start_event);
   tcase_add_test (tc, test_no_data_keeps_the_last_recording);
+  tcase_add_test (tc, test_eos_before_audio_keeps_the_last_recording);
   tcase_add_test (tc, test_no_data_leaves_no_directory);
   tcase_add_test (tc, test_refused_format_leaves_no_directory);
   tcase_add_test (tc, test_manifest_lists_complete_files_only);
