@@ -5,6 +5,8 @@
 # (or in the directory given as the first argument).
 set -euo pipefail
 top="$(cd "$(dirname "$0")/../.." && pwd)"
+# a directory given is the caller's, relative to where it was run
+out="$(realpath -m "${1:-$top/recording}")"
 cd "$top"
 
 .ci/install-deps
@@ -12,7 +14,6 @@ cd "$top"
 meson compile -C build >/dev/null
 
 export GST_PLUGIN_PATH="$top/build/plugins/voice${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-out="${1:-$top/recording}"
 echo "The built-in conversation (tests/files/conversation-{user,agent}.wav)"
 echo "through voicesegmenter, voicetimeline and voicemanifestsink, with a"
 echo "tool call and transcripts; the timeline as it is decided:"

@@ -289,6 +289,9 @@ def main():
                     os.path.join(tmp, "agent.wav"))
         files, final = record(out, args.format, args.layout, *legs)
         m = summary(out)
+        if not args.out:
+            print("(a temporary directory, removed now: --out DIR keeps "
+                  "the recording)")
         if final != os.path.join(out, "manifest.json"):
             sys.exit("no voice-manifest-final message")
         if args.check and args.barge_in and not check_barge_in(m, response):

@@ -324,6 +324,9 @@ def main():
                                                           "call.html"))
         m, data = render(directory, page)
         print("page:", page)
+        if args.demo and not args.html:
+            print("(in a temporary directory, removed now: --html FILE "
+                  "keeps the page)")
         if args.check and not check_in_browser(page, data, args.screenshot):
             sys.exit(1)
 

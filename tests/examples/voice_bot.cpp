@@ -283,8 +283,12 @@ main (int argc, char **argv)
   GError *err = nullptr;
   GstElement *pipeline = gst_parse_launch (desc, &err);
   g_free (desc);
-  if (!pipeline) {
+  /* a missing element gives an error and, possibly, a partial pipeline */
+  if (err) {
     g_printerr ("%s\n", err->message);
+    g_error_free (err);
+    if (pipeline)
+      gst_object_unref (pipeline);
     return 1;
   }
   GstElement *mic = gst_bin_get_by_name (GST_BIN (pipeline), "mic");
