@@ -119,6 +119,18 @@ FilePreparer::run (gpointer data, gpointer)
     self->done_.notify_all ();
 }
 
+void
+FilePreparer::push (Job * job)
+{
+  GError *err = nullptr;
+  /* on failure the job stays queued for the pool's next free thread */
+  if (!g_thread_pool_push (pool (), job, &err)) {
+    GST_WARNING ("no thread to prepare or close a segment file: %s",
+        err->message);
+    g_error_free (err);
+  }
+}
+
 /* with lock_ held */
 std::string
 FilePreparer::next_part ()
@@ -134,7 +146,7 @@ FilePreparer::refill ()
     Job *job = new Job { this, next_part (), nullptr };
     preparing_++;
     in_flight_++;
-    g_thread_pool_push (pool (), job, nullptr);
+    push (job);
   }
 }
 
@@ -162,6 +174,5 @@ FilePreparer::dispose (std::unique_ptr < EncodedFile > file)
 {
   std::lock_guard < std::mutex > lk (lock_);
   in_flight_++;
-  g_thread_pool_push (pool (), new Job { this, "", std::move (file) },
-      nullptr);
+  push (new Job { this, "", std::move (file) });
 }

@@ -49,6 +49,7 @@ private:
   struct Job;
   static GThreadPool *pool ();
   static void run (gpointer job, gpointer);
+  static void push (Job * job);
   Prepared prepare (const std::string & part);
   std::string next_part ();
   void refill ();

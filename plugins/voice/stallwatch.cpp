@@ -101,7 +101,13 @@ run ()
         e.check, {}
       };
       w.running.push_back (r);
-      g_thread_pool_push (w.pool, r, nullptr);
+      GError *err = nullptr;
+      /* on failure the check stays queued for the pool's next free thread */
+      if (!g_thread_pool_push (w.pool, r, &err)) {
+        GST_WARNING_OBJECT (e.owner, "no thread for the stall check: %s",
+            err->message);
+        g_error_free (err);
+      }
     }
   }
   w.thread_running = false;
