@@ -31,8 +31,8 @@
  * When its upstream is not live (files), the element joins the audio into
  * buffers of about four seconds, cut at each event, gap and discontinuity:
  * the same samples with the same times, in far fewer buffers, which saves
- * an aggregator downstream a thread hand-off per buffer. A live stream's
- * buffers pass as they came.
+ * an aggregator downstream a thread hand-off per buffer; one after a gap
+ * is marked DISCONT. A live stream's buffers pass as they came.
  *
  * The speaker identity travels downstream as the sticky custom event
  * "voice-speaker" with the fields `name` and `role` (strings).
@@ -206,6 +206,8 @@ struct GstVoiceSegmenterPrivate
   GstClockTime last_stop_sent = GST_CLOCK_TIME_NONE;    /* its end */
   GstClockTime position = GST_CLOCK_TIME_NONE;
   GstClockTime released = GST_CLOCK_TIME_NONE;
+  /* where the last run pushed ends (not live) */
+  GstClockTime run_end = GST_CLOCK_TIME_NONE;
   bool mark_start_pending = false;
   bool warned_mark_in_detect = false;
   bool warned_repaired = false;
@@ -588,6 +590,7 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   priv->span_open = Boundary ();
   priv->position = GST_CLOCK_TIME_NONE;
   priv->released = GST_CLOCK_TIME_NONE;
+  priv->run_end = GST_CLOCK_TIME_NONE;
   priv->mark_start_pending = false;
   priv->warned_repaired = false;
   priv->liveness = GstVoiceSegmenterPrivate::LIVE_UNKNOWN;
@@ -613,12 +616,29 @@ gst_voice_segmenter_check_live (GstVoiceSegmenter * self)
   }
 }
 
+/* A run that does not go on where the last one ended is marked DISCONT,
+ * as upstream may not have marked the hole: an aggregator waits half a
+ * second (discont-wait) before it believes a jump that is not marked,
+ * and a run is seconds long, so the whole run would land too early. */
 static GstFlowReturn
 gst_voice_segmenter_push_run (GstVoiceSegmenter * self, BufferRun & run)
 {
+  GstVoiceSegmenterPrivate *priv = self->priv;
   if (run.empty ())
     return GST_FLOW_OK;
-  return gst_pad_push (self->srcpad, run.take ());
+  GstBuffer *buffer = run.take ();
+  GstClockTime start = GST_BUFFER_PTS (buffer);
+  if (GST_CLOCK_TIME_IS_VALID (priv->run_end) && GST_CLOCK_TIME_IS_VALID (start)
+      && ABS (GST_CLOCK_DIFF (priv->run_end, start)) >
+      (GstClockTimeDiff) CONTINUITY_TOLERANCE
+      && !GST_BUFFER_IS_DISCONT (buffer)) {
+    buffer = gst_buffer_make_writable (buffer);
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+  }
+  priv->run_end = GST_CLOCK_TIME_IS_VALID (start)
+      && GST_BUFFER_DURATION_IS_VALID (buffer) ?
+      start + GST_BUFFER_DURATION (buffer) : GST_CLOCK_TIME_NONE;
+  return gst_pad_push (self->srcpad, buffer);
 }
 
 static void
