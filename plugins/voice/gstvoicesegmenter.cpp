@@ -1203,8 +1203,13 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
         gst_voice_segmenter_release (self, true);
         priv->info = info;
         priv->have_info = true;
-        priv->analyzer.configure (GST_AUDIO_INFO_RATE (&info),
-            GST_AUDIO_INFO_FORMAT (&info));
+        /* the audio in the new format goes on from where the last ended:
+         * a hole between them is silence, as without the change */
+        GstClockTime position = priv->analyzer.position ();
+        if (priv->analyzer.configure (GST_AUDIO_INFO_RATE (&info),
+                GST_AUDIO_INFO_FORMAT (&info))
+            && GST_CLOCK_TIME_IS_VALID (position))
+          priv->analyzer.set_origin (position);
         GST_INFO_OBJECT (self, "analysing %s at %d Hz",
             gst_audio_format_to_string (GST_AUDIO_INFO_FORMAT (&info)),
             GST_AUDIO_INFO_RATE (&info));

@@ -814,6 +814,32 @@ GST_START_TEST (test_renegotiate_16k_to_8k)
 
 GST_END_TEST;
 
+/* Speech to the last sample, new caps, and the audio in them 2 s later:
+ * the hole between closes the span, as it does without new caps (the new
+ * format's audio went on from wherever it came, and the span covered
+ * the hole). */
+GST_START_TEST (test_renegotiate_across_a_jump)
+{
+  Recorder rec;
+  Signal s16 = Signal::load ("utterance-16k.wav");
+  Signal s8 = Signal::load ("utterance-8k.wav");
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  push_signal (h, s16, GST_AUDIO_FORMAT_S16LE, 0);
+  GstClockTime t8 = s16.time_of (s16.size ()) + 2 * GST_SECOND;
+  gst_harness_set_src_caps (h, signal_caps (8000, GST_AUDIO_FORMAT_S16LE));
+  push_signal (h, s8, GST_AUDIO_FORMAT_S16LE, t8, 160);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 2);
+  fail_unless (stops[0].stop <= s16.time_of (s16.size ()));
+  fail_unless (stops[1].start >= t8);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_buffers_without_timestamps)
 {
   Recorder rec;
@@ -1496,6 +1522,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_live_stall_flow_upstream);
   tcase_add_test (tc, test_live_stall_flow_ends_with_the_stream);
   tcase_add_test (tc, test_renegotiate_16k_to_8k);
+  tcase_add_test (tc, test_renegotiate_across_a_jump);
   tcase_add_test (tc, test_buffers_without_timestamps);
   tcase_add_test (tc, test_timestamp_jump_is_silence);
   tcase_add_test (tc, test_onset_after_a_jump);
