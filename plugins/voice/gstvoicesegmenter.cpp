@@ -1226,6 +1226,19 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
         gst_event_unref (event);
         return FALSE;
       }
+      /* audio to come on another timeline (concat's next piece, a segment
+       * seek's next loop): what is open ends with the audio before it, its
+       * running times from the segment it came in */
+      GstClockTime at = priv->analyzer.position ();
+      if (detect && GST_CLOCK_TIME_IS_VALID (at)
+          && gst_segment_to_running_time (&priv->segment, GST_FORMAT_TIME, at)
+          != gst_segment_to_running_time (&segment, GST_FORMAT_TIME, at)) {
+        gst_voice_segmenter_finish_frame (self);
+        priv->detector.finish (priv->decided);
+        priv->detector.reset ();
+        gst_voice_segmenter_take_decisions (self);
+        priv->analyzer.reset ();
+      }
       gst_voice_segmenter_release (self, true);
       priv->segment = segment;
       break;

@@ -21,6 +21,8 @@ struct Item
   GstVoiceSpeechKind kind;      /* speech events */
   GstClockTime start;
   GstClockTime stop;
+  GstClockTime start_running_time;
+  GstClockTime stop_running_time;
   std::string speaker;
   GstVoiceRole role;
   GstClockTime padding;
@@ -83,6 +85,8 @@ record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       item.kind = sp.kind;
       item.start = sp.start;
       item.stop = sp.end;
+      item.start_running_time = sp.start_running_time;
+      item.stop_running_time = sp.end_running_time;
       item.speaker = sp.speaker;
       item.role = sp.role;
       item.padding = sp.padding;
@@ -840,6 +844,39 @@ GST_START_TEST (test_renegotiate_across_a_jump)
 
 GST_END_TEST;
 
+/* Two pieces, one after the other in running time but each from stream
+ * time 0 (as concat gives them), speech to the end of the first: the span
+ * that the second closes has its running times from the first piece's
+ * segment (its end was 7.1 s, the spans overlapping). */
+GST_START_TEST (test_span_closed_by_a_new_segment)
+{
+  Recorder rec;
+  Signal s = Signal::load ("utterance-16k.wav");
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  GstClockTime length = s.time_of (s.size ());
+
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.base = length;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 2);
+  for (guint k = 0; k < 2; k++) {
+    fail_unless_equals_uint64 (stops[k].start_running_time,
+        stops[k].start + k * length);
+    fail_unless_equals_uint64 (stops[k].stop_running_time,
+        stops[k].stop + k * length);
+  }
+  fail_unless (stops[0].stop_running_time <= stops[1].start_running_time);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_buffers_without_timestamps)
 {
   Recorder rec;
@@ -1523,6 +1560,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_live_stall_flow_ends_with_the_stream);
   tcase_add_test (tc, test_renegotiate_16k_to_8k);
   tcase_add_test (tc, test_renegotiate_across_a_jump);
+  tcase_add_test (tc, test_span_closed_by_a_new_segment);
   tcase_add_test (tc, test_buffers_without_timestamps);
   tcase_add_test (tc, test_timestamp_jump_is_silence);
   tcase_add_test (tc, test_onset_after_a_jump);
