@@ -131,6 +131,18 @@ ConversationRecorder::set_format (gint rate, gint channels,
     failed_ = true;
     return false;
   }
+  gint most = recording_format_max_channels (settings_.format);
+  if (!settings_.mixed && most > 0 && channels > most) {
+    on_failure_ ({GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+            "full-layout=channels with " + std::to_string (channels) +
+            " speakers is more than format " + std::string
+            (recording_format_info (settings_.format).extension) +
+            " holds (" + std::to_string (most) + " channels)",
+            std::string (recording_format_info (settings_.format).encoder) +
+            " takes at most " + std::to_string (most) + " channels"});
+    failed_ = true;
+    return false;
+  }
   rate_ = rate;
   channels_ = channels;
   channel_mask_ = channel_mask;

@@ -45,6 +45,34 @@ recording_format_missing_element (RecordingFormat format)
   return nullptr;
 }
 
+gint
+recording_format_max_channels (RecordingFormat format)
+{
+  GstElementFactory *factory =
+      gst_element_factory_find (recording_format_info (format).encoder);
+  if (!factory)
+    return 0;
+  gint most = 0;
+  for (const GList * t = gst_element_factory_get_static_pad_templates
+      (factory); t; t = t->next) {
+    GstStaticPadTemplate *tmpl = (GstStaticPadTemplate *) t->data;
+    if (tmpl->direction != GST_PAD_SINK)
+      continue;
+    GstCaps *caps = gst_static_caps_get (&tmpl->static_caps);
+    for (guint i = 0; i < gst_caps_get_size (caps); i++) {
+      const GValue *v = gst_structure_get_value (gst_caps_get_structure (caps,
+              i), "channels");
+      if (v && G_VALUE_HOLDS_INT (v))
+        most = MAX (most, g_value_get_int (v));
+      else if (v && GST_VALUE_HOLDS_INT_RANGE (v))
+        most = MAX (most, gst_value_get_int_range_max (v));
+    }
+    gst_caps_unref (caps);
+  }
+  gst_object_unref (factory);
+  return most;
+}
+
 std::unique_ptr < EncodedFile >
 EncodedFile::create (RecordingFormat format, gint rate, gint channels,
     guint64 channel_mask, int fd, std::string & error)

@@ -32,6 +32,10 @@ const RecordingFormatInfo & recording_format_info (RecordingFormat format);
 /* The first element factory of @format that is not installed, or NULL. */
 const gchar *recording_format_missing_element (RecordingFormat format);
 
+/* The most channels @format's encoder takes (its sink template says), 0
+ * when it is not installed. */
+gint recording_format_max_channels (RecordingFormat format);
+
 /* One audio file being written: interleaved S16LE audio goes through
  * GStreamer's encoder for the format ([audioconvert ! audioresample !]
  * encoder [! oggmux], the converters when the encoder cannot take the
