@@ -273,6 +273,9 @@ ConversationRecorder::write (GstBuffer * buffer)
     return GST_FLOW_NOT_NEGOTIATED;
   }
   received_ = true;
+  /* the first manifest waits for what comes right after the first audio:
+   * the timeline announces the call's start and speakers behind it */
+  bool first = !full_;
   if (!full_ && !open_full ())
     return GST_FLOW_ERROR;
   GstFlowReturn ret = write_full (buffer);
@@ -304,7 +307,7 @@ ConversationRecorder::write (GstBuffer * buffer)
       break;
   }
   gst_buffer_unmap (buffer, &map);
-  if (ret == GST_FLOW_OK)
+  if (ret == GST_FLOW_OK && !first)
     commit (false);
   return ret;
 }
@@ -801,11 +804,13 @@ ConversationRecorder::handle (const GstStructure * s)
    * them at every EOS) are no recording yet, and nothing is written before
    * the format is known: a call that fails or ends before then leaves the
    * directory as it was */
-  if (!gst_structure_has_name (s, GST_VOICE_CHANNEL_STRUCTURE)
-      && !gst_structure_has_name (s, "voice-conversation-start")
-      && !gst_structure_has_name (s, "voice-latency-summary"))
+  bool announcement = gst_structure_has_name (s, GST_VOICE_CHANNEL_STRUCTURE)
+      || gst_structure_has_name (s, "voice-conversation-start");
+  if (!announcement && !gst_structure_has_name (s, "voice-latency-summary"))
     received_ = true;
-  if (!failed_ && received_ && rate_)
+  /* the announcements come together (behind the first audio): the
+   * manifest gets them all with the next audio, not the first alone */
+  if (!failed_ && received_ && rate_ && !announcement)
     commit (false);
 }
 

@@ -925,6 +925,28 @@ GST_START_TEST (test_refused_start_event)
 
 GST_END_TEST;
 
+/* The timeline announces the call's start and its speakers right behind
+ * the first audio: the first manifest has them, even when the next
+ * rewrite is an hour away (it had neither until then). */
+GST_START_TEST (test_first_manifest_has_the_announcements)
+{
+  Recording rec ("manifest-interval", (guint64) 3600 * GST_SECOND, nullptr);
+  rec.start ();
+  record_call (rec.h, false, 2);
+
+  JsonParser *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_file (parser,
+          rec.path ("manifest.json").c_str (), nullptr));
+  JsonObject *m = json_node_get_object (json_parser_get_root (parser));
+  fail_unless_equals_string (json_object_get_string_member (m, "started_at"),
+      "2026-11-26T10:00:00.250000+00:00");
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (m, "speakers")), 2);
+  g_object_unref (parser);
+}
+
+GST_END_TEST;
+
 /* A recording that receives nothing leaves the directory as it was. */
 GST_START_TEST (test_no_data_keeps_the_last_recording)
 {
@@ -1438,6 +1460,7 @@ voicemanifestsink_suite (void)
   tcase_add_test (tc, test_transcripts_and_padding);
   tcase_add_test (tc, test_archive_waits_for_late_entries);
   tcase_add_test (tc, test_refused_start_event);
+  tcase_add_test (tc, test_first_manifest_has_the_announcements);
   tcase_add_test (tc, test_no_data_keeps_the_last_recording);
   tcase_add_test (tc, test_eos_before_audio_keeps_the_last_recording);
   tcase_add_test (tc, test_no_data_leaves_no_directory);
