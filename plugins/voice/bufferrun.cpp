@@ -20,7 +20,13 @@ BufferRun::continues (GstBuffer * buffer, GstClockTime start) const
       || GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP)
       || GST_BUFFER_FLAG_IS_SET (buffers_.front (), GST_BUFFER_FLAG_GAP))
     return false;
-  GstClockTimeDiff diff = GST_CLOCK_DIFF (end_, start);
+  return joins (end_, start);
+}
+
+bool
+BufferRun::joins (GstClockTime end, GstClockTime start)
+{
+  GstClockTimeDiff diff = GST_CLOCK_DIFF (end, start);
   return ABS (diff) <= (GstClockTimeDiff) JOIN_TOLERANCE;
 }
 

@@ -19,6 +19,12 @@ public:
   ~BufferRun () { clear (); }
 
   bool empty () const { return buffers_.empty (); }
+  /* where the run starts and ends, from its buffers' sample counts */
+  GstClockTime start () const { return start_; }
+  GstClockTime end () const { return end_; }
+  /* whether audio starting at @start goes on from audio ending at @end:
+   * the same time but for a rounding */
+  static bool joins (GstClockTime end, GstClockTime start);
 
   /* whether @buffer, starting at @start, goes on where the run ends: no
    * gap, no discontinuity and no gap flag */

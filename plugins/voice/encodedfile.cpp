@@ -45,6 +45,24 @@ recording_format_missing_element (RecordingFormat format)
   return nullptr;
 }
 
+/* the largest integer that a caps field allows (an int, a range, a list
+ * of them), 0 for none */
+static gint
+most_of (const GValue * v)
+{
+  if (!v)
+    return 0;
+  if (G_VALUE_HOLDS_INT (v))
+    return g_value_get_int (v);
+  if (GST_VALUE_HOLDS_INT_RANGE (v))
+    return gst_value_get_int_range_max (v);
+  gint most = 0;
+  if (GST_VALUE_HOLDS_LIST (v))
+    for (guint i = 0; i < gst_value_list_get_size (v); i++)
+      most = MAX (most, most_of (gst_value_list_get_value (v, i)));
+  return most;
+}
+
 gint
 recording_format_max_channels (RecordingFormat format)
 {
@@ -59,14 +77,9 @@ recording_format_max_channels (RecordingFormat format)
     if (tmpl->direction != GST_PAD_SINK)
       continue;
     GstCaps *caps = gst_static_caps_get (&tmpl->static_caps);
-    for (guint i = 0; i < gst_caps_get_size (caps); i++) {
-      const GValue *v = gst_structure_get_value (gst_caps_get_structure (caps,
-              i), "channels");
-      if (v && G_VALUE_HOLDS_INT (v))
-        most = MAX (most, g_value_get_int (v));
-      else if (v && GST_VALUE_HOLDS_INT_RANGE (v))
-        most = MAX (most, gst_value_get_int_range_max (v));
-    }
+    for (guint i = 0; i < gst_caps_get_size (caps); i++)
+      most = MAX (most, most_of (gst_structure_get_value
+              (gst_caps_get_structure (caps, i), "channels")));
     gst_caps_unref (caps);
   }
   gst_object_unref (factory);

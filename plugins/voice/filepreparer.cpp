@@ -7,6 +7,9 @@
 
 #include "filepreparer.h"
 
+GST_DEBUG_CATEGORY_EXTERN (gst_voice_manifest_sink_debug);
+#define GST_CAT_DEFAULT gst_voice_manifest_sink_debug
+
 struct FilePreparer::Job
 {
   FilePreparer *preparer;

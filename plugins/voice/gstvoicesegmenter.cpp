@@ -616,28 +616,28 @@ gst_voice_segmenter_check_live (GstVoiceSegmenter * self)
   }
 }
 
-/* A run that does not go on where the last one ended is marked DISCONT,
- * as upstream may not have marked the hole: an aggregator waits half a
- * second (discont-wait) before it believes a jump that is not marked,
- * and a run is seconds long, so the whole run would land too early. */
+/* A run that does not go on where the last one ended (beyond a rounding)
+ * is marked DISCONT, as upstream may not have marked the hole: an
+ * aggregator takes an unmarked jump for jitter for half a second
+ * (discont-wait), or for clock drift, and a run is seconds long: the whole
+ * run would land too early, or be resampled. */
 static GstFlowReturn
 gst_voice_segmenter_push_run (GstVoiceSegmenter * self, BufferRun & run)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
   if (run.empty ())
     return GST_FLOW_OK;
+  /* from the sample counts, not the buffers' durations */
+  GstClockTime start = run.start (), end = run.end ();
+  bool follows = !GST_CLOCK_TIME_IS_VALID (priv->run_end)
+      || !GST_CLOCK_TIME_IS_VALID (start) || BufferRun::joins (priv->run_end,
+      start);
   GstBuffer *buffer = run.take ();
-  GstClockTime start = GST_BUFFER_PTS (buffer);
-  if (GST_CLOCK_TIME_IS_VALID (priv->run_end) && GST_CLOCK_TIME_IS_VALID (start)
-      && ABS (GST_CLOCK_DIFF (priv->run_end, start)) >
-      (GstClockTimeDiff) CONTINUITY_TOLERANCE
-      && !GST_BUFFER_IS_DISCONT (buffer)) {
+  if (!follows && !GST_BUFFER_IS_DISCONT (buffer)) {
     buffer = gst_buffer_make_writable (buffer);
     GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
   }
-  priv->run_end = GST_CLOCK_TIME_IS_VALID (start)
-      && GST_BUFFER_DURATION_IS_VALID (buffer) ?
-      start + GST_BUFFER_DURATION (buffer) : GST_CLOCK_TIME_NONE;
+  priv->run_end = end;
   return gst_pad_push (self->srcpad, buffer);
 }
 
@@ -1177,6 +1177,29 @@ gst_voice_segmenter_mark (GstVoiceSegmenter * self, gboolean speaking,
   }
 }
 
+/* Whether the audio after @segment is on another timeline (concat's next
+ * piece, a segment seek's next loop): the running time where the audio
+ * received ends would not be where the stream goes on in the new segment
+ * (its timestamps jumping back or ahead, or its running time). */
+static bool
+gst_voice_segmenter_segment_breaks (GstVoiceSegmenter * self,
+    const GstSegment * segment)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  GstClockTime at = priv->position;
+  if (!GST_CLOCK_TIME_IS_VALID (at))
+    return false;
+  GstClockTime rt = gst_segment_to_running_time (&priv->segment,
+      GST_FORMAT_TIME, at);
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return true;
+  GstClockTime next = gst_segment_position_from_running_time (segment,
+      GST_FORMAT_TIME, rt);
+  return !GST_CLOCK_TIME_IS_VALID (next)
+      || ABS (GST_CLOCK_DIFF (at, next)) > (GstClockTimeDiff)
+      CONTINUITY_TOLERANCE;
+}
+
 static gboolean
 gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event)
@@ -1226,18 +1249,18 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
         gst_event_unref (event);
         return FALSE;
       }
-      /* audio to come on another timeline (concat's next piece, a segment
-       * seek's next loop): what is open ends with the audio before it, its
-       * running times from the segment it came in */
-      GstClockTime at = priv->analyzer.position ();
-      if (detect && GST_CLOCK_TIME_IS_VALID (at)
-          && gst_segment_to_running_time (&priv->segment, GST_FORMAT_TIME, at)
-          != gst_segment_to_running_time (&segment, GST_FORMAT_TIME, at)) {
-        gst_voice_segmenter_finish_frame (self);
-        priv->detector.finish (priv->decided);
-        priv->detector.reset ();
-        gst_voice_segmenter_take_decisions (self);
-        priv->analyzer.reset ();
+      if (gst_voice_segmenter_segment_breaks (self, &segment)) {
+        /* what is open ends with the audio before it, its running times
+         * from the segment it came in */
+        if (detect) {
+          gst_voice_segmenter_finish_frame (self);
+          priv->detector.finish (priv->decided);
+          priv->detector.reset ();
+          gst_voice_segmenter_take_decisions (self);
+          priv->analyzer.reset ();
+        } else {
+          gst_voice_segmenter_mark (self, FALSE, GST_CLOCK_TIME_NONE);
+        }
       }
       gst_voice_segmenter_release (self, true);
       priv->segment = segment;

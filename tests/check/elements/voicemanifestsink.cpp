@@ -1058,6 +1058,14 @@ GST_START_TEST (test_refused_format_leaves_no_directory)
   for (auto c:cases)
     for (bool events_first : {
           true, false}) {
+    /* the limit is the encoder's own */
+    GstElementFactory *opusenc = gst_element_factory_find ("opusenc");
+    if (opusenc)
+      gst_object_unref (opusenc);
+    if (c.format == 3 && !opusenc) {
+      g_print ("SKIP nine channels in Opus: opusenc is not installed\n");
+      continue;
+    }
     Recording rec ("format", c.format, "full-layout", 1, nullptr);
     rec.h = gst_harness_new_with_element (rec.sink, "sink", nullptr);
     GstAudioInfo info;

@@ -847,31 +847,76 @@ GST_END_TEST;
 /* Two pieces, one after the other in running time but each from stream
  * time 0 (as concat gives them), speech to the end of the first: the span
  * that the second closes has its running times from the first piece's
- * segment (its end was 7.1 s, the spans overlapping). */
+ * segment (its end was 7.1 s, the spans overlapping). In marked mode too,
+ * where the span open across the new segment closes at it. */
 GST_START_TEST (test_span_closed_by_a_new_segment)
+{
+  for (bool marked : {
+        false, true}) {
+    Recorder rec;
+    Signal s = Signal::load ("utterance-16k.wav");
+    GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE,
+        marked ? "mode=marked" : nullptr);
+    GstClockTime length = s.time_of (s.size ());
+
+    if (marked)
+      fail_unless (gst_harness_push_event (h,
+              gst_voice_event_new_speech_mark (TRUE, 0)));
+    push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+    GstSegment segment;
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    segment.base = length;
+    fail_unless (gst_harness_push_event (h,
+            gst_event_new_segment (&segment)));
+    push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+    if (marked)
+      fail_unless (gst_harness_push_event (h,
+              gst_voice_event_new_speech_mark (FALSE, GST_CLOCK_TIME_NONE)));
+    gst_harness_push_event (h, gst_event_new_eos ());
+
+    auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+    fail_unless_equals_int (stops.size (), marked ? 1 : 2);
+    for (guint k = 0; k < stops.size (); k++) {
+      fail_unless_equals_uint64 (stops[k].start_running_time,
+          stops[k].start + k * length);
+      fail_unless_equals_uint64 (stops[k].stop_running_time,
+          stops[k].stop + k * length);
+    }
+    if (marked) {
+      fail_unless_equals_uint64 (stops[0].stop, length);
+    } else {
+      fail_unless (stops[0].stop_running_time <=
+          stops[1].start_running_time);
+    }
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
+/* A new segment under which the stream goes on (its start 1 ms on, with
+ * the timestamps, its running time the same): the span goes on across it
+ * (a first version closed it there). */
+GST_START_TEST (test_span_across_a_continuing_segment)
 {
   Recorder rec;
   Signal s = Signal::load ("utterance-16k.wav");
   GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
-  GstClockTime length = s.time_of (s.size ());
+  gsize half = s.size () / 2 / 320 * 320;
+  GstClockTime t = s.time_of (half);
 
-  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, half);
   GstSegment segment;
   gst_segment_init (&segment, GST_FORMAT_TIME);
-  segment.base = length;
+  segment.start = segment.time = t + GST_MSECOND;
+  segment.base = t;
   fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
-  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0);
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, t + GST_MSECOND, 320, half);
   gst_harness_push_event (h, gst_event_new_eos ());
 
   auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
-  fail_unless_equals_int (stops.size (), 2);
-  for (guint k = 0; k < 2; k++) {
-    fail_unless_equals_uint64 (stops[k].start_running_time,
-        stops[k].start + k * length);
-    fail_unless_equals_uint64 (stops[k].stop_running_time,
-        stops[k].stop + k * length);
-  }
-  fail_unless (stops[0].stop_running_time <= stops[1].start_running_time);
+  fail_unless_equals_int (stops.size (), 1);
+  fail_unless (stops[0].start < t && stops[0].stop > t + GST_MSECOND);
   gst_harness_teardown (h);
 }
 
@@ -1561,6 +1606,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_renegotiate_16k_to_8k);
   tcase_add_test (tc, test_renegotiate_across_a_jump);
   tcase_add_test (tc, test_span_closed_by_a_new_segment);
+  tcase_add_test (tc, test_span_across_a_continuing_segment);
   tcase_add_test (tc, test_buffers_without_timestamps);
   tcase_add_test (tc, test_timestamp_jump_is_silence);
   tcase_add_test (tc, test_onset_after_a_jump);
