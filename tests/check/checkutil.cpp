@@ -3,6 +3,8 @@
  */
 #include "checkutil.h"
 
+#include <gst/check/gstcheck.h>
+
 #include <gst/audio/audio.h>
 
 #include <cstring>
@@ -87,4 +89,17 @@ count_warnings (GstBus * bus, GQuark domain, gint code)
     gst_message_unref (msg);
   }
   return n;
+}
+
+void
+wait_for_eos (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
 }

@@ -36,3 +36,7 @@ guint count_warnings (GstBus * bus, GQuark domain = 0, gint code = 0);
 /* Reads @path into @wav: FALSE unless it is a 16-bit PCM WAV file whose
  * header gives its sizes exactly. */
 bool read_wav (const std::string & path, Wav & wav);
+
+/* Waits for @pipeline, already PLAYING, to reach EOS (an error fails the
+ * test), then sets it to NULL and unrefs it. */
+void wait_for_eos (GstElement * pipeline);

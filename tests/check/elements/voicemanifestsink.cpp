@@ -947,33 +947,48 @@ GST_START_TEST (test_first_manifest_has_the_announcements)
 
 GST_END_TEST;
 
+/* A recording made into a directory, to check that it stays as it was. */
+struct LastRecording : Recording
+{
+  gchar *before;
+
+  LastRecording ()
+  {
+    start ();
+    record_call (h);
+    gst_harness_teardown (h);
+    h = nullptr;
+    fail_unless (g_file_get_contents (path ("manifest.json").c_str (),
+            &before, nullptr, nullptr));
+  }
+  ~LastRecording ()
+  {
+    g_free (before);
+  }
+
+  void check_as_it_was () const
+  {
+    gchar *after;
+    fail_unless (g_file_get_contents (path ("manifest.json").c_str (),
+            &after, nullptr, nullptr));
+    fail_unless_equals_string (after, before);
+    g_free (after);
+    Wav wav;
+    fail_unless (read_wav (path ("full.wav"), wav));
+    fail_unless_equals_int (wav.samples.size (), 300 * CHUNK);
+  }
+};
+
 /* A recording that receives nothing leaves the directory as it was. */
 GST_START_TEST (test_no_data_keeps_the_last_recording)
 {
-  Recording rec;
-  rec.start ();
-  record_call (rec.h);
-  gst_harness_teardown (rec.h);
-  rec.h = nullptr;
-  gchar *before;
-  fail_unless (g_file_get_contents (rec.path ("manifest.json").c_str (),
-          &before, nullptr, nullptr));
-
+  LastRecording rec;
   GstElement *sink = gst_element_factory_make ("voicemanifestsink", nullptr);
   g_object_set (sink, "location", rec.path ("").c_str (), nullptr);
   gst_element_set_state (sink, GST_STATE_PAUSED);
   gst_element_set_state (sink, GST_STATE_NULL);
   gst_object_unref (sink);
-
-  gchar *after;
-  fail_unless (g_file_get_contents (rec.path ("manifest.json").c_str (),
-          &after, nullptr, nullptr));
-  fail_unless_equals_string (after, before);
-  Wav wav;
-  fail_unless (read_wav (rec.path ("full.wav"), wav));
-  fail_unless_equals_int (wav.samples.size (), 300 * CHUNK);
-  g_free (before);
-  g_free (after);
+  rec.check_as_it_was ();
 }
 
 GST_END_TEST;
@@ -983,15 +998,7 @@ GST_END_TEST;
  * as it was, and a new directory is not left behind. */
 GST_START_TEST (test_eos_before_audio_keeps_the_last_recording)
 {
-  Recording rec;
-  rec.start ();
-  record_call (rec.h);
-  gst_harness_teardown (rec.h);
-  rec.h = nullptr;
-  gchar *before;
-  fail_unless (g_file_get_contents (rec.path ("manifest.json").c_str (),
-          &before, nullptr, nullptr));
-
+  LastRecording rec;
   for (const std::string & location : {
         rec.path (""), rec.path ("new")}) {
     gchar *desc = g_strdup_printf ("voicetimeline name=t ! voicemanifestsink "
@@ -1001,26 +1008,10 @@ GST_START_TEST (test_eos_before_audio_keeps_the_last_recording)
     g_free (desc);
     fail_unless (pipeline != nullptr);
     gst_element_set_state (pipeline, GST_STATE_PLAYING);
-    GstBus *bus = gst_element_get_bus (pipeline);
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-    fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
-    gst_message_unref (msg);
-    gst_object_unref (bus);
-    gst_element_set_state (pipeline, GST_STATE_NULL);
-    gst_object_unref (pipeline);
+    wait_for_eos (pipeline);
   }
-
-  gchar *after;
-  fail_unless (g_file_get_contents (rec.path ("manifest.json").c_str (),
-          &after, nullptr, nullptr));
-  fail_unless_equals_string (after, before);
-  Wav wav;
-  fail_unless (read_wav (rec.path ("full.wav"), wav));
-  fail_unless_equals_int (wav.samples.size (), 300 * CHUNK);
+  rec.check_as_it_was ();
   fail_if (g_file_test (rec.path ("new").c_str (), G_FILE_TEST_EXISTS));
-  g_free (before);
-  g_free (after);
 }
 
 GST_END_TEST;
