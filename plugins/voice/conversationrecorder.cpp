@@ -66,6 +66,15 @@ ConversationRecorder::fail (gint code, const std::string & text,
   on_failure_ ({GST_RESOURCE_ERROR, code, text, debug});
 }
 
+bool
+ConversationRecorder::refuse_format (const std::string & text,
+    const std::string & debug)
+{
+  failed_ = true;
+  on_failure_ ({GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, text, debug});
+  return false;
+}
+
 void
 ConversationRecorder::fail_write (const EncodedFile & file,
     const std::string & path)
@@ -113,36 +122,25 @@ ConversationRecorder::set_format (gint rate, gint channels,
   if (full_ || rate_) {
     if (rate == rate_ && channels == channels_)
       return true;
-    on_failure_ ({GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-            "The stream's format changed during the recording",
-            "a recording keeps one rate and one channel per speaker"});
-    failed_ = true;
-    return false;
+    return refuse_format ("The stream's format changed during the recording",
+        "a recording keeps one rate and one channel per speaker");
   }
+  const RecordingFormatInfo & info = recording_format_info (settings_.format);
   /* only WAV and Opus hold more than two channels without positions */
   if (!settings_.mixed && channels > 2
       && settings_.format != RECORDING_FORMAT_WAV
-      && settings_.format != RECORDING_FORMAT_OPUS) {
-    on_failure_ ({GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-            "full-layout=channels with " + std::to_string (channels) +
-            " speakers needs format wav or opus",
-            std::string (recording_format_info (settings_.format).encoder) +
-            " takes no more than two channels without positions"});
-    failed_ = true;
-    return false;
-  }
+      && settings_.format != RECORDING_FORMAT_OPUS)
+    return refuse_format ("full-layout=channels with " +
+        std::to_string (channels) + " speakers needs format wav or opus",
+        std::string (info.encoder) +
+        " takes no more than two channels without positions");
   gint most = recording_format_max_channels (settings_.format);
-  if (!settings_.mixed && most > 0 && channels > most) {
-    on_failure_ ({GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-            "full-layout=channels with " + std::to_string (channels) +
-            " speakers is more than format " + std::string
-            (recording_format_info (settings_.format).extension) +
-            " holds (" + std::to_string (most) + " channels)",
-            std::string (recording_format_info (settings_.format).encoder) +
-            " takes at most " + std::to_string (most) + " channels"});
-    failed_ = true;
-    return false;
-  }
+  if (!settings_.mixed && most > 0 && channels > most)
+    return refuse_format ("full-layout=channels with " +
+        std::to_string (channels) + " speakers is more than format " +
+        info.extension + " holds (" + std::to_string (most) + " channels)",
+        std::string (info.encoder) + " takes at most " +
+        std::to_string (most) + " channels");
   rate_ = rate;
   channels_ = channels;
   channel_mask_ = channel_mask;

@@ -112,6 +112,9 @@ private:
   void fail (gint code, const std::string & text, const std::string & debug =
       "");
   void fail_write (const EncodedFile & file, const std::string & path);
+  /* the stream's format cannot be recorded: a STREAM/FORMAT failure;
+   * returns false */
+  bool refuse_format (const std::string & text, const std::string & debug);
   guint64 frame_at (gdouble seconds) const;
   std::string extension () const;
 

@@ -694,6 +694,18 @@ gst_voice_segmenter_take_decisions (GstVoiceSegmenter * self)
   priv->decided.clear ();
 }
 
+/* What is open cannot go on (the stream's time went back, or on in
+ * another segment): it ends with the frames analysed, and the detection
+ * starts again. */
+static void
+gst_voice_segmenter_end_detection (GstVoiceSegmenter * self)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  priv->detector.finish (priv->decided);
+  priv->detector.reset ();
+  gst_voice_segmenter_take_decisions (self);
+}
+
 static void
 gst_voice_segmenter_push_boundary (GstVoiceSegmenter * self,
     const Boundary & b)
@@ -885,9 +897,7 @@ gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
       } else if (diff < -(GstClockTimeDiff) SKEW_TOLERANCE) {
         /* time went backwards: what was open cannot continue, and the
          * audio held back must not wait for the new timeline to pass it */
-        priv->detector.finish (priv->decided);
-        priv->detector.reset ();
-        gst_voice_segmenter_take_decisions (self);
+        gst_voice_segmenter_end_detection (self);
         gst_voice_segmenter_release (self, true);
       }
       gst_voice_segmenter_take_decisions (self);
@@ -1254,9 +1264,7 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
          * from the segment it came in */
         if (detect) {
           gst_voice_segmenter_finish_frame (self);
-          priv->detector.finish (priv->decided);
-          priv->detector.reset ();
-          gst_voice_segmenter_take_decisions (self);
+          gst_voice_segmenter_end_detection (self);
           priv->analyzer.reset ();
         } else {
           gst_voice_segmenter_mark (self, FALSE, GST_CLOCK_TIME_NONE);

@@ -70,30 +70,38 @@ signal_caps (gint rate, GstAudioFormat format)
   return gst_audio_info_to_caps (&info);
 }
 
+GstBuffer *
+signal_buffer (const Signal & signal, GstAudioFormat format, gsize pos,
+    gsize n)
+{
+  gsize bps = format == GST_AUDIO_FORMAT_S16LE ? 2 : 4;
+  GstBuffer *buf = gst_buffer_new_allocate (nullptr, n * bps, nullptr);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (gsize i = 0; i < n; i++) {
+    float x = signal.samples[pos + i];
+    if (format == GST_AUDIO_FORMAT_S16LE) {
+      gint v = (gint) (x * 32768.0f);
+      GST_WRITE_UINT16_LE (map.data + 2 * i, (guint16) CLAMP (v, -32768,
+              32767));
+    } else {
+      GST_WRITE_FLOAT_LE (map.data + 4 * i, x);
+    }
+  }
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
 GstFlowReturn
 push_signal (GstHarness * h, const Signal & signal, GstAudioFormat format,
     GstClockTime base, gsize chunk, gsize from, gsize to, bool timestamps)
 {
   GstFlowReturn ret = GST_FLOW_OK;
   to = MIN (to, signal.size ());
-  gsize bps = format == GST_AUDIO_FORMAT_S16LE ? 2 : 4;
 
   for (gsize pos = from; pos < to && ret == GST_FLOW_OK; pos += chunk) {
     gsize n = MIN (chunk, to - pos);
-    GstBuffer *buf = gst_buffer_new_allocate (nullptr, n * bps, nullptr);
-    GstMapInfo map;
-    gst_buffer_map (buf, &map, GST_MAP_WRITE);
-    for (gsize i = 0; i < n; i++) {
-      float x = signal.samples[pos + i];
-      if (format == GST_AUDIO_FORMAT_S16LE) {
-        gint v = (gint) (x * 32768.0f);
-        GST_WRITE_UINT16_LE (map.data + 2 * i, (guint16) CLAMP (v, -32768,
-                32767));
-      } else {
-        GST_WRITE_FLOAT_LE (map.data + 4 * i, x);
-      }
-    }
-    gst_buffer_unmap (buf, &map);
+    GstBuffer *buf = signal_buffer (signal, format, pos, n);
     if (timestamps) {
       GST_BUFFER_PTS (buf) = base + signal.time_of (pos - from);
       GST_BUFFER_DURATION (buf) = signal.time_of (pos - from + n) -

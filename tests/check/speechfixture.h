@@ -32,6 +32,10 @@ struct Signal
 
 GstCaps *signal_caps (gint rate, GstAudioFormat format);
 
+/* @signal[@pos, @pos + @n) as one buffer in @format, without timestamps. */
+GstBuffer *signal_buffer (const Signal & signal, GstAudioFormat format,
+    gsize pos, gsize n);
+
 /* Pushes @signal[@from, @to) as buffers of @chunk samples, timestamped from
  * @base (the time of sample @from). Returns the last flow return. */
 GstFlowReturn push_signal (GstHarness * h, const Signal & signal,

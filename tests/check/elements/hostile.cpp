@@ -1094,13 +1094,7 @@ record_with_a_jump (const Signal & s, GstClockTime jump,
         (GstClockTime) 0, s.time_of (s.size ()) + jump}) {
     for (gsize pos = 0; pos < s.size (); pos += 320) {
       gsize n = MIN ((gsize) 320, s.size () - pos);
-      GstBuffer *buf = gst_buffer_new_allocate (nullptr, n * 2, nullptr);
-      GstMapInfo map;
-      gst_buffer_map (buf, &map, GST_MAP_WRITE);
-      for (gsize i = 0; i < n; i++)
-        GST_WRITE_UINT16_LE (map.data + 2 * i, (guint16) CLAMP ((gint)
-                (s.samples[pos + i] * 32768.0f), -32768, 32767));
-      gst_buffer_unmap (buf, &map);
+      GstBuffer *buf = signal_buffer (s, GST_AUDIO_FORMAT_S16LE, pos, n);
       GST_BUFFER_PTS (buf) = base + s.time_of (pos);
       GST_BUFFER_DURATION (buf) = s.time_of (pos + n) - s.time_of (pos);
       GstFlowReturn ret;
