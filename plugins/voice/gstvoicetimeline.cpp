@@ -713,8 +713,10 @@ struct GstVoiceTimelinePrivate
   GstClockTime position = GST_CLOCK_TIME_NONE;
   std::vector < GstStructure * >outgoing;     /* for events and messages */
   std::vector < std::string > warnings;
-  /* which pad speaks as which name, so that two legs never merge */
+  /* which pad speaks as which name, so that two legs never merge; and
+   * whether the pads have taken their names, in pad order */
   std::map < std::string, GstPad * >owners;
+  bool names_claimed = false;
   /* what each pad's channel was last announced with */
   struct Announced
   {
@@ -796,6 +798,7 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
   priv->recent.clear ();
   priv->warnings.clear ();
   priv->owners.clear ();
+  priv->names_claimed = false;
   priv->announced.clear ();
   priv->summary_version = 0;    /* no figures yet: nothing to send */
   GST_OBJECT_LOCK (self);
@@ -1345,6 +1348,26 @@ gst_voice_timeline_src_event (GstAggregator * agg, GstEvent * event)
   return GST_AGGREGATOR_CLASS (parent_class)->src_event (agg, event);
 }
 
+/* Every pad takes its name, in pad order, the first time a name is needed
+ * (as the call starts): of two legs that speak as one name from the start,
+ * the one on the lower-numbered pad keeps it, whichever leg's events the
+ * aggregator happened to take first (aggregate thread). */
+static void
+gst_voice_timeline_claim_names (GstVoiceTimeline * self)
+{
+  if (self->priv->names_claimed)
+    return;
+  self->priv->names_claimed = true;
+  for (GstPad * pad:gst_voice_timeline_pads_of_type (self,
+          GST_TYPE_VOICE_TIMELINE_PAD)) {
+    std::string name;
+    GstVoiceRole role;
+    gst_voice_timeline_unique_speaker (self, GST_VOICE_TIMELINE_PAD (pad),
+        name, role);
+    gst_object_unref (pad);
+  }
+}
+
 /* The name a pad speaks as in the timeline: its identity, made unique with
  * the pad's name when another leg already speaks as it (two segmenters left
  * at their default name "user", say), with a warning. */
@@ -1352,6 +1375,7 @@ static void
 gst_voice_timeline_unique_speaker (GstVoiceTimeline * self,
     GstVoiceTimelinePad * pad, std::string & name, GstVoiceRole & role)
 {
+  gst_voice_timeline_claim_names (self);
   gst_voice_timeline_pad_identity (pad, name, role);
   auto & owners = self->priv->owners;
   auto it = owners.find (name);
@@ -1477,9 +1501,12 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
     GST_OBJECT_UNLOCK (pad);
     gst_event_unref (event);
     /* a name that became known after the start is announced now, not
-     * only with the speaker's first words */
-    std::string who;
-    gst_voice_timeline_speaker_of (self, pad, who, role);
+     * only with the speaker's first words; before the start, the names
+     * are taken in pad order */
+    if (GST_CLOCK_TIME_IS_VALID (self->priv->origin)) {
+      std::string who;
+      gst_voice_timeline_speaker_of (self, pad, who, role);
+    }
     return TRUE;
   }
 

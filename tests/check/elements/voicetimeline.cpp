@@ -286,15 +286,27 @@ GST_START_TEST (test_three_speakers_one_leaves_early)
 
 GST_END_TEST;
 
-/* Two legs that speak as @name; @renamed is what the second is called. */
+/* Two legs that speak as @name; @renamed is what the second is called.
+ * With @first_late, the first leg comes to @name only after the timeline
+ * has taken the second leg's name. */
 static void
-check_same_name_on_two_legs (const gchar * name, const gchar * renamed)
+check_same_name_on_two_legs (const gchar * name, const gchar * renamed,
+    gboolean first_late = FALSE)
 {
   Call call ( {
-        {nullptr, 1, name, GST_VOICE_ROLE_USER},
+        {nullptr, 1, first_late ? "someone" : name, GST_VOICE_ROLE_USER},
         {nullptr, 2, name, GST_VOICE_ROLE_USER},
       });
   std::vector < Leg > &legs = call.legs;
+  if (first_late) {
+    /* a serialized query returns once the aggregator has taken every
+     * event before it */
+    GstQuery *drain = gst_query_new_drain ();
+    gst_pad_peer_query (legs[1].h->srcpad, drain);
+    gst_query_unref (drain);
+    fail_unless (gst_harness_push_event (legs[0].h,
+            gst_voice_event_new_speaker (name, GST_VOICE_ROLE_USER)));
+  }
   for (guint i = 0; i < 100; i++) {
     if (i == 10) {
       push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
@@ -335,6 +347,9 @@ GST_START_TEST (test_same_name_on_two_legs)
   std::string renamed = longest.substr (0,
       GST_VOICE_SPEAKER_NAME_MAX_LENGTH - 7) + "-sink_1";
   check_same_name_on_two_legs (longest.c_str (), renamed.c_str ());
+  /* the second leg's name reached the timeline first: the names are still
+   * taken in pad order as the call starts */
+  check_same_name_on_two_legs ("user", "user-sink_1", TRUE);
 }
 
 GST_END_TEST;
