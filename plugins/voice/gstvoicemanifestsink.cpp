@@ -52,6 +52,7 @@
 
 #include "gstvoicemanifestsink.h"
 #include "conversationrecorder.h"
+#include "nextcallproperty.h"
 #include "upstreamlive.h"
 
 #include <gst/audio/audio.h>
@@ -348,6 +349,7 @@ gst_voice_manifest_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstVoiceManifestSinkPrivate *priv = GST_VOICE_MANIFEST_SINK (object)->priv;
+  next_call_property_check (GST_ELEMENT (object), pspec);
   std::lock_guard < std::mutex > lk (priv->lock);
 
   switch (prop_id) {

@@ -69,6 +69,7 @@
 #include "frameanalyzer.h"
 #include "speechdetector.h"
 #include "stallwatch.h"
+#include "nextcallproperty.h"
 #include "upstreamlive.h"
 
 #include <gst/audio/audio.h>
@@ -421,6 +422,7 @@ gst_voice_segmenter_set_property (GObject * object, guint prop_id,
   GstVoiceSegmenterPrivate *priv = self->priv;
   std::string warn_name;
 
+  next_call_property_check (GST_ELEMENT (object), pspec);
   GST_OBJECT_LOCK (self);
   bool running = GST_STATE (self) > GST_STATE_NULL;
   GST_OBJECT_UNLOCK (self);

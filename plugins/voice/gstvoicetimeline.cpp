@@ -54,6 +54,7 @@
 
 #include "gstvoicetimeline.h"
 #include "driftcompensator.h"
+#include "nextcallproperty.h"
 #include "s16loops.h"
 #include "timelinebuilder.h"
 #include "timelinetextpad.h"
@@ -694,6 +695,9 @@ struct GstVoiceTimelinePrivate
 {
   std::mutex lock;              /* properties, the inbox, last_position */
   GstClockTime settle_time = DEFAULT_SETTLE_TIME;
+  /* settle-time as the call started: a change while it runs is for the
+   * next call (set in start (), read by the aggregate thread) */
+  GstClockTime call_settle_time = DEFAULT_SETTLE_TIME;
   bool post_messages = true;
   std::vector < AppEvent > inbox;     /* from the application's threads */
   /* the call ended: the inbox was taken for the last time; and whether
@@ -1003,7 +1007,7 @@ gst_voice_timeline_wait_for_text (GstVoiceTimeline * self)
   GstVoiceTimelinePrivate *priv = self->priv;
   std::unique_lock < std::mutex > lk (priv->lock);
   auto deadline = std::chrono::steady_clock::now () +
-      std::chrono::nanoseconds (priv->settle_time);
+      std::chrono::nanoseconds (priv->call_settle_time);
   while (!priv->stop_waiting) {
     lk.unlock ();
     bool done = gst_voice_timeline_text_done (self);
@@ -1686,15 +1690,10 @@ gst_voice_timeline_conversation_start (GstVoiceTimeline * self,
   }
   gchar *iso = g_date_time_format_iso8601 (zero);
   g_date_time_unref (zero);
-  GstClockTime settle;
-  {
-    std::lock_guard < std::mutex > lk (self->priv->lock);
-    settle = self->priv->settle_time;
-  }
   GstStructure *s = gst_structure_new ("voice-conversation-start",
       "started-at", G_TYPE_STRING, iso,
       "origin-running-time", G_TYPE_UINT64, origin,
-      "settle-time", G_TYPE_UINT64, settle, nullptr);
+      "settle-time", G_TYPE_UINT64, self->priv->call_settle_time, nullptr);
   g_free (iso);
   return s;
 }
@@ -1728,11 +1727,7 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
       std::lock_guard < std::mutex > lk (priv->lock);
       priv->last_position = priv->position;
     }
-    GstClockTime settle;
-    {
-      std::lock_guard < std::mutex > lk (priv->lock);
-      settle = priv->settle_time;
-    }
+    GstClockTime settle = priv->call_settle_time;
     if (priv->position > settle) {
       std::lock_guard < std::mutex > bl (priv->builder_lock);
       priv->builder->settle (priv->position - settle);
@@ -2193,6 +2188,10 @@ gst_voice_timeline_start (GstAggregator * agg)
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (agg);
   gst_voice_timeline_reset (self);
   gst_voice_timeline_reset_jumps (self);
+  {
+    std::lock_guard < std::mutex > lk (self->priv->lock);
+    self->priv->call_settle_time = self->priv->settle_time;
+  }
   GST_OBJECT_LOCK (self);
   self->streaming = TRUE;
   GST_OBJECT_UNLOCK (self);
@@ -2273,6 +2272,7 @@ gst_voice_timeline_set_property (GObject * object, guint prop_id,
   GstVoiceTimeline *self = GST_VOICE_TIMELINE (object);
   GstVoiceTimelinePrivate *priv = self->priv;
 
+  next_call_property_check (GST_ELEMENT (object), pspec);
   if (prop_id == PROP_MAX_SPEAKERS) {
     GST_OBJECT_LOCK (self);
     self->max_speakers = g_value_get_uint (value);

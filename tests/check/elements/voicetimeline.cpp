@@ -354,6 +354,52 @@ GST_START_TEST (test_same_name_on_two_legs)
 
 GST_END_TEST;
 
+static guint64
+uint64_property (GstElement * e, const gchar * name)
+{
+  guint64 v;
+  g_object_get (e, name, &v, nullptr);
+  return v;
+}
+
+/* settle-time set during a call is for the next: this call's spans are
+ * still decided 1.5 s after them, and the sink's lookback, told the call's
+ * settle-time as it started, still holds their audio. */
+GST_START_TEST (test_settle_time_kept_for_the_call)
+{
+  Call call ( {
+        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  GstElement *tl = legs[0].h->element;
+  for (guint i = 0; i < 300; i++) {
+    if (i == 10)
+      push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
+    if (i == 40)
+      push_span (legs[0], GST_VOICE_SPEECH_STOP, 100 * MS, 400 * MS);
+    if (i == 50)
+      g_object_set (tl, "settle-time", 10 * GST_SECOND, nullptr);
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  }
+  /* 3 s in, before any EOS: the span is out */
+  guint segments = 0;
+  GstEvent *ev;
+  while ((ev = gst_harness_try_pull_event (legs[0].h))) {
+    const GstStructure *s = gst_event_get_structure (ev);
+    if (s && gst_structure_has_name (s, GST_VOICE_SEGMENT_STRUCTURE))
+      segments++;
+    gst_event_unref (ev);
+  }
+  fail_unless_equals_int (segments, 1);
+  /* kept for the next call */
+  fail_unless_equals_uint64 (uint64_property (tl, "settle-time"),
+      10 * GST_SECOND);
+}
+
+GST_END_TEST;
+
 /* Sends @seek up from the output: refused, with a warning that names it,
  * and no leg sees it. */
 static void
@@ -1038,14 +1084,6 @@ GST_START_TEST (test_empty_gap_buffer)
 
 GST_END_TEST;
 
-static guint64
-uint64_property (GstElement * e, const gchar * name)
-{
-  guint64 v;
-  g_object_get (e, name, &v, nullptr);
-  return v;
-}
-
 /* the 10 ms buffers of the first output buffer without a live source */
 #define FIRST 25
 
@@ -1254,6 +1292,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_released_while_speaking);
   tcase_add_test (tc, test_seek_that_keeps_time_refused);
   tcase_add_test (tc, test_same_name_on_two_legs);
+  tcase_add_test (tc, test_settle_time_kept_for_the_call);
   tcase_add_test (tc, test_text_pads);
   tcase_add_test (tc, test_different_rates);
   tcase_add_test (tc, test_late_joiner);
