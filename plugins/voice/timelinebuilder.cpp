@@ -60,7 +60,7 @@ TimelineBuilder::set_transcript (const std::string & speaker, gint idx,
   Boundary b = { time, false, speaker, GST_VOICE_ROLE_USER, nullptr, true,
     idx, text
   };
-  pending_.insert ({{time, ORDER_APP}, b});
+  pending_.insert ({PendingKey (time, ORDER_APP, 0, ""), b});
 }
 
 void
@@ -127,7 +127,7 @@ TimelineBuilder::add_cue (const std::string & speaker, GstClockTime start,
   Boundary b = { start, false, speaker, GST_VOICE_ROLE_USER, nullptr, false,
     -1, text, MAX (start, end)
   };
-  pending_.insert ({{start, ORDER_APP}, b});
+  pending_.insert ({PendingKey (start, ORDER_APP, 0, ""), b});
 }
 
 static bool
@@ -226,8 +226,8 @@ void
 TimelineBuilder::span_start (const std::string & speaker, GstVoiceRole role,
     GstClockTime start)
 {
-  pending_.insert ({{start, ORDER_START}, {start, true, speaker, role,
-              nullptr, false, -1, ""}});
+  pending_.insert ({PendingKey (start, ORDER_START, role, speaker),
+        {start, true, speaker, role, nullptr, false, -1, ""}});
 }
 
 void
@@ -241,8 +241,8 @@ TimelineBuilder::span_stop (const std::string & speaker, GstVoiceRole role,
     start_known |= p.second.start && p.second.speaker == speaker;
   if (!start_known)
     span_start (speaker, role, start);
-  pending_.insert ({{end, ORDER_STOP}, {end, false, speaker, role,
-              nullptr, false, -1, ""}});
+  pending_.insert ({PendingKey (end, ORDER_STOP, role, speaker),
+        {end, false, speaker, role, nullptr, false, -1, ""}});
 }
 
 void
@@ -256,7 +256,7 @@ TimelineBuilder::add_event (const GstVoiceTimelineEvent & event,
       });
   gst_voice_timeline_event_copy_into (copy.get (), &event);
   Boundary b = { time, false, "", GST_VOICE_ROLE_USER, copy, false, -1, "" };
-  pending_.insert ({{time, ORDER_APP}, b});
+  pending_.insert ({PendingKey (time, ORDER_APP, 0, ""), b});
 }
 
 /* the call id of a tool event, from its metadata */
@@ -311,7 +311,7 @@ TimelineBuilder::process_app_event (const Boundary & b)
 void
 TimelineBuilder::settle (GstClockTime time)
 {
-  while (!pending_.empty () && pending_.begin ()->first.first < time) {
+  while (!pending_.empty () && std::get < 0 > (pending_.begin ()->first) < time) {
     Boundary b = pending_.begin ()->second;
     pending_.erase (pending_.begin ());
     process (b);

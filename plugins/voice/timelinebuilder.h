@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 /* Turns the speech spans of all speakers of one conversation into its
@@ -161,8 +162,11 @@ private:
   /* cues that a segment to come may still overlap, by speaker */
   std::map < std::string, std::vector < Cue > > cues_;
 
-  /* not yet processed, ordered by time, stops first on ties */
-  std::multimap < std::pair < GstClockTime, int >, Boundary > pending_;
+  /* not yet processed, ordered by time, stops first on ties, then the
+   * user's, then by speaker: never by which leg's event the aggregator
+   * happened to take first */
+  using PendingKey = std::tuple < GstClockTime, int, int, std::string >;
+  std::multimap < PendingKey, Boundary > pending_;
 
   std::map < std::string, OpenSpan > open_;
   guint next_idx_ = 0;

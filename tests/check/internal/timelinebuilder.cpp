@@ -179,6 +179,44 @@ GST_START_TEST (test_interrupt)
 
 GST_END_TEST;
 
+/* Two legs' boundaries at the very same time, told in either order (the
+ * order the aggregator took the legs' events in): one timeline. */
+GST_START_TEST (test_equal_times_in_either_order)
+{
+  std::vector < std::string > given[2];
+  std::vector < std::string > names[2];
+  for (guint order = 0; order < 2; order++) {
+    Recorded rec;
+    TimelineBuilder *tl = builder (rec);
+    tl->span_start ("alice", USER, 100 * MS);
+    tl->span_stop ("alice", USER, 100 * MS, 400 * MS);
+    if (order == 0) {
+      tl->span_start ("alice", USER, 600 * MS);
+      tl->span_start ("bot", AGENT, 600 * MS);
+    } else {
+      tl->span_start ("bot", AGENT, 600 * MS);
+      tl->span_start ("alice", USER, 600 * MS);
+    }
+    tl->span_stop ("alice", USER, 600 * MS, 900 * MS);
+    tl->span_stop ("bot", AGENT, 600 * MS, 900 * MS);
+    tl->finish (2 * GST_SECOND);
+    given[order] = rec.given;
+    for (const auto & seg:rec.segments)
+      names[order].push_back (std::to_string (seg.idx) + seg.speaker +
+          (seg.transcript_truncated ? " truncated" : ""));
+    /* the user's start first: the bot does not answer the pause, nor is it
+     * interrupted */
+    fail_unless (rec.find ("user_interrupt") == nullptr);
+    fail_unless_equals_string (names[order][1].c_str (), "1alice");
+    fail_unless_equals_string (names[order][2].c_str (), "2bot");
+    delete tl;
+  }
+  fail_unless (given[0] == given[1]);
+  fail_unless (names[0] == names[1]);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_overlap_is_not_an_answer)
 {
   Recorded rec;
@@ -614,6 +652,7 @@ timelinebuilder_suite (void)
   tcase_add_test (tc, test_turns_and_latency);
   tcase_add_test (tc, test_late_stop_does_not_fake_an_overlap);
   tcase_add_test (tc, test_interrupt);
+  tcase_add_test (tc, test_equal_times_in_either_order);
   tcase_add_test (tc, test_overlap_is_not_an_answer);
   tcase_add_test (tc, test_several_users_one_answer_per_turn);
   tcase_add_test (tc, test_settle_holds_back_the_unsure);
