@@ -1605,6 +1605,13 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
           speech.start);
     start = gst_voice_timeline_pad_unjump (pad, start);
     std::lock_guard < std::mutex > bl (self->priv->builder_lock);
+    /* a span ends as the speaker it started as: a name or role that
+     * changed while it was open is for the next one */
+    if (speech.kind == GST_VOICE_SPEECH_STOP
+        && GST_CLOCK_TIME_IS_VALID (pad->open_start)) {
+      who = *pad->open_speaker;
+      role = pad->open_role;
+    }
     pad->open_start = speech.kind == GST_VOICE_SPEECH_START ? start :
         GST_CLOCK_TIME_NONE;
     *pad->open_speaker = who;

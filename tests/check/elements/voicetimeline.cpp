@@ -354,6 +354,47 @@ GST_START_TEST (test_same_name_on_two_legs)
 
 GST_END_TEST;
 
+/* The segmenter's role changed while its speaker talked: the span ends as
+ * it started, an agent's start with an agent's stop. */
+GST_START_TEST (test_role_changed_while_speaking)
+{
+  Call call ( {
+        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  for (guint i = 0; i < 100; i++) {
+    if (i == 10)
+      push_span (legs[1], GST_VOICE_SPEECH_START, 100 * MS, 0);
+    if (i == 30) {
+      fail_unless (gst_harness_push_event (legs[1].h,
+              gst_voice_event_new_speaker ("bot", GST_VOICE_ROLE_USER)));
+      legs[1].role = GST_VOICE_ROLE_USER;
+    }
+    if (i == 50)
+      push_span (legs[1], GST_VOICE_SPEECH_STOP, 100 * MS, 400 * MS);
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  }
+  for (auto & leg:legs)
+    gst_harness_push_event (leg.h, gst_event_new_eos ());
+
+  Output o;
+  collect (legs[0].h, o);
+  fail_unless_equals_int (o.segments.size (), 1);
+  fail_unless_equals_int (o.segments[0].role, GST_VOICE_ROLE_AGENT);
+  fail_unless_equals_int (o.events.size (), 2);
+  fail_unless_equals_int (o.events[0].type,
+      GST_VOICE_EVENT_AGENT_START_SPEAKING);
+  fail_unless_equals_int (o.events[1].type,
+      GST_VOICE_EVENT_AGENT_STOP_SPEAKING);
+  fail_unless_equals_float (o.events[1].time, 0.4);
+  /* the channel is announced with its new role */
+  fail_unless_equals_int (o.speakers[1].second, GST_VOICE_ROLE_USER);
+}
+
+GST_END_TEST;
+
 static guint64
 uint64_property (GstElement * e, const gchar * name)
 {
@@ -1293,6 +1334,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_seek_that_keeps_time_refused);
   tcase_add_test (tc, test_same_name_on_two_legs);
   tcase_add_test (tc, test_settle_time_kept_for_the_call);
+  tcase_add_test (tc, test_role_changed_while_speaking);
   tcase_add_test (tc, test_text_pads);
   tcase_add_test (tc, test_different_rates);
   tcase_add_test (tc, test_late_joiner);
