@@ -96,6 +96,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_segmenter_debug);
 /* Timestamps closer than this to where the previous buffer ended are taken
  * as continuous (upstream rounding); anything further is a discontinuity. */
 #define CONTINUITY_TOLERANCE (20 * GST_MSECOND)
+/* how much later than where the last one ended an untimed live buffer may
+ * come and still be taken to follow it (a sender's jitter) */
+#define UNTIMED_JITTER (60 * GST_MSECOND)
 /* without a live source, the audio goes out in runs of about this long */
 #define OFFLINE_RUN_DURATION (4 * GST_SECOND)
 /* A step back up to this is a leg whose clock runs a little fast (its
@@ -1043,6 +1046,33 @@ gst_voice_segmenter_unwatch_stall (GstVoiceSegmenter * self)
   stall_watch::unwatch (GST_OBJECT (self));
 }
 
+/* Where a buffer without a timestamp goes: where the last one ended. Live,
+ * the first where it arrives, as a source's do-timestamp would place it,
+ * and so one that comes later than the last one's end by more than jitter
+ * (the leg sent nothing for a while): the timeline places a leg's audio by
+ * its running time, and the spans must be where their audio is. Sets
+ * @resync when the buffer does not follow the last one. */
+static GstClockTime
+gst_voice_segmenter_untimed_pts (GstVoiceSegmenter * self, bool * resync)
+{
+  GstVoiceSegmenterPrivate *priv = self->priv;
+  GstClockTime next = priv->position;
+  *resync = false;
+  if (priv->liveness == GstVoiceSegmenterPrivate::LIVE) {
+    GstClockTime now =
+        gst_element_get_current_running_time (GST_ELEMENT (self));
+    GstClockTime arrival = GST_CLOCK_TIME_IS_VALID (now) ?
+        gst_segment_position_from_running_time (&priv->segment,
+        GST_FORMAT_TIME, now) : GST_CLOCK_TIME_NONE;
+    if (GST_CLOCK_TIME_IS_VALID (arrival) && (!GST_CLOCK_TIME_IS_VALID (next)
+            || arrival > next + UNTIMED_JITTER)) {
+      *resync = GST_CLOCK_TIME_IS_VALID (next);
+      return arrival;
+    }
+  }
+  return GST_CLOCK_TIME_IS_VALID (next) ? next : priv->segment.start;
+}
+
 static GstFlowReturn
 gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buffer)
@@ -1075,13 +1105,22 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
   gint rate = GST_AUDIO_INFO_RATE (&priv->info);
   gsize n_samples = gst_buffer_get_size (buffer) / bpf;
 
-  /* buffers without timestamps continue where the last one ended */
+  /* a buffer without a timestamp leaves with the one it is taken to have,
+   * so that downstream places it where its spans say */
   GstClockTime pts = GST_BUFFER_PTS (buffer);
-  if (!GST_CLOCK_TIME_IS_VALID (pts))
-    pts = GST_CLOCK_TIME_IS_VALID (priv->position) ? priv->position :
-        priv->segment.start;
-  GstClockTime end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND,
-      rate);
+  GstClockTime end;
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND, rate);
+  } else {
+    bool resync;
+    pts = gst_voice_segmenter_untimed_pts (self, &resync);
+    end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND, rate);
+    buffer = gst_buffer_make_writable (buffer);
+    GST_BUFFER_PTS (buffer) = pts;
+    GST_BUFFER_DURATION (buffer) = end - pts;
+    if (resync)
+      GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+  }
 
   /* audio of a live stream that comes after silence was taken for it,
    * to the sample: its part before where the analysis went on is skipped */

@@ -18,6 +18,7 @@ struct Item
   bool is_buffer;
   GstClockTime pts;             /* buffers */
   GstClockTime end;
+  gboolean discont;
   GstVoiceSpeechKind kind;      /* speech events */
   GstClockTime start;
   GstClockTime stop;
@@ -74,6 +75,7 @@ record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     gst_caps_unref (caps);
     item.is_buffer = true;
     item.pts = GST_BUFFER_PTS (buf);
+    item.discont = GST_BUFFER_IS_DISCONT (buf);
     item.end = item.pts + gst_util_uint64_scale_int (gst_buffer_get_size (buf)
         / GST_AUDIO_INFO_BPF (&ainfo), GST_SECOND, GST_AUDIO_INFO_RATE (&ainfo));
     rec->items.push_back (item);
@@ -939,6 +941,53 @@ GST_START_TEST (test_buffers_without_timestamps)
 
 GST_END_TEST;
 
+/* A live leg without timestamps (an appsrc without do-timestamp): its
+ * first buffer is placed where it arrives by the pipeline's clock, as
+ * do-timestamp would place it, the next ones after it; after the leg sent
+ * nothing for a while, where it arrives again, marked DISCONT. The buffers
+ * leave with these times, and the spans are where their audio is, as the
+ * timeline will place it. */
+GST_START_TEST (test_live_buffers_without_timestamps)
+{
+  Recorder rec;
+  gsize head, tail;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.5, &head, &tail);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  GstClockTime arrival = 2 * GST_SECOND;
+  gst_harness_set_time (h, arrival);
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, G_MAXSIZE, false);
+  GstClockTime resume = arrival + 10 * GST_SECOND;
+  gst_harness_set_time (h, resume);
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, G_MAXSIZE, false);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
+  fail_unless_equals_int (stops.size (), 2);
+  for (guint i = 0; i < 2; i++) {
+    GstClockTime base = i == 0 ? arrival : resume;
+    fail_unless_equals_uint64 (stops[i].start, base + frame_start (s, head));
+    fail_unless_equals_uint64 (stops[i].stop, base + frame_end (s, tail));
+  }
+  GstClockTime expected = arrival;
+  guint discont = 0;
+  for (const auto & i:rec.items) {
+    if (!i.is_buffer)
+      continue;
+    if (i.pts == resume && expected < resume) {
+      fail_unless (i.discont);
+      expected = resume;
+    }
+    fail_unless_equals_uint64 (i.pts, expected);
+    discont += i.discont;
+    expected = i.end;
+  }
+  fail_unless_equals_uint64 (expected, resume + s.time_of (s.size ()));
+  fail_unless (discont <= 2);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_timestamp_jump_is_silence)
 {
   Recorder rec;
@@ -1608,6 +1657,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_span_closed_by_a_new_segment);
   tcase_add_test (tc, test_span_across_a_continuing_segment);
   tcase_add_test (tc, test_buffers_without_timestamps);
+  tcase_add_test (tc, test_live_buffers_without_timestamps);
   tcase_add_test (tc, test_timestamp_jump_is_silence);
   tcase_add_test (tc, test_onset_after_a_jump);
   tcase_add_test (tc, test_marked_spans);
