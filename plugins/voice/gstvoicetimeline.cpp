@@ -167,6 +167,8 @@ struct _GstVoiceTimelinePad
   GstClockTime open_start;
   std::string *open_speaker;
   GstVoiceRole open_role;
+  /* atomic: this call's audio on the pad was dropped as late, and said */
+  gint late_told;
 };
 
 G_DEFINE_TYPE (GstVoiceTimelinePad, gst_voice_timeline_pad,
@@ -492,6 +494,7 @@ gst_voice_timeline_pad_forget_audio (GstVoiceTimelinePad * pad)
   if (pad->drift)
     pad->drift->reset ();
   GST_OBJECT_UNLOCK (pad);
+  g_atomic_int_set (&pad->late_told, 0);
 }
 
 static void
@@ -539,6 +542,9 @@ gst_voice_timeline_pad_init (GstVoiceTimelinePad * pad)
   pad->open_start = GST_CLOCK_TIME_NONE;
   pad->open_speaker = new std::string ();
   gst_voice_timeline_pad_reset_jumps (pad);
+  /* the base class drops a live leg's audio that comes after the output
+   * passed it: its QoS message is what tells (a sink posts them too) */
+  g_object_set (pad, "qos-messages", TRUE, nullptr);
 }
 
 /* @t, a running time of @pad's stream, as the closed-up jumps moved it
@@ -1634,6 +1640,33 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
   return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
 }
 
+/* Audio dropped as late is lost from the recording, segment files and all:
+ * said once per pad and call as a warning, which an application watches
+ * for, where the QoS messages of every drop go unread as a rule. */
+static gboolean
+gst_voice_timeline_post_message (GstElement * element, GstMessage * msg)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_QOS
+      && GST_IS_VOICE_TIMELINE_PAD (GST_MESSAGE_SRC (msg))) {
+    GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (GST_MESSAGE_SRC (msg));
+    if (g_atomic_int_compare_and_exchange (&pad->late_told, 0, 1)) {
+      GstClockTime running_time, duration;
+      gst_message_parse_qos (msg, nullptr, &running_time, nullptr, nullptr,
+          &duration);
+      GST_ELEMENT_WARNING (element, STREAM, FAILED,
+          ("Audio on %s came too late and was dropped from the recording",
+              GST_PAD_NAME (pad)),
+          ("%" GST_TIME_FORMAT " of audio at running time %" GST_TIME_FORMAT
+              " came after the output had passed it: give a live source its "
+              "latency (appsrc min-latency, timestamps by do-timestamp) or "
+              "raise the timeline's latency property. Said once per pad and "
+              "call; the pad posts a QoS message at every drop",
+              GST_TIME_ARGS (duration), GST_TIME_ARGS (running_time)));
+    }
+  }
+  return GST_ELEMENT_CLASS (parent_class)->post_message (element, msg);
+}
+
 /* A speaker pad takes any rate of its template (see the CAPS event). */
 static gboolean
 gst_voice_timeline_sink_query (GstAggregator * agg, GstAggregatorPad * aggpad,
@@ -2471,6 +2504,8 @@ gst_voice_timeline_class_init (GstVoiceTimelineClass * klass)
       GST_DEBUG_FUNCPTR (gst_voice_timeline_request_new_pad);
   element_class->release_pad =
       GST_DEBUG_FUNCPTR (gst_voice_timeline_release_pad);
+  element_class->post_message =
+      GST_DEBUG_FUNCPTR (gst_voice_timeline_post_message);
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_voice_timeline_change_state);
 

@@ -441,6 +441,73 @@ GST_START_TEST (test_settle_time_kept_for_the_call)
 
 GST_END_TEST;
 
+/* A live leg's audio that comes after the output passed it is dropped by
+ * the base class: a warning names the pad, once per call, and a QoS
+ * message tells of every drop. */
+GST_START_TEST (test_late_audio_warned)
+{
+  Call call ( {
+        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (legs[0].h->element, bus);
+  for (guint i = 0; i < 100; i++)
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  /* a second in: twice 10 ms of 300 ms ago on the first leg (the second
+   * leg goes on beside them: the aggregator takes nothing until every leg
+   * has audio) */
+  for (guint late = 0; late < 2; late++) {
+    GstBuffer *buf = constant_buffer (legs[0].value, (30 + late) * CHUNK);
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    gst_harness_push (legs[0].h, buf);
+    gst_harness_push (legs[1].h, constant_buffer (legs[1].value,
+            (100 + late) * CHUNK));
+  }
+  for (guint i = 100; i < 150; i++) {
+    gst_harness_push (legs[0].h, constant_buffer (legs[0].value, i * CHUNK));
+    if (i + 2 < 150)
+      gst_harness_push (legs[1].h, constant_buffer (legs[1].value,
+              (i + 2) * CHUNK));
+  }
+  for (auto & leg:legs)
+    gst_harness_push_event (leg.h, gst_event_new_eos ());
+  Output o;
+  collect (legs[0].h, o);
+
+  guint warnings = 0, qos = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop (bus))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      GError *err;
+      gst_message_parse_warning (msg, &err, nullptr);
+      fail_unless (g_error_matches (err, GST_STREAM_ERROR,
+              GST_STREAM_ERROR_FAILED));
+      fail_unless_equals_string (err->message,
+          "Audio on sink_0 came too late and was dropped from the recording");
+      g_error_free (err);
+      warnings++;
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_QOS) {
+      fail_unless_equals_string (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+          "sink_0");
+      qos++;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (qos, 2);
+  /* the output is whole, the late audio not in it */
+  fail_unless_equals_int (o.samples.size (), 2 * 150 * CHUNK);
+  for (gsize f = 0; f < 150 * CHUNK; f++)
+    fail_unless_equals_int (o.samples[2 * f], 1);
+  gst_element_set_bus (legs[0].h->element, nullptr);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 /* Sends @seek up from the output: refused, with a warning that names it,
  * and no leg sees it. */
 static void
@@ -1335,6 +1402,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_same_name_on_two_legs);
   tcase_add_test (tc, test_settle_time_kept_for_the_call);
   tcase_add_test (tc, test_role_changed_while_speaking);
+  tcase_add_test (tc, test_late_audio_warned);
   tcase_add_test (tc, test_text_pads);
   tcase_add_test (tc, test_different_rates);
   tcase_add_test (tc, test_late_joiner);
