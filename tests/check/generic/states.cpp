@@ -208,7 +208,8 @@ GST_START_TEST (test_ready_properties_while_running)
     /* one that may change while playing says nothing */
     if (g_str_equal (name, "voicesegmenter"))
       g_object_set (e, "threshold", 12.0, nullptr);
-    fail_if (gst_bus_have_pending (bus));
+    GstMessage *extra = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+    fail_if (extra != nullptr, "%s: a warning too many", name);
     g_free (props);
     gst_element_set_state (e, GST_STATE_NULL);
     gst_element_set_bus (e, nullptr);
