@@ -721,6 +721,9 @@ struct GstVoiceTimelinePrivate
   std::unique_ptr < TimelineBuilder > builder;
   GstClockTime origin = GST_CLOCK_TIME_NONE;
   GstClockTime position = GST_CLOCK_TIME_NONE;
+  /* the end of the last output buffer that downstream took (a hang-up
+   * fails the push of the one in flight: the sink never had it) */
+  GstClockTime delivered = GST_CLOCK_TIME_NONE;
   std::vector < GstStructure * >outgoing;     /* for events and messages */
   std::vector < std::string > warnings;
   /* which pad speaks as which name, so that two legs never merge; and
@@ -800,6 +803,7 @@ gst_voice_timeline_reset (GstVoiceTimeline * self)
           }));
   priv->origin = GST_CLOCK_TIME_NONE;
   priv->position = GST_CLOCK_TIME_NONE;
+  priv->delivered = GST_CLOCK_TIME_NONE;
   for (auto s:priv->outgoing)
     gst_structure_free (s);
   priv->outgoing.clear ();
@@ -1777,6 +1781,8 @@ gst_voice_timeline_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
    * buffer, and what follows describes times settle-time in the past */
   GstFlowReturn ret = GST_AGGREGATOR_CLASS (parent_class)->finish_buffer (agg,
       buffer);
+  if (ret == GST_FLOW_OK && GST_CLOCK_TIME_IS_VALID (start))
+    priv->delivered = priv->position;
   if (GST_CLOCK_TIME_IS_VALID (priv->origin))
     gst_voice_timeline_queue_summary (self, false);
   gst_voice_timeline_push_outgoing (self);
@@ -2255,7 +2261,8 @@ gst_voice_timeline_stop (GstAggregator * agg)
   GstVoiceTimelinePrivate *priv = self->priv;
 
   /* hung up without EOS: what was still pending is decided with what came
-   * in; posted (the source pad no longer runs) and kept in "stats" */
+   * in, open spans ending where the sink's audio did; posted (the source
+   * pad no longer runs) and kept in "stats" */
   if (priv->builder) {
     {
       /* refused, not lost, until the next call may take them */
@@ -2265,8 +2272,9 @@ gst_voice_timeline_stop (GstAggregator * agg)
     gst_voice_timeline_take_inbox (self);
     {
       std::lock_guard < std::mutex > bl (priv->builder_lock);
-      priv->builder->finish (GST_CLOCK_TIME_IS_VALID (priv->position) ?
-          priv->position : 0);
+      GstClockTime end = GST_CLOCK_TIME_IS_VALID (priv->delivered) ?
+          priv->delivered : priv->position;
+      priv->builder->finish (GST_CLOCK_TIME_IS_VALID (end) ? end : 0);
     }
     gst_voice_timeline_queue_summary (self, true);
     gst_voice_timeline_push_outgoing (self);

@@ -508,6 +508,74 @@ GST_START_TEST (test_late_audio_warned)
 
 GST_END_TEST;
 
+/* A hang-up fails the push of the output buffer in flight: the sink never
+ * had it. The span open at the hang-up ends with the last audio that the
+ * output took, in the segment posted on the bus as in the sink's records. */
+GST_START_TEST (test_hang_up_ends_with_the_delivered_audio)
+{
+  Call call ( {
+        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  GstElement *tl = legs[0].h->element;
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (tl, bus);
+  for (guint i = 0; i < 50; i++) {
+    if (i == 10)
+      push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  }
+  /* 0.4 s out (the output buffers are 20 ms); then the output goes away:
+   * what is made from now on is refused */
+  while (gst_harness_buffers_received (legs[0].h) < 20)
+    g_usleep (1000);
+  gint refused = 0;
+  GstPad *src = gst_element_get_static_pad (tl, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,[](GstPad *,
+          GstPadProbeInfo * info, gpointer user_data) {
+        g_atomic_int_inc ((gint *) user_data);
+        gst_buffer_unref (GST_PAD_PROBE_INFO_BUFFER (info));
+        GST_PAD_PROBE_INFO_DATA (info) = nullptr;
+        GST_PAD_PROBE_INFO_FLOW_RETURN (info) = GST_FLOW_FLUSHING;
+        return GST_PAD_PROBE_HANDLED;
+      }, &refused, nullptr);
+  gst_object_unref (src);
+  for (guint i = 50; i < 60; i++)
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  gst_element_set_state (tl, GST_STATE_NULL);
+  fail_unless (g_atomic_int_get (&refused) > 0);
+
+  /* what the output took */
+  gsize frames = 0;
+  GstBuffer *buf;
+  while ((buf = gst_harness_try_pull (legs[0].h))) {
+    frames += gst_buffer_get_size (buf) / 4;
+    gst_buffer_unref (buf);
+  }
+  fail_unless (frames >= 40 * CHUNK && frames < 60 * CHUNK);
+  guint segments = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    GstVoiceSegment seg;
+    if (gst_voice_segment_from_structure (gst_message_get_structure (msg),
+            &seg)) {
+      fail_unless_equals_float (seg.start_time, 0.1);
+      fail_unless_equals_float (seg.end_time, (gdouble) frames / RATE);
+      gst_voice_segment_clear (&seg);
+      segments++;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (segments, 1);
+  gst_element_set_bus (tl, nullptr);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 /* Sends @seek up from the output: refused, with a warning that names it,
  * and no leg sees it. */
 static void
@@ -1403,6 +1471,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_settle_time_kept_for_the_call);
   tcase_add_test (tc, test_role_changed_while_speaking);
   tcase_add_test (tc, test_late_audio_warned);
+  tcase_add_test (tc, test_hang_up_ends_with_the_delivered_audio);
   tcase_add_test (tc, test_text_pads);
   tcase_add_test (tc, test_different_rates);
   tcase_add_test (tc, test_late_joiner);
