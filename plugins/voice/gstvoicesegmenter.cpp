@@ -210,6 +210,9 @@ struct GstVoiceSegmenterPrivate
   GstClockTime last_stop_sent = GST_CLOCK_TIME_NONE;    /* its end */
   GstClockTime position = GST_CLOCK_TIME_NONE;
   GstClockTime released = GST_CLOCK_TIME_NONE;
+  /* where the last buffer that came in ends (position may go on past it:
+   * silence taken for audio that did not come) */
+  GstClockTime received_end = GST_CLOCK_TIME_NONE;
   /* where the last run pushed ends (not live) */
   GstClockTime run_end = GST_CLOCK_TIME_NONE;
   bool mark_start_pending = false;
@@ -595,6 +598,7 @@ gst_voice_segmenter_reset_stream (GstVoiceSegmenter * self)
   priv->span_open = Boundary ();
   priv->position = GST_CLOCK_TIME_NONE;
   priv->released = GST_CLOCK_TIME_NONE;
+  priv->received_end = GST_CLOCK_TIME_NONE;
   priv->run_end = GST_CLOCK_TIME_NONE;
   priv->mark_start_pending = false;
   priv->warned_repaired = false;
@@ -1046,18 +1050,19 @@ gst_voice_segmenter_unwatch_stall (GstVoiceSegmenter * self)
   stall_watch::unwatch (GST_OBJECT (self));
 }
 
-/* Where a buffer without a timestamp goes: where the last one ended. Live,
- * the first where it arrives, as a source's do-timestamp would place it,
- * and so one that comes later than the last one's end by more than jitter
- * (the leg sent nothing for a while): the timeline places a leg's audio by
- * its running time, and the spans must be where their audio is. Sets
- * @resync when the buffer does not follow the last one. */
+/* Where a buffer without a timestamp goes: where the analysis is (the end
+ * of the last buffer, or of the silence taken for audio that did not
+ * come). Live, the first where it arrives, as a source's do-timestamp
+ * would place it, and so one that comes later than that by more than
+ * jitter (the leg sent nothing for a while): the timeline places a leg's
+ * audio by its running time, and the spans must be where their audio is.
+ * A sender whose own clock is slower than the pipeline's is placed anew
+ * each time it falls that far behind. */
 static GstClockTime
-gst_voice_segmenter_untimed_pts (GstVoiceSegmenter * self, bool * resync)
+gst_voice_segmenter_untimed_pts (GstVoiceSegmenter * self)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
   GstClockTime next = priv->position;
-  *resync = false;
   if (priv->liveness == GstVoiceSegmenterPrivate::LIVE) {
     GstClockTime now =
         gst_element_get_current_running_time (GST_ELEMENT (self));
@@ -1065,10 +1070,8 @@ gst_voice_segmenter_untimed_pts (GstVoiceSegmenter * self, bool * resync)
         gst_segment_position_from_running_time (&priv->segment,
         GST_FORMAT_TIME, now) : GST_CLOCK_TIME_NONE;
     if (GST_CLOCK_TIME_IS_VALID (arrival) && (!GST_CLOCK_TIME_IS_VALID (next)
-            || arrival > next + UNTIMED_JITTER)) {
-      *resync = GST_CLOCK_TIME_IS_VALID (next);
+            || arrival > next + UNTIMED_JITTER))
       return arrival;
-    }
   }
   return GST_CLOCK_TIME_IS_VALID (next) ? next : priv->segment.start;
 }
@@ -1112,15 +1115,18 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
     end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND, rate);
   } else {
-    bool resync;
-    pts = gst_voice_segmenter_untimed_pts (self, &resync);
+    pts = gst_voice_segmenter_untimed_pts (self);
     end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND, rate);
     buffer = gst_buffer_make_writable (buffer);
     GST_BUFFER_PTS (buffer) = pts;
     GST_BUFFER_DURATION (buffer) = end - pts;
-    if (resync)
+    /* a hole the stamps make is marked: unmarked, the timeline would take
+     * it for jitter and place the audio too early */
+    if (GST_CLOCK_TIME_IS_VALID (priv->received_end)
+        && pts > priv->received_end + GST_SECOND / rate)
       GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
   }
+  priv->received_end = end;
 
   /* audio of a live stream that comes after silence was taken for it,
    * to the sample: its part before where the analysis went on is skipped */

@@ -956,9 +956,15 @@ GST_START_TEST (test_live_buffers_without_timestamps)
   GstClockTime arrival = 2 * GST_SECOND;
   gst_harness_set_time (h, arrival);
   push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, G_MAXSIZE, false);
+  /* ten seconds later, the stream lock held: the stall watch, which would
+   * take silence for the audio overdue by now, waits until it came */
   GstClockTime resume = arrival + 10 * GST_SECOND;
+  GstPad *sink = gst_element_get_static_pad (h->element, "sink");
+  GST_PAD_STREAM_LOCK (sink);
   gst_harness_set_time (h, resume);
   push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, G_MAXSIZE, false);
+  GST_PAD_STREAM_UNLOCK (sink);
+  gst_object_unref (sink);
   gst_harness_push_event (h, gst_event_new_eos ());
 
   auto stops = rec.spans (GST_VOICE_SPEECH_STOP);
