@@ -1362,6 +1362,8 @@ gst_voice_timeline_src_event (GstAggregator * agg, GstEvent * event)
   return GST_AGGREGATOR_CLASS (parent_class)->src_event (agg, event);
 }
 
+static guint pad_index (GstPad * pad);
+
 /* Every pad takes its name, in pad order, the first time a name is needed
  * (as the call starts): of two legs that speak as one name from the start,
  * the one on the lower-numbered pad keeps it, whichever leg's events the
@@ -1372,8 +1374,13 @@ gst_voice_timeline_claim_names (GstVoiceTimeline * self)
   if (self->priv->names_claimed)
     return;
   self->priv->names_claimed = true;
-  for (GstPad * pad:gst_voice_timeline_pads_of_type (self,
-          GST_TYPE_VOICE_TIMELINE_PAD)) {
+  /* by number, not in the order they were requested */
+  std::vector < GstPad * >pads = gst_voice_timeline_pads_of_type (self,
+      GST_TYPE_VOICE_TIMELINE_PAD);
+  std::stable_sort (pads.begin (), pads.end (),[](GstPad * a, GstPad * b) {
+        return pad_index (a) < pad_index (b);
+      });
+  for (GstPad * pad:pads) {
     std::string name;
     GstVoiceRole role;
     gst_voice_timeline_unique_speaker (self, GST_VOICE_TIMELINE_PAD (pad),
@@ -1565,7 +1572,12 @@ gst_voice_timeline_sink_event (GstAggregator * agg, GstAggregatorPad * aggpad,
       && gst_event_has_name (event, "voice-transcript")) {
     const GstStructure *s = gst_event_get_structure (event);
     std::string who;
-    gst_voice_timeline_speaker_of (self, pad, who, role);
+    /* before the start the names are not taken yet (in pad order, when
+     * every leg has told its own) */
+    if (GST_CLOCK_TIME_IS_VALID (self->priv->origin))
+      gst_voice_timeline_speaker_of (self, pad, who, role);
+    else
+      gst_voice_timeline_pad_identity (pad, who, role);
     gint idx = -1;
     guint64 rt = GST_CLOCK_TIME_NONE;
     if ((gst_structure_has_field (s, "idx")
@@ -1653,10 +1665,18 @@ gst_voice_timeline_post_message (GstElement * element, GstMessage * msg)
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_QOS
       && GST_IS_VOICE_TIMELINE_PAD (GST_MESSAGE_SRC (msg))) {
     GstVoiceTimelinePad *pad = GST_VOICE_TIMELINE_PAD (GST_MESSAGE_SRC (msg));
-    if (g_atomic_int_compare_and_exchange (&pad->late_told, 0, 1)) {
-      GstClockTime running_time, duration;
-      gst_message_parse_qos (msg, nullptr, &running_time, nullptr, nullptr,
-          &duration);
+    GstClockTime running_time, duration;
+    gst_message_parse_qos (msg, nullptr, &running_time, nullptr, nullptr,
+        &duration);
+    /* late: before the output (the base class posts in the aggregate
+     * thread, which owns position); a drop of what overlaps the leg's own
+     * audio after a step back is not */
+    GstClockTime output = GST_VOICE_TIMELINE (element)->priv->position;
+    bool late = GST_CLOCK_TIME_IS_VALID (running_time)
+        && GST_CLOCK_TIME_IS_VALID (output)
+        && running_time + (GST_CLOCK_TIME_IS_VALID (duration) ? duration : 0)
+        <= output + GST_MSECOND;
+    if (late && g_atomic_int_compare_and_exchange (&pad->late_told, 0, 1)) {
       GST_ELEMENT_WARNING (element, STREAM, FAILED,
           ("Audio on %s came too late and was dropped from the recording",
               GST_PAD_NAME (pad)),

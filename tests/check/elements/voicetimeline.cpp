@@ -43,13 +43,19 @@ struct Call
   std::vector < GstPad * >pads;
   std::vector < Leg > legs;
 
-  /* @tl: a voicetimeline to use (taken), or NULL for a new one */
-  Call (std::initializer_list < Leg > specs, GstElement * tl = nullptr)
+  /* @tl: a voicetimeline to use (taken), or NULL for a new one; with
+   * @backwards, the pads are requested by name, the last one first */
+  Call (std::initializer_list < Leg > specs, GstElement * tl = nullptr,
+      bool backwards = false)
   {
     if (!tl)
       tl = gst_element_factory_make ("voicetimeline", nullptr);
-    for (gsize i = 0; i < specs.size (); i++)
-      pads.push_back (gst_element_request_pad_simple (tl, "sink_%u"));
+    for (gsize i = 0; i < specs.size (); i++) {
+      gchar *name = g_strdup_printf ("sink_%u",
+          (guint) (backwards ? specs.size () - 1 - i : i));
+      pads.push_back (gst_element_request_pad_simple (tl, name));
+      g_free (name);
+    }
     for (const Leg & spec:specs) {
       Leg leg = spec;
       gchar *pad = g_strdup_printf ("sink_%u", (guint) legs.size ());
@@ -291,12 +297,12 @@ GST_END_TEST;
  * has taken the second leg's name. */
 static void
 check_same_name_on_two_legs (const gchar * name, const gchar * renamed,
-    gboolean first_late = FALSE)
+    gboolean first_late = FALSE, gboolean backwards = FALSE)
 {
   Call call ( {
         {nullptr, 1, first_late ? "someone" : name, GST_VOICE_ROLE_USER},
         {nullptr, 2, name, GST_VOICE_ROLE_USER},
-      });
+      }, nullptr, backwards);
   std::vector < Leg > &legs = call.legs;
   if (first_late) {
     /* a serialized query returns once the aggregator has taken every
@@ -350,6 +356,8 @@ GST_START_TEST (test_same_name_on_two_legs)
   /* the second leg's name reached the timeline first: the names are still
    * taken in pad order as the call starts */
   check_same_name_on_two_legs ("user", "user-sink_1", TRUE);
+  /* and by number, sink_1 requested before sink_0 */
+  check_same_name_on_two_legs ("user", "user-sink_1", TRUE, TRUE);
 }
 
 GST_END_TEST;
