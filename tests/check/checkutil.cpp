@@ -8,6 +8,7 @@
 #include <gst/audio/audio.h>
 
 #include <cstring>
+#include <malloc.h>
 #include <unistd.h>
 
 gsize
@@ -19,6 +20,13 @@ resident_bytes (void)
     pages = g_ascii_strtoull (strchr (text, ' ') + 1, nullptr, 10);
   g_free (text);
   return pages * sysconf (_SC_PAGESIZE);
+}
+
+gsize
+heap_in_use_bytes (void)
+{
+  struct mallinfo2 info = mallinfo2 ();
+  return info.uordblks + info.hblkhd;
 }
 
 GstCaps *

@@ -13,6 +13,11 @@
 /* The process's resident memory, in bytes (from /proc/self/statm). */
 gsize resident_bytes (void);
 
+/* The bytes that malloc has given out and not got back, in every arena:
+ * what a leak grows, where the resident memory also holds what the
+ * allocator keeps of freed memory (more threads, more arenas). */
+gsize heap_in_use_bytes (void);
+
 /* Interleaved S16LE stereo caps at @rate, left and right positioned: what
  * voicetimeline gives for two speakers. Transfer full. */
 GstCaps *stereo_caps_at (gint rate);

@@ -37,12 +37,21 @@ env_uint (const gchar * name, guint fallback)
 }
 
 static guint
-open_fds (void)
+open_fds (std::set < std::string > *targets = nullptr)
 {
   GDir *d = g_dir_open ("/proc/self/fd", 0, nullptr);
   guint n = 0;
-  while (d && g_dir_read_name (d))
+  const gchar *name;
+  while (d && (name = g_dir_read_name (d))) {
     n++;
+    if (targets) {
+      gchar *path = g_build_filename ("/proc/self/fd", name, nullptr);
+      gchar *target = g_file_read_link (path, nullptr);
+      targets->insert (std::string (name) + " " + (target ? target : "?"));
+      g_free (target);
+      g_free (path);
+    }
+  }
   if (d)
     g_dir_close (d);
   return n;
@@ -209,7 +218,8 @@ GST_START_TEST (test_hang_up_while_buffers_flow)
   g_print ("hang-up: %u rounds, VOICE_HANGUP_SEED=%u\n", rounds, seed);
 
   guint fds = 0, with_manifest = 0, segment_files = 0;
-  gsize rss = 0;
+  std::set < std::string > fd_targets;
+  gsize heap = 0;
   for (guint round = 0; round < rounds; round++) {
     gchar *dir = g_dir_make_tmp ("voice-hangup-XXXXXX", nullptr);
     fail_unless (dir != nullptr);
@@ -246,8 +256,8 @@ GST_START_TEST (test_hang_up_while_buffers_flow)
 
     /* counted once everything that stays was created */
     if (round == MIN (10u, rounds - 1)) {
-      fds = open_fds ();
-      rss = resident_bytes ();
+      fds = open_fds (&fd_targets);
+      heap = heap_in_use_bytes ();
     }
   }
   g_print ("hang-up: %u rounds, %u manifests, %u segment files, all "
@@ -256,14 +266,29 @@ GST_START_TEST (test_hang_up_while_buffers_flow)
   fail_unless (rounds < 20 || with_manifest > rounds / 2,
       "only %u rounds of %u got a manifest", with_manifest, rounds);
 
-  fail_unless_equals_int (open_fds (), fds);
+  /* a leak grows with the rounds: a few more may be what a library opens
+   * once, the first time a round takes a path (seen once under valgrind:
+   * two more after 20 rounds); the new ones are named */
+  std::set < std::string > now_targets;
+  guint now_fds = open_fds (&now_targets);
+  std::string added;
+  for (const auto & t:now_targets)
+    if (!fd_targets.count (t))
+      added += " [" + t + "]";
+  if (now_fds != fds)
+    g_print ("hang-up: %u file descriptors after round 10, %u at the end:"
+        "%s\n", fds, now_fds, added.c_str ());
+  fail_unless (now_fds <= fds + 4, "file descriptors grew from %u to %u:%s",
+      fds, now_fds, added.c_str ());
 #ifndef __SANITIZE_ADDRESS__
   /* a leak of a few kilobytes a round would show over a thousand rounds
    * (AddressSanitizer keeps freed memory a while, hence not with it) */
   if (rounds >= 500) {
-    gsize now = resident_bytes ();
-    fail_unless (now < rss + 2 * 1024 * 1024, "memory grew from %"
-        G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " bytes", rss, now);
+    gsize now = heap_in_use_bytes ();
+    g_print ("hang-up: heap in use %" G_GSIZE_FORMAT " bytes after round "
+        "10, %" G_GSIZE_FORMAT " at the end\n", heap, now);
+    fail_unless (now < heap + 2 * 1024 * 1024, "the heap grew from %"
+        G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " bytes", heap, now);
   }
 #endif
   g_rand_free (rand);
