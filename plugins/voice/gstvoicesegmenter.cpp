@@ -1111,12 +1111,12 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
   /* a buffer without a timestamp leaves with the one it is taken to have,
    * so that downstream places it where its spans say */
   GstClockTime pts = GST_BUFFER_PTS (buffer);
-  GstClockTime end;
-  if (GST_CLOCK_TIME_IS_VALID (pts)) {
-    end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND, rate);
-  } else {
+  bool untimed = !GST_CLOCK_TIME_IS_VALID (pts);
+  if (untimed)
     pts = gst_voice_segmenter_untimed_pts (self);
-    end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND, rate);
+  GstClockTime end = pts + gst_util_uint64_scale_int (n_samples, GST_SECOND,
+      rate);
+  if (untimed) {
     buffer = gst_buffer_make_writable (buffer);
     GST_BUFFER_PTS (buffer) = pts;
     GST_BUFFER_DURATION (buffer) = end - pts;
