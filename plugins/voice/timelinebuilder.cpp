@@ -344,6 +344,20 @@ TimelineBuilder::finish (GstClockTime end)
     }
     it = pending_.erase (it);
   }
+  /* a leg's boundary comes before its audio, so a hang-up can leave some
+   * past the last audio recorded: the recording ends there, spans still
+   * open close at @end below, and one that started after it is not in it */
+  if (GST_CLOCK_TIME_IS_VALID (end) && end > 0) {
+    for (auto it = pending_.begin (); it != pending_.end ();) {
+      const Boundary & b = it->second;
+      bool span = !b.event && !b.transcript
+          && !GST_CLOCK_TIME_IS_VALID (b.cue_end);
+      if (span && (b.time > end || (b.start && b.time == end)))
+        it = pending_.erase (it);
+      else
+        ++it;
+    }
+  }
   /* what is decided now (the spans still open closing at the end, the
    * application's events after it, the boundaries left) is given in time
    * order, as the manifest lists it: a segment keeps its place before the

@@ -584,6 +584,84 @@ GST_START_TEST (test_hang_up_ends_with_the_delivered_audio)
 
 GST_END_TEST;
 
+/* A leg's boundary comes before its audio: at a hang-up the timeline may
+ * hold boundaries of audio that the output never took. The recording ends
+ * with the delivered audio: a span that stops after it ends there, one
+ * that starts after it is not in the recording. */
+GST_START_TEST (test_hang_up_drops_boundaries_past_the_audio)
+{
+  Call call ( {
+        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
+        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
+      });
+  std::vector < Leg > &legs = call.legs;
+  GstElement *tl = legs[0].h->element;
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (tl, bus);
+  for (guint i = 0; i < 50; i++) {
+    if (i == 10)
+      push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  }
+  /* all of it out, then the output goes away */
+  gsize frames = 0;
+  while (frames < 50 * CHUNK) {
+    GstBuffer *buf = gst_harness_pull (legs[0].h);
+    frames += gst_buffer_get_size (buf) / 4;
+    gst_buffer_unref (buf);
+  }
+  fail_unless_equals_int (frames, 50 * CHUNK);
+  GstPad *src = gst_element_get_static_pad (tl, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,[](GstPad *,
+          GstPadProbeInfo * info, gpointer) {
+        gst_buffer_unref (GST_PAD_PROBE_INFO_BUFFER (info));
+        GST_PAD_PROBE_INFO_DATA (info) = nullptr;
+        GST_PAD_PROBE_INFO_FLOW_RETURN (info) = GST_FLOW_FLUSHING;
+        return GST_PAD_PROBE_HANDLED;
+      }, nullptr, nullptr);
+  gst_object_unref (src);
+  /* taken with the next output buffer, which is refused */
+  push_span (legs[0], GST_VOICE_SPEECH_STOP, 100 * MS, 550 * MS);
+  push_span (legs[1], GST_VOICE_SPEECH_START, 520 * MS, 0);
+  for (guint i = 50; i < 60; i++)
+    for (auto & leg:legs)
+      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+  gst_element_set_state (tl, GST_STATE_NULL);
+  fail_if (gst_harness_try_pull (legs[0].h));
+
+  std::vector < GstVoiceSegment > segments;
+  std::vector < GstVoiceEventType > events;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+    GstVoiceSegment seg;
+    GstVoiceTimelineEvent ev;
+    if (gst_voice_segment_from_structure (s, &seg)) {
+      segments.push_back (seg);
+    } else if (gst_voice_timeline_event_from_structure (s, &ev)) {
+      events.push_back (ev.type);
+      fail_unless (ev.time <= 0.5, "%s at %f, after the audio",
+          gst_voice_event_type_to_string (ev.type), ev.time);
+      gst_voice_timeline_event_clear (&ev);
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (segments.size (), 1);
+  fail_unless_equals_string (segments[0].speaker, "alice");
+  fail_unless_equals_float (segments[0].start_time, 0.1);
+  fail_unless_equals_float (segments[0].end_time, 0.5);
+  for (auto & s:segments)
+    gst_voice_segment_clear (&s);
+  fail_unless (events == std::vector < GstVoiceEventType > ( {
+              GST_VOICE_EVENT_USER_START_SPEAKING,
+              GST_VOICE_EVENT_USER_STOP_SPEAKING}));
+  gst_element_set_bus (tl, nullptr);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 /* Sends @seek up from the output: refused, with a warning that names it,
  * and no leg sees it. */
 static void
@@ -1480,6 +1558,7 @@ voicetimeline_suite (void)
   tcase_add_test (tc, test_role_changed_while_speaking);
   tcase_add_test (tc, test_late_audio_warned);
   tcase_add_test (tc, test_hang_up_ends_with_the_delivered_audio);
+  tcase_add_test (tc, test_hang_up_drops_boundaries_past_the_audio);
   tcase_add_test (tc, test_text_pads);
   tcase_add_test (tc, test_different_rates);
   tcase_add_test (tc, test_late_joiner);
