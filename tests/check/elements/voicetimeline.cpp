@@ -516,30 +516,42 @@ GST_START_TEST (test_late_audio_warned)
 
 GST_END_TEST;
 
-/* A hang-up fails the push of the output buffer in flight: the sink never
- * had it. The span open at the hang-up ends with the last audio that the
- * output took, in the segment posted on the bus as in the sink's records. */
-GST_START_TEST (test_hang_up_ends_with_the_delivered_audio)
+/* A call of alice and bot with a bus of its own: 0.5 s of both legs,
+ * alice speaking from 0.1 s on */
+struct TalkingCall
 {
-  Call call ( {
+  Call call;
+  std::vector < Leg > &legs;
+  GstElement *tl;
+  GstBus *bus;
+
+  TalkingCall ()
+  : call ( {
         {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
         {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
-      });
-  std::vector < Leg > &legs = call.legs;
-  GstElement *tl = legs[0].h->element;
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (tl, bus);
-  for (guint i = 0; i < 50; i++) {
-    if (i == 10)
-      push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
-    for (auto & leg:legs)
-      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+      }), legs (call.legs), tl (legs[0].h->element), bus (gst_bus_new ())
+  {
+    gst_element_set_bus (tl, bus);
+    for (guint i = 0; i < 50; i++) {
+      if (i == 10)
+        push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
+      for (auto & leg:legs)
+        gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
+    }
   }
-  /* 0.4 s out (the output buffers are 20 ms); then the output goes away:
-   * what is made from now on is refused */
-  while (gst_harness_buffers_received (legs[0].h) < 20)
-    g_usleep (1000);
-  gint refused = 0;
+
+  ~TalkingCall ()
+  {
+    gst_element_set_bus (tl, nullptr);
+    gst_object_unref (bus);
+  }
+};
+
+/* The output goes away, as at a hang-up: each buffer the timeline pushes
+ * from now on is refused (counted in @refused) */
+static void
+refuse_output (GstElement * tl, gint * refused)
+{
   GstPad *src = gst_element_get_static_pad (tl, "src");
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,[](GstPad *,
           GstPadProbeInfo * info, gpointer user_data) {
@@ -548,8 +560,24 @@ GST_START_TEST (test_hang_up_ends_with_the_delivered_audio)
         GST_PAD_PROBE_INFO_DATA (info) = nullptr;
         GST_PAD_PROBE_INFO_FLOW_RETURN (info) = GST_FLOW_FLUSHING;
         return GST_PAD_PROBE_HANDLED;
-      }, &refused, nullptr);
+      }, refused, nullptr);
   gst_object_unref (src);
+}
+
+/* A hang-up fails the push of the output buffer in flight: the sink never
+ * had it. The span open at the hang-up ends with the last audio that the
+ * output took, in the segment posted on the bus as in the sink's records. */
+GST_START_TEST (test_hang_up_ends_with_the_delivered_audio)
+{
+  TalkingCall call;
+  std::vector < Leg > &legs = call.legs;
+  GstElement *tl = call.tl;
+  GstBus *bus = call.bus;
+  /* 0.4 s out (the output buffers are 20 ms); then the output goes away */
+  while (gst_harness_buffers_received (legs[0].h) < 20)
+    g_usleep (1000);
+  gint refused = 0;
+  refuse_output (tl, &refused);
   for (guint i = 50; i < 60; i++)
     for (auto & leg:legs)
       gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
@@ -578,8 +606,6 @@ GST_START_TEST (test_hang_up_ends_with_the_delivered_audio)
     gst_message_unref (msg);
   }
   fail_unless_equals_int (segments, 1);
-  gst_element_set_bus (tl, nullptr);
-  gst_object_unref (bus);
 }
 
 GST_END_TEST;
@@ -590,20 +616,10 @@ GST_END_TEST;
  * that starts after it is not in the recording. */
 GST_START_TEST (test_hang_up_drops_boundaries_past_the_audio)
 {
-  Call call ( {
-        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
-        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
-      });
+  TalkingCall call;
   std::vector < Leg > &legs = call.legs;
-  GstElement *tl = legs[0].h->element;
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (tl, bus);
-  for (guint i = 0; i < 50; i++) {
-    if (i == 10)
-      push_span (legs[0], GST_VOICE_SPEECH_START, 100 * MS, 0);
-    for (auto & leg:legs)
-      gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
-  }
+  GstElement *tl = call.tl;
+  GstBus *bus = call.bus;
   /* all of it out, then the output goes away */
   gsize frames = 0;
   while (frames < 50 * CHUNK) {
@@ -612,15 +628,8 @@ GST_START_TEST (test_hang_up_drops_boundaries_past_the_audio)
     gst_buffer_unref (buf);
   }
   fail_unless_equals_int (frames, 50 * CHUNK);
-  GstPad *src = gst_element_get_static_pad (tl, "src");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,[](GstPad *,
-          GstPadProbeInfo * info, gpointer) {
-        gst_buffer_unref (GST_PAD_PROBE_INFO_BUFFER (info));
-        GST_PAD_PROBE_INFO_DATA (info) = nullptr;
-        GST_PAD_PROBE_INFO_FLOW_RETURN (info) = GST_FLOW_FLUSHING;
-        return GST_PAD_PROBE_HANDLED;
-      }, nullptr, nullptr);
-  gst_object_unref (src);
+  gint refused = 0;
+  refuse_output (tl, &refused);
   /* taken with the next output buffer, which is refused */
   push_span (legs[0], GST_VOICE_SPEECH_STOP, 100 * MS, 550 * MS);
   push_span (legs[1], GST_VOICE_SPEECH_START, 520 * MS, 0);
@@ -628,6 +637,7 @@ GST_START_TEST (test_hang_up_drops_boundaries_past_the_audio)
     for (auto & leg:legs)
       gst_harness_push (leg.h, constant_buffer (leg.value, i * CHUNK));
   gst_element_set_state (tl, GST_STATE_NULL);
+  fail_unless (g_atomic_int_get (&refused) > 0);
   fail_if (gst_harness_try_pull (legs[0].h));
 
   std::vector < GstVoiceSegment > segments;
@@ -656,8 +666,6 @@ GST_START_TEST (test_hang_up_drops_boundaries_past_the_audio)
   fail_unless (events == std::vector < GstVoiceEventType > ( {
               GST_VOICE_EVENT_USER_START_SPEAKING,
               GST_VOICE_EVENT_USER_STOP_SPEAKING}));
-  gst_element_set_bus (tl, nullptr);
-  gst_object_unref (bus);
 }
 
 GST_END_TEST;
