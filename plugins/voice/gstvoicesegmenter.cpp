@@ -45,8 +45,10 @@
  *
  * Frames are 10 ms long, counted from the first buffer (and from each
  * discontinuity). GAP events count as silence, and so does a live stream's
- * audio that is overdue (the upstream latency, the hold-back and 20 ms
- * after the last buffer, by the pipeline clock). Timestamps that drift from
+ * audio that is overdue (the upstream latency and 20 ms after the last
+ * buffer, by the pipeline clock): the audio held back then leaves within
+ * 40 ms more, which the element adds to the latency it reports with its
+ * hold-back. Timestamps that drift from
  * the sample count (a leg whose clock runs 1 % fast or slow) are followed:
  * the frames restart from the timestamp whenever the two are 20 ms apart,
  * without ending a span. A flush forgets the open
@@ -107,9 +109,13 @@ GST_DEBUG_CATEGORY_STATIC (gst_voice_segmenter_debug);
  * time went backwards and what was open ends. */
 #define SKEW_TOLERANCE (200 * GST_MSECOND)
 /* A live stream's audio that has not come this long after the latency
- * upstream and the hold-back allow is taken as silence (see
+ * upstream allows is taken as silence (see
  * gst_voice_segmenter_stall_check ()). */
 #define STALL_SLACK (20 * GST_MSECOND)
+/* How late the audio held back may leave when a live stream stops: the
+ * slack and a period of the stall watch, which looks that often. Part of
+ * the latency reported, so that downstream waits for it. */
+#define STALL_ALLOWANCE (STALL_SLACK + stall_watch::PERIOD)
 
 enum
 {
@@ -933,11 +939,13 @@ gst_voice_segmenter_analyze (GstVoiceSegmenter * self, GstBuffer * buffer,
  * between its words (DTX), or one that stalls. Without audio the span
  * open would never see the silence that closes it, and the audio held back
  * would stay here past the latency reported. So once audio is due and has
- * not come (the latency upstream, the hold-back and a packet's slack after
- * the last), silence is taken for it, as for a GAP event, and again at
- * each look while a span stays open; audio that still comes later is not
- * analysed again where silence was taken. The process's stall watch looks
- * every 50 ms, and does the work only when the streaming thread is idle. */
+ * not come (the latency upstream and a packet's slack after the last),
+ * silence is taken for it, as for a GAP event, and again at each look
+ * while it does not come; audio that still comes later is not analysed
+ * again where silence was taken. Not waiting for the hold-back too: the
+ * oldest audio held back is due downstream as the next buffer is due
+ * here. The process's stall watch looks every period (20 ms), and does
+ * the work only when the streaming thread is idle. */
 
 /* The stream lock held: takes the audio that is due and has not come for
  * silence. */
@@ -961,15 +969,14 @@ gst_voice_segmenter_stall_check (GstVoiceSegmenter * self)
       priv->silence_assumed_from : priv->position);
   GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
       (self));
-  GstClockTime holdback = gst_voice_segmenter_holdback (self);
-  GstClockTime due = priv->upstream_latency + holdback + STALL_SLACK;
+  GstClockTime due = priv->upstream_latency + STALL_SLACK;
   if (!GST_CLOCK_TIME_IS_VALID (heard) || !GST_CLOCK_TIME_IS_VALID (now)
       || now < heard + due)
     return;
 
-  /* silence up to where the audio would have been held back to */
+  /* silence up to where the audio is due by now */
   GstClockTime until = gst_segment_position_from_running_time
-      (&priv->segment, GST_FORMAT_TIME, now - (due - holdback));
+      (&priv->segment, GST_FORMAT_TIME, now - due);
   if (GST_CLOCK_TIME_IS_VALID (until) && until > priv->position) {
     GST_LOG_OBJECT (self, "no audio from %" GST_TIME_FORMAT " to %"
         GST_TIME_FORMAT ": silence", GST_TIME_ARGS (priv->position),
@@ -1019,20 +1026,21 @@ gst_voice_segmenter_stall_look (GstObject * owner)
   GST_PAD_STREAM_UNLOCK (self->sinkpad);
 }
 
-/* Streaming thread: notes that audio came, for the stall watch. */
+/* Streaming thread: notes that audio came, for the stall watch; @duration
+ * is the buffer's. */
 static void
-gst_voice_segmenter_watch_stall (GstVoiceSegmenter * self)
+gst_voice_segmenter_watch_stall (GstVoiceSegmenter * self,
+    GstClockTime duration)
 {
   GstVoiceSegmenterPrivate *priv = self->priv;
   if (priv->liveness != GstVoiceSegmenterPrivate::LIVE
       || priv->active.mode != GST_VOICE_SEGMENTER_MODE_DETECT)
     return;
-  /* a buffer comes at most the upstream latency after its end, so the
-   * check (by the pipeline clock, latency included) can have work from the
-   * hold-back and the slack after its arrival on */
+  /* a buffer comes at most the upstream latency after its start, so the
+   * check (by the pipeline clock, latency included) can have work from a
+   * buffer's duration and the slack after this one's arrival on */
   priv->last_arrival = g_get_monotonic_time ();
-  priv->overdue_after = (gint64) ((gst_voice_segmenter_holdback (self) +
-          STALL_SLACK) / GST_USECOND);
+  priv->overdue_after = (gint64) ((duration + STALL_SLACK) / GST_USECOND);
   priv->stall_quiet = false;
   if (!priv->watched) {
     priv->watched = true;
@@ -1148,7 +1156,7 @@ gst_voice_segmenter_chain (GstPad * pad, GstObject * parent,
   priv->position = late ? MAX (priv->position, end) : end;
   priv->queue.push_back ({GST_MINI_OBJECT_CAST (buffer), end, pts});
   GstFlowReturn ret = gst_voice_segmenter_release (self, false);
-  gst_voice_segmenter_watch_stall (self);
+  gst_voice_segmenter_watch_stall (self, end - pts);
   return ret;
 }
 
@@ -1438,11 +1446,16 @@ gst_voice_segmenter_src_query (GstPad * pad, GstObject * parent,
     }
   }
 
+  /* live, the audio held back when the stream stops leaves when the stall
+   * watch finds it overdue */
+  GstClockTime added = holdback;
+  if (live && holdback > 0)
+    added += STALL_ALLOWANCE;
   GST_DEBUG_OBJECT (self, "adding %" GST_TIME_FORMAT " of latency",
-      GST_TIME_ARGS (holdback));
-  min += holdback;
+      GST_TIME_ARGS (added));
+  min += added;
   if (GST_CLOCK_TIME_IS_VALID (max))
-    max += holdback;
+    max += added;
   gst_query_set_latency (query, live, min, max);
   return TRUE;
 }

@@ -15,7 +15,9 @@
  * audio) holds up no other stream. */
 namespace stall_watch {
 
-constexpr GstClockTime PERIOD = 50 * GST_MSECOND;
+/* short: a live segmenter reports it in its latency, as its audio held
+ * back may leave up to a period late when a stream stops */
+constexpr GstClockTime PERIOD = 20 * GST_MSECOND;
 
 /* Whether @owner has work to do: quick, called with the watch's own lock
  * held, so it takes no lock of @owner's and calls neither watch () nor

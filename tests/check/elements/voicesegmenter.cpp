@@ -390,7 +390,7 @@ GST_START_TEST (test_eos_while_speaking)
 GST_END_TEST;
 
 /* Sets the harness's clock to @time and waits (for real: the stall watch
- * looks every 50 ms, in its own thread) until the element has pushed
+ * looks every 20 ms, in its own thread) until the element has pushed
  * @buffers buffers or @events events in all, up to 10 s. Returns with the
  * element's stream lock held, so that nothing more comes while the test
  * reads what did; unlock_stream () gives it back. */
@@ -472,6 +472,48 @@ GST_START_TEST (test_live_audio_stops_coming)
   fail_unless_equals_uint64 (starts[0].start, resume + frame_start (next,
           head));
   fail_unless_equals_uint64 (stops[0].stop, resume + frame_end (next, tail));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A live leg that stops mid-word (it hung up, or DTX): the audio held
+ * back leaves within the latency reported (its source's, 0, and the
+ * element's), as downstream needs it, not a hold-back later. */
+GST_START_TEST (test_live_held_audio_leaves_when_due)
+{
+  Recorder rec;
+  gsize head;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, &head);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+  GstClockTime latency = gst_harness_query_latency (h);
+  fail_unless (latency >= 100 * MS);
+
+  /* 20 ms packets, a second into the utterance, then nothing */
+  gsize cut = (head + 16000) / 320 * 320;
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, 0, 320, 0, cut);
+  GstClockTime heard = s.time_of (cut);
+  GstClockTime out_end = 0;
+  for (const auto & i:rec.items)
+    if (i.is_buffer)
+      out_end = i.end;
+  fail_unless (out_end < heard - 100 * MS);
+
+  /* 60 ms on, all that the latency allows to be out is out */
+  GstClockTime now = heard + 60 * MS;
+  GstClockTime due_out = now - latency;
+  wait_for_stall_watch (h, now, (guint) ((due_out + 19 * MS) / (20 * MS)),
+      0);
+  for (const auto & i:rec.items)
+    if (i.is_buffer)
+      out_end = i.end;
+  fail_unless (out_end >= due_out && out_end <= heard,
+      "%" GST_TIME_FORMAT " out, %" GST_TIME_FORMAT " due",
+      GST_TIME_ARGS (out_end), GST_TIME_ARGS (due_out));
+  /* the span stays open: 40 ms of silence is no pause */
+  fail_unless_equals_int (rec.spans (GST_VOICE_SPEECH_START).size (), 1);
+  fail_unless_equals_int (rec.spans (GST_VOICE_SPEECH_STOP).size (), 0);
+  unlock_stream (h);
   gst_harness_teardown (h);
 }
 
@@ -1221,13 +1263,14 @@ latency_with (const gchar * props)
 
 GST_START_TEST (test_latency)
 {
-  /* min-speech 50 ms + 100 ms lookback + 20 ms of frame slack */
-  fail_unless_equals_uint64 (latency_with (nullptr), 190 * MS);
+  /* min-speech 50 ms + 100 ms lookback + 20 ms of frame slack, 40 ms for
+   * a live stream that stops, 20 ms upstream */
+  fail_unless_equals_uint64 (latency_with (nullptr), 230 * MS);
   fail_unless_equals_uint64 (latency_with ("min-speech=100000000"),
-      240 * MS);
+      280 * MS);
   /* over 200 ms the window grows by half of it, not by 100 ms */
   fail_unless_equals_uint64 (latency_with ("min-speech=1000000000"),
-      1540 * MS);
+      1580 * MS);
   fail_unless_equals_uint64 (latency_with ("mode=marked"), 20 * MS);
 }
 
@@ -1518,7 +1561,7 @@ GST_START_TEST (test_latency_fixed_while_playing)
   gst_harness_play (h);
   g_object_set (h->element, "min-speech", GST_SECOND, nullptr);
   /* min-speech only takes effect in READY: the delay in force stays */
-  fail_unless_equals_uint64 (gst_harness_query_latency (h), 170 * MS);
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 210 * MS);
   gst_harness_teardown (h);
 }
 
@@ -1655,6 +1698,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_flush_resets);
   tcase_add_test (tc, test_live_audio_stops_coming);
   tcase_add_test (tc, test_live_audio_comes_late);
+  tcase_add_test (tc, test_live_held_audio_leaves_when_due);
   tcase_add_test (tc, test_live_stall_blocked_downstream);
   tcase_add_test (tc, test_live_stall_flow_upstream);
   tcase_add_test (tc, test_live_stall_flow_ends_with_the_stream);

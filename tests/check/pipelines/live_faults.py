@@ -12,12 +12,14 @@ clock with real speech (tests/files/utterance-16k.wav) at known times:
   caller  speaks at 0.5 s, 14 s and 28 s, never stops sending;
   agent   speaks at 4.6 s, stalls from 9 s for --stall seconds (nothing is
           sent), then resumes and speaks 0.5 s later;
-  third   sends silence and disappears at 8 s.
+  third   speaks at 6.5 s and disappears at 8 s, mid-word.
 With --check, exits 1 unless: the full file is as long as the call (the
 wall time from PLAYING to the hang-up, within 1 %); every utterance is a segment of its speaker starting
 within 30 ms of when it was sent, the one after the stall too (no offset,
 no drift); the agent's channel is silent during the stall and the third's
-after it left; manifest.json parses and lists only complete files.
+after it left, and holds the last 200 ms that the third sent (the audio a
+segmenter held back when its leg stopped is not dropped as late);
+manifest.json parses and lists only complete files.
 """
 import argparse
 import json
@@ -30,6 +32,8 @@ import time
 import gi
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
+
+import numpy as np
 
 from calllegs import CAPS, CHUNK, RATE, Leg, channels_of, read_utterance
 
@@ -120,7 +124,31 @@ def check(out, legs, duration, stall, wall):
                   % (leg.name, lo, hi, loud))
             if loud:
                 failures.append("%s: sound while it sent nothing" % leg.name)
+        if leg.leaves is not None:
+            failures += check_last_words(leg, ch)
     return failures
+
+
+def check_last_words(leg, ch):
+    """The last 200 ms a leg sent before it left are in its channel, to the
+    sample (placed where the correlation with what it sent says)."""
+    end = int(leg.leaves * RATE)
+    sent = np.frombuffer(b"".join(leg.chunk(k) for k in range(
+        end - 2 * RATE, end, CHUNK)), "<i2").astype(np.float64)
+    got = np.asarray(ch, np.float64)
+    # where the leg's last two seconds are, within 50 ms of their time
+    lo = end - 2 * RATE - 800
+    corr = np.correlate(got[lo:end + 800], sent, "valid")
+    shift = int(np.argmax(corr)) - 800
+    tail, at = sent[-3200:], end - 3200 + shift
+    err = np.sqrt(np.mean((got[at:at + 3200] - tail) ** 2))
+    level = np.sqrt(np.mean(tail ** 2))
+    print("%-6s last 200 ms before it left: level %.0f, recorded off by "
+          "%.0f (shift %d samples)" % (leg.name, level, err, shift))
+    if level < 500 or err > 0.01 * level:
+        return ["%s: its last 200 ms are not in the recording (level %.0f, "
+                "off by %.0f)" % (leg.name, level, err)]
+    return []
 
 
 def main():
@@ -138,7 +166,7 @@ def main():
     legs = [
         Leg("caller", [0.5, 14.0, 28.0], utterance),
         Leg("agent", [4.6, stall[1] + 0.5], utterance, stall=stall),
-        Leg("third", [], utterance, leaves=8.0),
+        Leg("third", [6.5], utterance, leaves=8.0),
     ]
     duration = stall[1] + 0.5 + len(utterance) / 2 / RATE + 1.5
     out = args.out or tempfile.mkdtemp(prefix="live-faults-")
