@@ -1353,6 +1353,16 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
           gst_voice_segmenter_take_decisions (self);
           priv->analyzer.reset ();
           priv->analyzer.set_origin (end);
+          /* a lost packet inside an onset: the start may still point
+           * before it, so the audio before it stays held back, and the
+           * gap with it */
+          if (GST_CLOCK_TIME_IS_VALID (duration)
+              && duration <= SpeechDetector::SHORT_GAP) {
+            priv->position = MAX (priv->position, end);
+            priv->queue.push_back ({GST_MINI_OBJECT_CAST (event), end, ts});
+            gst_voice_segmenter_release (self, false);
+            return TRUE;
+          }
         }
         priv->position = end;
       }

@@ -127,8 +127,12 @@ SpeechDetector::push_frame (double power, GstClockTime start, GstClockTime end,
     return;
 
   auto onset = first_loud;
-  while (onset != history_.begin () && std::prev (onset)->voiced)
+  while (onset != history_.begin () && (std::prev (onset)->voiced
+          || std::prev (onset)->gap))
     --onset;
+  /* a start on the audio, not in a gap */
+  while (onset->gap)
+    ++onset;
   out.push_back ({true, onset->start});
   speaking_ = true;
   last_speech_end_ = end;
@@ -139,12 +143,22 @@ void
 SpeechDetector::push_silence (GstClockTime start, GstClockTime end,
     std::vector < Boundary > &out)
 {
-  (void) start;
   if (speaking_ && GST_CLOCK_DIFF (last_speech_end_, end) >=
       (GstClockTimeDiff) params_.min_silence)
     close (out);
-  if (!speaking_)
+  if (speaking_ || !GST_CLOCK_TIME_IS_VALID (start) || end <= start)
+    return;
+  if (!history_.empty () && history_.back ().gap
+      && history_.back ().end >= start)
+    history_.back ().end = MAX (history_.back ().end, end);
+  else
+    history_.push_back ({start, end, false, false, true});
+  /* a long one is silence: nothing before it leads into an onset */
+  if (history_.back ().end - history_.back ().start > SHORT_GAP) {
+    HistoryFrame gap = history_.back ();
     history_.clear ();
+    history_.push_back (gap);
+  }
 }
 
 void

@@ -39,6 +39,11 @@ public:
   /* How far before the deciding run a start may be placed, at least;
    * the pauses inside the run count against it. */
   static constexpr GstClockTime LOOKBACK = 100 * GST_MSECOND;
+  /* Known silence up to this long (a lost packet or a few, audio that
+   * came a little late) inside an onset is passed over: it neither counts
+   * as speech nor starts the count anew, and the start may move back
+   * across it. Longer, it is silence like any other. */
+  static constexpr GstClockTime SHORT_GAP = 60 * GST_MSECOND;
 
   void set_params (const Params & params) { params_ = params; }
   const Params & params () const { return params_; }
@@ -66,6 +71,7 @@ private:
   {
     GstClockTime start, end;
     bool loud, voiced;
+    bool gap = false;           /* known silence, no audio */
   };
 
   /* how far back from the deciding frame's end a span may start */
@@ -77,7 +83,7 @@ private:
   Params params_;
   bool speaking_ = false;
 
-  /* silence: the frames of the last window () */
+  /* silence: the frames of the last window (), a gap as one entry */
   std::deque < HistoryFrame > history_;
 
   /* speech: end of the last frame above the hold threshold */

@@ -312,6 +312,52 @@ GST_START_TEST (test_pause_inside_utterance)
 
 GST_END_TEST;
 
+/* Packets lost at the start of an utterance (a GAP from the depayloader
+ * for each): the onset is found where it is, as without the losses, and
+ * its start event still comes before the first speech sample. */
+GST_START_TEST (test_lost_packets_in_an_onset)
+{
+  Recorder rec;
+  gsize head;
+  Signal s = utterance_in_silence ("utterance-16k.wav", 0.503, &head);
+  GstHarness *h = segmenter_harness (&rec, 16000, GST_AUDIO_FORMAT_S16LE);
+
+  /* 20 ms packets; the second with speech and the one 60 ms later lost */
+  gsize lost1 = (head / 320 + 1) * 320, lost2 = lost1 + 3 * 320;
+  gsize from = 0;
+  for (gsize lost:{lost1, lost2}) {
+    push_signal (h, s, GST_AUDIO_FORMAT_S16LE, s.time_of (from), 320, from,
+        lost);
+    fail_unless (gst_harness_push_event (h, gst_event_new_gap (s.time_of
+                (lost), 20 * MS)));
+    from = lost + 320;
+  }
+  push_signal (h, s, GST_AUDIO_FORMAT_S16LE, s.time_of (from), 320, from);
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  auto starts = rec.spans (GST_VOICE_SPEECH_START);
+  fail_unless_equals_int (starts.size (), 1);
+  fail_unless_equals_uint64 (starts[0].start, frame_start (s, head));
+  gssize ev = rec.index_of_event (GST_VOICE_SPEECH_START, 0);
+  fail_unless (ev >= 0 && ev < rec.buffer_holding (s.time_of (head)));
+  /* both gaps passed on, in their place */
+  guint gaps = 0;
+  GstEvent *e;
+  while ((e = gst_harness_try_pull_event (h))) {
+    if (GST_EVENT_TYPE (e) == GST_EVENT_GAP) {
+      GstClockTime ts;
+      gst_event_parse_gap (e, &ts, nullptr);
+      fail_unless_equals_uint64 (ts, s.time_of (gaps ? lost2 : lost1));
+      gaps++;
+    }
+    gst_event_unref (e);
+  }
+  fail_unless_equals_int (gaps, 2);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_gap_is_silence)
 {
   Recorder rec;
@@ -1694,6 +1740,7 @@ voicesegmenter_suite (void)
   tcase_add_test (tc, test_audio_unchanged);
   tcase_add_test (tc, test_pause_inside_utterance);
   tcase_add_test (tc, test_gap_is_silence);
+  tcase_add_test (tc, test_lost_packets_in_an_onset);
   tcase_add_test (tc, test_eos_while_speaking);
   tcase_add_test (tc, test_flush_resets);
   tcase_add_test (tc, test_live_audio_stops_coming);
