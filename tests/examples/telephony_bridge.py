@@ -132,7 +132,8 @@ def check(out, truth, duration):
         bad("speakers", m["speakers"])
     if m["sample_rate"] != 8000 or m["full"]["layout"] != "channels":
         bad("full", m["sample_rate"], m["full"])
-    # the recording starts with the first packet and ends at the hang-up
+    # the recording runs from PLAYING (time zero is the first output, and
+    # the receiver plays before the first packet) to the hang-up
     if not duration - 0.1 <= m["full"]["duration"] <= duration + 1.5:
         bad("full file %.3f s, the call %.3f s" % (m["full"]["duration"],
                                                    duration))
