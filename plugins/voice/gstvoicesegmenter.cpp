@@ -1344,6 +1344,7 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
       if (GST_CLOCK_TIME_IS_VALID (ts)) {
         GstClockTime end = ts + (GST_CLOCK_TIME_IS_VALID (duration) ?
             duration : 0);
+        bool short_gap = false;
         /* before caps there is no frame grid yet */
         if (detect && priv->have_info) {
           gst_voice_segmenter_finish_frame (self);
@@ -1353,18 +1354,18 @@ gst_voice_segmenter_sink_event (GstPad * pad, GstObject * parent,
           gst_voice_segmenter_take_decisions (self);
           priv->analyzer.reset ();
           priv->analyzer.set_origin (end);
-          /* a lost packet inside an onset: the start may still point
-           * before it, so the audio before it stays held back, and the
-           * gap with it */
-          if (GST_CLOCK_TIME_IS_VALID (duration)
-              && duration <= SpeechDetector::SHORT_GAP) {
-            priv->position = MAX (priv->position, end);
-            priv->queue.push_back ({GST_MINI_OBJECT_CAST (event), end, ts});
-            gst_voice_segmenter_release (self, false);
-            return TRUE;
-          }
+          short_gap = GST_CLOCK_TIME_IS_VALID (duration)
+              && duration <= SpeechDetector::SHORT_GAP;
         }
         priv->position = end;
+        /* a lost packet inside an onset: the start may still point
+         * before it, so the audio before it stays held back, and the gap
+         * with it */
+        if (short_gap) {
+          priv->queue.push_back ({GST_MINI_OBJECT_CAST (event), end, ts});
+          gst_voice_segmenter_release (self, false);
+          return TRUE;
+        }
       }
       gst_voice_segmenter_release (self, true);
       break;

@@ -350,9 +350,7 @@ TimelineBuilder::finish (GstClockTime end)
   if (GST_CLOCK_TIME_IS_VALID (end) && end > 0) {
     for (auto it = pending_.begin (); it != pending_.end ();) {
       const Boundary & b = it->second;
-      bool span = !b.event && !b.transcript
-          && !GST_CLOCK_TIME_IS_VALID (b.cue_end);
-      if (span && (b.time > end || (b.start && b.time == end)))
+      if (b.is_span () && (b.time > end || (b.start && b.time == end)))
         it = pending_.erase (it);
       else
         ++it;

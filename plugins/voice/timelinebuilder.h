@@ -104,6 +104,12 @@ private:
     std::string text;
     /* a cue: the end of its time (it starts at @time) */
     GstClockTime cue_end = GST_CLOCK_TIME_NONE;
+
+    /* a speaker's start or stop, none of the above */
+    bool is_span () const
+    {
+      return !event && !transcript && !GST_CLOCK_TIME_IS_VALID (cue_end);
+    }
   };
   struct Cue
   {

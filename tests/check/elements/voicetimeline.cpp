@@ -45,7 +45,7 @@ struct Call
 
   /* @tl: a voicetimeline to use (taken), or NULL for a new one; with
    * @backwards, the pads are requested by name, the last one first */
-  Call (std::initializer_list < Leg > specs, GstElement * tl = nullptr,
+  Call (const std::vector < Leg > &specs, GstElement * tl = nullptr,
       bool backwards = false)
   {
     if (!tl)
@@ -78,6 +78,17 @@ struct Call
       gst_object_unref (p);
   }
 };
+
+/* the two legs most tests call with: alice (the user, every sample 1) and
+ * bot (the agent, 2) */
+static std::vector < Leg >
+alice_and_bot ()
+{
+  return {
+    {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
+    {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
+  };
+}
 
 /* 10 ms of @value from @sample on, at @rate */
 static GstBuffer *
@@ -366,10 +377,7 @@ GST_END_TEST;
  * it started, an agent's start with an agent's stop. */
 GST_START_TEST (test_role_changed_while_speaking)
 {
-  Call call ( {
-        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
-        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
-      });
+  Call call (alice_and_bot ());
   std::vector < Leg > &legs = call.legs;
   for (guint i = 0; i < 100; i++) {
     if (i == 10)
@@ -416,10 +424,7 @@ uint64_property (GstElement * e, const gchar * name)
  * settle-time as it started, still holds their audio. */
 GST_START_TEST (test_settle_time_kept_for_the_call)
 {
-  Call call ( {
-        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
-        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
-      });
+  Call call (alice_and_bot ());
   std::vector < Leg > &legs = call.legs;
   GstElement *tl = legs[0].h->element;
   for (guint i = 0; i < 300; i++) {
@@ -454,10 +459,7 @@ GST_END_TEST;
  * message tells of every drop. */
 GST_START_TEST (test_late_audio_warned)
 {
-  Call call ( {
-        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
-        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
-      });
+  Call call (alice_and_bot ());
   std::vector < Leg > &legs = call.legs;
   GstBus *bus = gst_bus_new ();
   gst_element_set_bus (legs[0].h->element, bus);
@@ -526,10 +528,8 @@ struct TalkingCall
   GstBus *bus;
 
   TalkingCall ()
-  : call ( {
-        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
-        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
-      }), legs (call.legs), tl (legs[0].h->element), bus (gst_bus_new ())
+  : call (alice_and_bot ()), legs (call.legs), tl (legs[0].h->element),
+      bus (gst_bus_new ())
   {
     gst_element_set_bus (tl, bus);
     for (guint i = 0; i < 50; i++) {
@@ -697,10 +697,7 @@ check_seek_refused (Call & call, GstBus * bus, GstEvent * seek)
 
 GST_START_TEST (test_seek_that_keeps_time_refused)
 {
-  Call call ( {
-        {nullptr, 1, "alice", GST_VOICE_ROLE_USER},
-        {nullptr, 2, "bot", GST_VOICE_ROLE_AGENT},
-      });
+  Call call (alice_and_bot ());
   std::vector < Leg > &legs = call.legs;
   GstBus *bus = gst_bus_new ();
   gst_element_set_bus (legs[0].h->element, bus);
